@@ -1,0 +1,55 @@
+// Helpers shared by r1's C++ tests: temporary directories, paths, running r1's commands.
+#pragma once
+
+#include <gtest/gtest.h>  // testing
+
+#include <array>       // std::array
+#include <cstdio>      // popen
+#include <cstdlib>     // std::getenv
+#include <filesystem>  // std::filesystem
+#include <random>      // std::random_device
+#include <string>      // std::string
+
+namespace r1::test {
+
+// A fresh directory under the system temp dir, removed with its content on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() / ("r1-test-" + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string path() const { return path_.string(); }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Path of a built binary (tests get R1_BIN from CTest).
+inline std::string bin(const std::string& name) {
+  const char* dir = std::getenv("R1_BIN");
+  return (dir ? std::string(dir) : std::string("build/bin")) + "/" + name;
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs a shell command line, capturing stdout+stderr.
+inline CommandResult run_command(const std::string& cmd) {
+  CommandResult r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+}  // namespace r1::test

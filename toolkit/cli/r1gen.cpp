@@ -1,0 +1,140 @@
+// r1gen: generate from a Hugging Face checkpoint with r1's engine. Prints one line per sample, or
+// one JSON object per sample with --json ({"ids", "logprobs", "finish_reason"}).
+// --prompt (text) needs the tokenizer, which lands with the tokenizer work; use --prompt-ids.
+#include <torch/torch.h>  // at::set_num_threads
+
+#include <CLI/CLI.hpp>         // CLI::App
+#include <nlohmann/json.hpp>   // nlohmann::json
+
+#include <chrono>    // std::chrono
+#include <cstdio>    // std::printf
+#include <iostream>  // std::cout
+#include <sstream>   // std::stringstream
+
+#include "toolkit/engine.h"        // r1::Engine
+#include "toolkit/error.h"         // r1::Error
+#include "toolkit/model_config.h"  // r1::load_generation_defaults
+#include "toolkit/progress.h"      // r1::Progress
+
+namespace {
+
+std::vector<int64_t> parse_ids(const std::string& text) {
+  std::vector<int64_t> ids;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    r1::check(used == item.size() && !item.empty(),
+              "--prompt-ids: \"" + item + "\" is not an integer (expected e.g. 1,2,3)");
+    ids.push_back(v);
+  }
+  r1::check(!ids.empty(), "--prompt-ids: no ids given");
+  return ids;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"r1gen: sample continuations from a Hugging Face checkpoint with r1's engine"};
+  std::string model_dir, prompt_ids, prompt_text, dtype_name = "auto", device_name = "cpu";
+  std::optional<double> temperature, top_p;
+  std::optional<int64_t> top_k, max_new_tokens;
+  uint64_t seed = 0;
+  int64_t n = 1, max_batch = 64, threads = 0, max_context = 0;
+  bool json = false, ignore_eos = false;
+  app.add_option("--model", model_dir, "checkpoint directory (config.json + safetensors)")->required();
+  auto* ids_opt = app.add_option("--prompt-ids", prompt_ids, "prompt as comma-separated token ids");
+  auto* text_opt = app.add_option("--prompt", prompt_text, "prompt text (needs the tokenizer)");
+  ids_opt->excludes(text_opt);
+  app.add_option("--max-new-tokens", max_new_tokens, "tokens to generate per sample (default: generation_config or 64)");
+  app.add_option("--temperature", temperature, "0 = greedy (default: generation_config, else greedy)");
+  app.add_option("--top-p", top_p, "nucleus mass in (0, 1] (default: generation_config or 1)");
+  app.add_option("--top-k", top_k, "keep the k most likely tokens, 0 = off (default: generation_config or 0)");
+  app.add_option("--seed", seed, "run seed; sample j uses a seed derived from (seed, j)");
+  app.add_option("--n", n, "samples for the prompt")->check(CLI::PositiveNumber);
+  app.add_option("--max-batch", max_batch, "sequences decoded together")->check(CLI::PositiveNumber);
+  app.add_option("--max-context", max_context, "prompt + generation limit (default: max_position_embeddings)");
+  app.add_option("--dtype", dtype_name, "auto (float32 on CPU, the checkpoint's on CUDA), float32, bfloat16");
+  app.add_option("--device", device_name, "cpu or cuda[:N]");
+  app.add_option("--threads", threads, "CPU threads (default: all cores)");
+  app.add_flag("--json", json, "one JSON object per sample");
+  app.add_flag("--ignore-eos", ignore_eos, "do not stop at EOS ids");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!text_opt->empty())
+    throw r1::Error("--prompt needs the tokenizer, which this build does not have yet; pass token ids with --prompt-ids");
+  if (ids_opt->empty()) throw r1::Error("give the prompt with --prompt-ids 1,2,3");
+  if (threads > 0) at::set_num_threads(static_cast<int>(threads));
+
+  torch::Device device(torch::kCPU);
+  try {
+    device = torch::Device(device_name);
+  } catch (const c10::Error&) {
+    throw r1::Error("--device: \"" + device_name + "\" is not a device (cpu, cuda, cuda:1)");
+  }
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw r1::Error("--device " + device_name + ": CUDA is not available in this build or machine");
+  std::optional<at::ScalarType> dtype;
+  if (dtype_name != "auto") dtype = r1::parse_dtype(dtype_name, "--dtype");
+
+  auto model = r1::load_transformer(model_dir, dtype, device);
+  const auto& cfg = model->config();
+  const auto gen = r1::load_generation_defaults(model_dir);
+
+  r1::GenerationRequest req;
+  req.prompt = parse_ids(prompt_ids);
+  req.n = n;
+  req.seed = seed;
+  req.max_new_tokens = max_new_tokens.value_or(gen.max_new_tokens.value_or(64));
+  const bool sample_default = gen.do_sample.value_or(false);
+  req.sampling.temperature = temperature.value_or(sample_default ? gen.temperature.value_or(1.0) : 0.0);
+  req.sampling.top_p = top_p.value_or(gen.top_p.value_or(1.0));
+  req.sampling.top_k = top_k.value_or(gen.top_k.value_or(0));
+  if (!ignore_eos) req.stop_ids = gen.eos_token_ids.empty() ? cfg.eos_token_ids : gen.eos_token_ids;
+
+  r1::EngineOptions opts;
+  opts.max_batch = max_batch;
+  opts.max_context = max_context;
+  r1::Engine engine(model, opts);
+  r1::Progress progress("r1gen: samples", n);
+  int64_t done = 0, tokens = 0;
+  const auto start = std::chrono::steady_clock::now();
+  auto results = engine.generate({req}, [&](size_t, int64_t, const r1::GeneratedSample& s) {
+    tokens += s.ids.size();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress.update(++done, std::to_string(static_cast<int64_t>(tokens / std::max(secs, 1e-9))) + " tok/s");
+  });
+  for (const auto& s : results[0]) {
+    if (json) {
+      nlohmann::json j = {{"ids", s.ids}, {"logprobs", s.logprobs}, {"finish_reason", s.finish_reason}};
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << s.finish_reason << ":";
+      for (int64_t id : s.ids) std::cout << " " << id;
+      std::cout << "\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const r1::Error& e) {
+    std::fprintf(stderr, "r1gen: error: %s\n", e.what());
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "r1gen: error: %s\n", e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "r1gen: error: %s\n", e.what());
+  }
+  return 1;
+}

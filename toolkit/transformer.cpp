@@ -1,0 +1,278 @@
+// The Qwen2/Llama transformer (see transformer.h). Numerics follow transformers' modeling_qwen2 /
+// modeling_llama: RMSNorm in float32, rotary tables computed in float32 then cast, SDPA attention.
+// q/k/v and gate/up are fused into one matrix each, so a decode step runs one GEMM for each.
+#include "toolkit/transformer.h"
+
+#include <torch/torch.h>  // torch ops
+
+#include <cmath>  // M_PI
+
+#include "toolkit/error.h"        // r1::Error, r1::check
+#include "toolkit/safetensors.h"  // r1::SafetensorsCheckpoint
+
+namespace r1 {
+namespace {
+
+using torch::indexing::Slice;
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+  return b.defined() ? torch::nn::functional::linear(x, w, b) : torch::nn::functional::linear(x, w);
+}
+
+torch::Tensor rotate_half(const torch::Tensor& x) {
+  const int64_t h = x.size(-1) / 2;
+  return torch::cat({-x.narrow(-1, h, h), x.narrow(-1, 0, h)}, -1);
+}
+
+// inv_freq as transformers computes it, including llama3's frequency-dependent scaling.
+torch::Tensor make_inv_freq(const ModelConfig& c) {
+  const int64_t d = c.head_dim;
+  auto exponent = torch::arange(0, d, 2, torch::kLong).to(torch::kFloat) / static_cast<double>(d);
+  auto inv_freq = 1.0 / torch::pow(torch::scalar_tensor(c.rope_theta, torch::kFloat), exponent);
+  if (c.rope_type == "llama3") {
+    const double old_len = static_cast<double>(c.rope_original_max_position);
+    const double low_wavelen = old_len / c.rope_low_freq_factor;
+    const double high_wavelen = old_len / c.rope_high_freq_factor;
+    auto wavelen = 2 * M_PI / inv_freq;
+    auto scaled = torch::where(wavelen > low_wavelen, inv_freq / c.rope_factor, inv_freq);
+    auto smooth = (old_len / wavelen - c.rope_low_freq_factor) /
+                  (c.rope_high_freq_factor - c.rope_low_freq_factor);
+    auto smoothed = (1 - smooth) * scaled / c.rope_factor + smooth * scaled;
+    auto medium = (wavelen >= high_wavelen).logical_and(wavelen <= low_wavelen);
+    inv_freq = torch::where(medium, smoothed, scaled);
+  }
+  return inv_freq;
+}
+
+}  // namespace
+
+Transformer::Transformer(const ModelConfig& config, torch::TensorOptions options)
+    : config_(config), options_(options) {
+  const auto& c = config_;
+  const int64_t C = c.hidden_size, D = c.head_dim, H = c.num_attention_heads,
+                Hkv = c.num_key_value_heads, I = c.intermediate_size;
+  auto make = [&](const std::string& name, std::vector<int64_t> shape) {
+    return register_parameter(name, torch::zeros(shape, options_));
+  };
+  embed_ = make("embed_tokens", {c.vocab_size, C});
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = "layer" + std::to_string(i) + "_";
+    Layer l;
+    l.input_norm = make(p + "input_norm", {C});
+    l.post_norm = make(p + "post_norm", {C});
+    l.qkv_w = make(p + "qkv_w", {(H + 2 * Hkv) * D, C});
+    if (c.qkv_bias) l.qkv_b = make(p + "qkv_b", {(H + 2 * Hkv) * D});
+    l.o_w = make(p + "o_w", {C, H * D});
+    if (c.o_bias) l.o_b = make(p + "o_b", {C});
+    l.gate_up_w = make(p + "gate_up_w", {2 * I, C});
+    if (c.mlp_bias) l.gate_up_b = make(p + "gate_up_b", {2 * I});
+    l.down_w = make(p + "down_w", {C, I});
+    if (c.mlp_bias) l.down_b = make(p + "down_b", {C});
+    layers_.push_back(l);
+  }
+  final_norm_ = make("norm", {C});
+  if (!c.tie_word_embeddings) lm_head_ = make("lm_head", {c.vocab_size, C});
+  inv_freq_ = make_inv_freq(c).to(options_.device());
+}
+
+torch::Tensor Transformer::lm_head_weight() const { return lm_head_.defined() ? lm_head_ : embed_; }
+
+std::vector<std::pair<std::string, torch::Tensor>> Transformer::hf_parameters() {
+  const auto& c = config_;
+  const int64_t D = c.head_dim, H = c.num_attention_heads, Hkv = c.num_key_value_heads,
+                I = c.intermediate_size;
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  out.emplace_back("model.embed_tokens.weight", embed_);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    auto& l = layers_[i];
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    out.emplace_back(p + "input_layernorm.weight", l.input_norm);
+    out.emplace_back(p + "post_attention_layernorm.weight", l.post_norm);
+    const int64_t qn = H * D, kn = Hkv * D;
+    out.emplace_back(p + "self_attn.q_proj.weight", l.qkv_w.narrow(0, 0, qn));
+    out.emplace_back(p + "self_attn.k_proj.weight", l.qkv_w.narrow(0, qn, kn));
+    out.emplace_back(p + "self_attn.v_proj.weight", l.qkv_w.narrow(0, qn + kn, kn));
+    if (l.qkv_b.defined()) {
+      out.emplace_back(p + "self_attn.q_proj.bias", l.qkv_b.narrow(0, 0, qn));
+      out.emplace_back(p + "self_attn.k_proj.bias", l.qkv_b.narrow(0, qn, kn));
+      out.emplace_back(p + "self_attn.v_proj.bias", l.qkv_b.narrow(0, qn + kn, kn));
+    }
+    out.emplace_back(p + "self_attn.o_proj.weight", l.o_w);
+    if (l.o_b.defined()) out.emplace_back(p + "self_attn.o_proj.bias", l.o_b);
+    out.emplace_back(p + "mlp.gate_proj.weight", l.gate_up_w.narrow(0, 0, I));
+    out.emplace_back(p + "mlp.up_proj.weight", l.gate_up_w.narrow(0, I, I));
+    if (l.gate_up_b.defined()) {
+      out.emplace_back(p + "mlp.gate_proj.bias", l.gate_up_b.narrow(0, 0, I));
+      out.emplace_back(p + "mlp.up_proj.bias", l.gate_up_b.narrow(0, I, I));
+    }
+    out.emplace_back(p + "mlp.down_proj.weight", l.down_w);
+    if (l.down_b.defined()) out.emplace_back(p + "mlp.down_proj.bias", l.down_b);
+  }
+  out.emplace_back("model.norm.weight", final_norm_);
+  if (lm_head_.defined()) out.emplace_back("lm_head.weight", lm_head_);
+  return out;
+}
+
+torch::Tensor Transformer::rms_norm(const torch::Tensor& x, const torch::Tensor& w) const {
+  auto h = x.to(torch::kFloat);
+  h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + config_.rms_norm_eps);
+  return w * h.to(x.scalar_type());
+}
+
+std::pair<torch::Tensor, torch::Tensor> Transformer::rotary(const torch::Tensor& positions) const {
+  auto freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq_;  // (B, T, D/2)
+  auto emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);               // (B, 1, T, D)
+  const auto dt = options_.dtype().toScalarType();
+  return {emb.cos().to(dt), emb.sin().to(dt)};
+}
+
+torch::Tensor Transformer::layer_forward(Layer& l, size_t index, const torch::Tensor& x,
+                                         const torch::Tensor& cos, const torch::Tensor& sin,
+                                         const torch::Tensor& mask, LayerKV* kv_out,
+                                         KVCache* cache, const torch::Tensor& slots) {
+  const auto& c = config_;
+  const int64_t B = x.size(0), T = x.size(1), D = c.head_dim, H = c.num_attention_heads,
+                Hkv = c.num_key_value_heads;
+  auto h = rms_norm(x, l.input_norm);
+  auto qkv = linear(h, l.qkv_w, l.qkv_b);  // (B, T, (H + 2 Hkv) D)
+  auto q = qkv.narrow(-1, 0, H * D).view({B, T, H, D}).transpose(1, 2);
+  auto k = qkv.narrow(-1, H * D, Hkv * D).view({B, T, Hkv, D}).transpose(1, 2);
+  auto v = qkv.narrow(-1, (H + Hkv) * D, Hkv * D).view({B, T, Hkv, D}).transpose(1, 2);
+  q = q * cos + rotate_half(q) * sin;
+  k = k * cos + rotate_half(k) * sin;
+  torch::Tensor keys = k, values = v;
+  if (cache != nullptr) {
+    // Write each row's new K/V at its own slot, then attend over the used span of every row.
+    auto rows = torch::arange(B, slots.options());
+    cache->k[index].index_put_({rows, Slice(), slots}, k.squeeze(2));
+    cache->v[index].index_put_({rows, Slice(), slots}, v.squeeze(2));
+    const int64_t span = mask.size(-1);
+    keys = cache->k[index].narrow(0, 0, B).narrow(2, 0, span);
+    values = cache->v[index].narrow(0, 0, B).narrow(2, 0, span);
+  } else if (kv_out != nullptr) {
+    kv_out->k.push_back(k);
+    kv_out->v.push_back(v);
+  }
+  std::optional<torch::Tensor> attn_mask;
+  if (mask.defined()) attn_mask = mask;
+  auto a = at::scaled_dot_product_attention(q, keys, values, attn_mask, 0.0,
+                                            /*is_causal=*/!mask.defined(), std::nullopt,
+                                            /*enable_gqa=*/H != Hkv);
+  a = a.transpose(1, 2).reshape({B, T, H * D});
+  auto x2 = x + linear(a, l.o_w, l.o_b);
+  auto gu = linear(rms_norm(x2, l.post_norm), l.gate_up_w, l.gate_up_b);
+  const int64_t I = c.intermediate_size;
+  auto m = torch::silu(gu.narrow(-1, 0, I)) * gu.narrow(-1, I, I);
+  return x2 + linear(m, l.down_w, l.down_b);
+}
+
+torch::Tensor Transformer::forward(const torch::Tensor& ids, const torch::Tensor& positions,
+                                   const torch::Tensor& valid, LayerKV* kv_out) {
+  TORCH_CHECK(ids.dim() == 2 && positions.sizes() == ids.sizes(),
+              "forward: ids and positions must both be (B, T)");
+  const int64_t T = ids.size(1);
+  torch::Tensor mask;  // undefined: plain causal attention
+  if (valid.defined()) {
+    TORCH_CHECK(valid.sizes() == ids.sizes(), "forward: valid must be (B, T)");
+    auto causal = torch::ones({T, T}, torch::dtype(torch::kBool).device(ids.device())).tril();
+    auto self = torch::eye(T, torch::dtype(torch::kBool).device(ids.device()));
+    // A padded query sees itself, so its softmax row is never empty (no NaN); its output is unused.
+    mask = (valid.to(torch::kBool).unsqueeze(1).unsqueeze(1) & causal).logical_or(self);
+  }
+  auto [cos, sin] = rotary(positions);
+  auto x = torch::embedding(embed_, ids);
+  for (size_t i = 0; i < layers_.size(); ++i)
+    x = layer_forward(layers_[i], i, x, cos, sin, mask, kv_out, nullptr, {});
+  return rms_norm(x, final_norm_);
+}
+
+torch::Tensor Transformer::decode(const torch::Tensor& ids, const torch::Tensor& positions,
+                                  KVCache& cache) {
+  TORCH_CHECK(ids.dim() == 2 && ids.size(1) == 1 && positions.dim() == 1 &&
+                  positions.size(0) == ids.size(0),
+              "decode: ids must be (B, 1) and positions (B)");
+  const int64_t B = ids.size(0);
+  TORCH_CHECK(B <= cache.rows(), "decode: batch larger than the cache");
+  const int64_t span = positions.max().item<int64_t>() + 1;
+  cache.reserve(span);
+  auto slots = torch::arange(span, positions.options());
+  auto mask = (slots.unsqueeze(0) <= positions.unsqueeze(1)).view({B, 1, 1, span});
+  auto [cos, sin] = rotary(positions.unsqueeze(1));
+  auto x = torch::embedding(embed_, ids);
+  for (size_t i = 0; i < layers_.size(); ++i)
+    x = layer_forward(layers_[i], i, x, cos, sin, mask, nullptr, &cache, positions);
+  return rms_norm(x, final_norm_);
+}
+
+torch::Tensor Transformer::logits(const torch::Tensor& hidden) {
+  return torch::nn::functional::linear(hidden, lm_head_weight()).to(torch::kFloat);
+}
+
+KVCache::KVCache(const ModelConfig& c, int64_t rows, int64_t capacity, int64_t max_capacity,
+                 torch::TensorOptions options)
+    : rows_(rows), capacity_(std::min(capacity, max_capacity)), max_capacity_(max_capacity) {
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    k.push_back(torch::zeros({rows, c.num_key_value_heads, capacity_, c.head_dim}, options));
+    v.push_back(torch::zeros_like(k.back()));
+  }
+}
+
+void KVCache::reserve(int64_t needed) {
+  if (needed <= capacity_) return;
+  check(needed <= max_capacity_, "KV cache: " + std::to_string(needed) +
+                                     " positions exceed the context of " +
+                                     std::to_string(max_capacity_));
+  int64_t cap = std::max<int64_t>(capacity_, 16);
+  while (cap < needed) cap *= 2;
+  cap = std::min(cap, max_capacity_);
+  for (auto* list : {&k, &v})
+    for (auto& t : *list) {
+      auto grown = torch::zeros({t.size(0), t.size(1), cap, t.size(3)}, t.options());
+      grown.narrow(2, 0, capacity_).copy_(t);
+      t = grown;
+    }
+  capacity_ = cap;
+}
+
+void KVCache::write_prefix(int64_t row, const std::vector<torch::Tensor>& pk,
+                           const std::vector<torch::Tensor>& pv) {
+  const int64_t len = pk.at(0).size(1);
+  reserve(len);
+  for (size_t i = 0; i < k.size(); ++i) {
+    k[i][row].narrow(1, 0, len).copy_(pk[i]);
+    v[i][row].narrow(1, 0, len).copy_(pv[i]);
+  }
+}
+
+void KVCache::move_row(int64_t from, int64_t to, int64_t length) {
+  if (from == to || length == 0) return;
+  for (size_t i = 0; i < k.size(); ++i) {
+    k[i][to].narrow(1, 0, length).copy_(k[i][from].narrow(1, 0, length));
+    v[i][to].narrow(1, 0, length).copy_(v[i][from].narrow(1, 0, length));
+  }
+}
+
+std::shared_ptr<Transformer> load_transformer(const std::string& dir,
+                                              std::optional<at::ScalarType> dtype,
+                                              torch::Device device) {
+  const ModelConfig config = load_model_config(dir);
+  SafetensorsCheckpoint weights(dir);
+  const at::ScalarType dt = dtype.value_or(device.is_cuda() ? config.dtype : at::kFloat);
+  auto model = std::make_shared<Transformer>(config, torch::dtype(dt).device(device));
+  torch::NoGradGuard no_grad;
+  for (auto& [name, param] : model->hf_parameters()) {
+    check(weights.has(name), dir + ": checkpoint has no tensor \"" + name + "\" (required by " +
+                                 config.model_type + " config)");
+    const auto& e = weights.entry(name);
+    const std::string where = weights.file_of(name) + ": tensor \"" + name + "\"";
+    check(at::isFloatingType(e.dtype), where + " has dtype " + safetensors_dtype_name(e.dtype) +
+                                           ", expected a floating-point type");
+    check(e.shape == param.sizes().vec(),
+          where + " has shape " + c10::str(c10::IntArrayRef(e.shape)) + " but the config implies " +
+              c10::str(param.sizes()));
+    param.copy_(weights.tensor(name));
+  }
+  return model;
+}
+
+}  // namespace r1

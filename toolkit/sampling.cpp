@@ -1,19 +1,21 @@
-// Sampling (see sampling.h). The nucleus is found on a top-K0 candidate list when that list
-// provably contains it (its mass reaches top_p, or top_k <= K0); otherwise on a full sort of the
-// row. Both give the same kept set and the same draw, so the fast path changes no result.
+// Sampling (see sampling.h). A kept set is always a prefix of the row in selection order
+// (probability descending, lower id first among equals), so it is described by a threshold: every
+// token above `tau`, plus the first `ties` tokens (by id) equal to it. Thresholds come from a
+// 3-way quickselect over the probabilities, weighted by mass for top-p: O(V) per row, no sort,
+// and tokens that provably fall outside the nucleus are filtered out before selecting. The draw
+// walks the kept tokens in id order, so the kept set never needs ordering.
 #include "toolkit/sampling.h"
 
-#include <torch/torch.h>  // torch ops
+#include <ATen/Parallel.h>  // at::parallel_for
+#include <torch/torch.h>    // torch ops
 
-#include <algorithm>  // std::min
+#include <algorithm>  // std::nth_element, std::partition
 #include <cmath>      // std::exp
 
 #include "toolkit/error.h"  // r1::check
 
 namespace r1 {
 namespace {
-
-constexpr int64_t kCandidates = 256;  // K0: size of the fast-path candidate list
 
 uint64_t splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
@@ -22,49 +24,96 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Draws from the first n entries of a row's log-probs sorted in descending order (`complete` when
-// they are the whole vocabulary), truncated by top_k and top_p. Returns the position of the drawn
-// token in the sorted list, or -1 when these n entries may not hold the whole kept set.
-int64_t draw_sorted(const float* lp, int64_t n, bool complete, const SamplingParams& p, double u) {
-  auto prob = [&](int64_t i) { return std::exp(static_cast<double>(lp[i])); };
-  int64_t k;       // the top-k cut (n when off and complete; past the list when off and not)
-  double total;    // mass of the top-k set, to renormalise as transformers does before top-p
-  if (p.top_k > 0 && p.top_k <= n) {
-    k = p.top_k;
-    total = 0;
-    for (int64_t i = 0; i < k; ++i) total += prob(i);
-  } else if (complete) {
-    k = n;
-    total = 0;
-    for (int64_t i = 0; i < k; ++i) total += prob(i);
-  } else if (p.top_k > 0) {
-    return -1;  // top_k reaches past the candidates
-  } else {
-    k = n + 1;    // no top-k: the set runs past the list,
-    total = 1.0;  // and a log-softmax row sums to one
-  }
-  int64_t keep = k;
-  if (p.top_p < 1.0) {
-    // Keep the smallest prefix whose mass reaches top_p: transformers removes the tokens whose
-    // ascending cumulative mass is <= 1 - top_p.
-    double before = 0;
-    keep = 0;
-    while (keep < k && before < p.top_p * total) {
-      if (keep == n) return -1;  // the nucleus runs past the candidates
-      before += prob(keep);
-      ++keep;
+// A prefix of a row in selection order: every p > tau, and the first `ties` tokens with p == tau.
+struct Prefix {
+  float tau = 0;
+  int64_t ties = 0;
+  bool all = true;  // the whole row (tau/ties unused)
+};
+
+bool shorter(const Prefix& a, const Prefix& b) {
+  if (a.all || b.all) return !a.all;
+  return a.tau > b.tau || (a.tau == b.tau && a.ties < b.ties);
+}
+
+// The shortest prefix of the values in v (order: descending) whose count reaches `target` (by
+// count) or whose mass reaches `target` (by mass). Histogram refinement: bucket the candidates
+// linearly between their min and max, find the bucket where the running total from the top
+// crosses the target, and repeat inside that bucket until few values are left to sort. Every
+// pass is branch-light and linear; each level strictly narrows the candidates. Consumes v.
+Prefix select_prefix(std::vector<float>& v, bool by_mass, double target) {
+  constexpr int kBuckets = 2048;
+  constexpr size_t kSortBelow = 64;
+  std::vector<float> next;
+  std::vector<double> weight(kBuckets);
+  double acc = 0;  // count or mass of everything above the candidates
+  auto unit = [&](float x) { return by_mass ? static_cast<double>(x) : 1.0; };
+  while (!v.empty()) {
+    const auto [mn_it, mx_it] = std::minmax_element(v.begin(), v.end());
+    const float mn = *mn_it, mx = *mx_it;
+    if (v.size() <= kSortBelow || mn == mx) {
+      std::sort(v.begin(), v.end(), std::greater<float>());
+      for (size_t i = 0; i < v.size();) {
+        size_t j = i;
+        while (j < v.size() && v[j] == v[i]) ++j;
+        const int64_t equal = static_cast<int64_t>(j - i);
+        if (acc + unit(v[i]) * equal >= target) {
+          const double u1 = unit(v[i]);
+          const int64_t ties = u1 > 0 ? static_cast<int64_t>(std::ceil((target - acc) / u1)) : equal;
+          return {v[i], std::clamp<int64_t>(ties, 1, equal), false};
+        }
+        acc += unit(v[i]) * equal;
+        i = j;
+      }
+      return {};
     }
+    const double scale = (kBuckets - 1e-3) / (static_cast<double>(mx) - mn);
+    auto bucket = [&](float x) {
+      return std::min(kBuckets - 1, static_cast<int>((static_cast<double>(x) - mn) * scale));
+    };
+    std::fill(weight.begin(), weight.end(), 0.0);
+    for (float x : v) weight[bucket(x)] += unit(x);
+    int b = kBuckets - 1;
+    for (; b >= 0; --b) {
+      if (acc + weight[b] >= target) break;
+      acc += weight[b];
+    }
+    if (b < 0) return {};  // rounding left the target unreached: keep everything
+    next.clear();
+    for (float x : v)
+      if (bucket(x) == b) next.push_back(x);
+    v.swap(next);
   }
-  if (keep > n) return -1;
-  double mass = 0;
-  for (int64_t i = 0; i < keep; ++i) mass += prob(i);
-  const double target = u * mass;
-  double acc = 0;
-  for (int64_t i = 0; i < keep; ++i) {
-    acc += prob(i);
-    if (acc > target) return i;
+  return {};
+}
+
+// The kept prefix of one row of probabilities (size V) under top-k then top-p (over the
+// renormalised top-k mass, as transformers' warpers do). `work` is scratch.
+Prefix kept_prefix(const float* probs, int64_t V, const SamplingParams& p, std::vector<float>& work) {
+  Prefix keep;
+  double total = 0;
+  for (int64_t i = 0; i < V; ++i) total += probs[i];
+  double kept_mass = total;
+  if (p.top_k > 0 && p.top_k < V) {
+    work.assign(probs, probs + V);
+    keep = select_prefix(work, /*by_mass=*/false, static_cast<double>(p.top_k));
+    kept_mass = 0;
+    int64_t ties = 0;
+    for (int64_t i = 0; i < V; ++i)
+      if (probs[i] > keep.tau || (probs[i] == keep.tau && ties++ < keep.ties)) kept_mass += probs[i];
   }
-  return keep - 1;
+  if (p.top_p < 1.0) {
+    const double target = p.top_p * kept_mass;
+    // Tokens below eps hold less than total - target together, so the prefix of the others
+    // already reaches the target: they can never be kept.
+    const double eps = (total - target) / static_cast<double>(V);
+    work.clear();
+    for (int64_t i = 0; i < V; ++i)
+      if (probs[i] >= eps) work.push_back(probs[i]);
+    Prefix nucleus = select_prefix(work, /*by_mass=*/true, target);
+    if (shorter(nucleus, keep)) keep = nucleus;
+  }
+  return keep;
 }
 
 }  // namespace
@@ -87,54 +136,55 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<Sampl
   const int64_t B = logits.size(0), V = logits.size(1);
   TORCH_CHECK(static_cast<int64_t>(params.size()) == B && static_cast<int64_t>(rngs.size()) == B,
               "sample_tokens: one SamplingParams and one rng per row");
+  TORCH_CHECK(V < (int64_t{1} << 31), "sample_tokens: vocabulary too large");
   std::vector<double> inv_temp(B);
   for (int64_t b = 0; b < B; ++b)
     inv_temp[b] = params[b].temperature > 0 ? 1.0 / params[b].temperature : 1.0;
   auto scale = torch::tensor(inv_temp, torch::kDouble).to(torch::kFloat).unsqueeze(1);
   auto logp = torch::log_softmax(logits.cpu() * scale, -1).contiguous();  // (B, V)
-  const int64_t k0 = std::min(kCandidates, V);
-  auto [top_lp, top_id] = logp.topk(k0, -1, /*largest=*/true, /*sorted=*/true);
-  top_lp = top_lp.contiguous();
-  top_id = top_id.contiguous();
+  auto probs = logp.exp().contiguous();                                   // (B, V)
+  auto greedy = logp.argmax(-1).contiguous();                             // (B)
   SampledTokens out;
   out.ids.resize(B);
   out.logprobs.resize(B);
+  // Uniforms drawn up front, in row order, so the streams advance the same way whatever the
+  // threading below.
+  std::vector<double> u(B, 0.0);
+  for (int64_t b = 0; b < B; ++b)
+    if (params[b].temperature > 0) u[b] = rngs[b]->next_uniform();
   const float* lp_all = logp.data_ptr<float>();
-  for (int64_t b = 0; b < B; ++b) {
-    const float* lp_row = lp_all + b * V;
-    int64_t id;
-    if (params[b].temperature <= 0) {
-      id = logp[b].argmax().item<int64_t>();  // greedy: the first maximum
-    } else {
-      const double u = rngs[b]->next_uniform();
-      if (params[b].top_k <= 0 && params[b].top_p >= 1.0) {
-        // No truncation: draw over the vocabulary in id order, no sort needed.
-        double target = u, acc = 0;
-        id = V - 1;
+  const float* pr_all = probs.data_ptr<float>();
+  const int64_t* greedy_ids = greedy.data_ptr<int64_t>();
+  at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> work;
+    for (int64_t b = begin; b < end; ++b) {
+      const float* pr = pr_all + b * V;
+      int64_t id = greedy_ids[b];  // greedy: the first maximum
+      if (params[b].temperature > 0) {
+        const Prefix keep = kept_prefix(pr, V, params[b], work);
+        auto kept = [&, ties = int64_t{0}](int64_t i) mutable {
+          return keep.all || pr[i] > keep.tau || (pr[i] == keep.tau && ties++ < keep.ties);
+        };
+        double mass = 0;
+        for (int64_t i = 0; i < V; ++i)
+          if (kept(i)) mass += pr[i];
+        const double target = u[b] * mass;
+        auto again = [&, ties = int64_t{0}](int64_t i) mutable {
+          return keep.all || pr[i] > keep.tau || (pr[i] == keep.tau && ties++ < keep.ties);
+        };
+        double acc = 0;
+        id = -1;
         for (int64_t i = 0; i < V; ++i) {
-          acc += std::exp(static_cast<double>(lp_row[i]));
-          if (acc > target) {
-            id = i;
-            break;
-          }
+          if (!again(i)) continue;
+          acc += pr[i];
+          id = i;
+          if (acc > target) break;
         }
-        out.ids[b] = id;
-        out.logprobs[b] = lp_row[id];
-        continue;
       }
-      int64_t pos = draw_sorted(top_lp.data_ptr<float>() + b * k0, k0, k0 == V, params[b], u);
-      if (pos >= 0) {
-        id = top_id.data_ptr<int64_t>()[b * k0 + pos];
-      } else {
-        auto [s_lp, s_id] = logp[b].sort(/*stable=*/true, -1, /*descending=*/true);
-        s_lp = s_lp.contiguous();
-        pos = draw_sorted(s_lp.data_ptr<float>(), V, true, params[b], u);
-        id = s_id[pos].item<int64_t>();
-      }
+      out.ids[b] = id;
+      out.logprobs[b] = lp_all[b * V + id];
     }
-    out.ids[b] = id;
-    out.logprobs[b] = lp_row[id];
-  }
+  });
   return out;
 }
 

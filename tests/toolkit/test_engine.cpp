@@ -167,37 +167,43 @@ TEST(Sampling, TopPAndTopKFollowTransformersSemantics) {
   EXPECT_NEAR(t[1], 0.16 / 0.30, 0.02);
 }
 
-TEST(Sampling, CandidatePathEqualsFullSortPath) {
-  // A peaked row (nucleus inside the 256 candidates) and a flat row (nucleus needs the full sort):
-  // each token drawn must be one a plain full-sort reference would draw with the same uniform.
+TEST(Sampling, SelectionEqualsAFullSortReference) {
+  // Peaked and flat rows, with and without top-k: the quickselect kept set and the draw must equal
+  // a plain reference that sorts the whole row (probability descending, lower id first), keeps the
+  // top-k, then the smallest prefix reaching top_p of their mass, and draws in ascending id order.
   torch::manual_seed(1);
-  const int64_t V = 5000;
+  const int64_t V = 3000;
   for (double spread : {8.0, 0.01}) {
-    auto logits = (torch::randn({1, V}) * spread).contiguous();
-    SamplingParams p{0.7, 0.95, 0};
-    for (int i = 0; i < 200; ++i) {
-      SampleRng rng{static_cast<uint64_t>(i), 0}, copy = rng;
-      std::vector<SampleRng*> rngs = {&rng};
-      auto got = sample_tokens(logits, {p}, rngs);
-      // Reference: sort everything, keep the top-p prefix, inverse CDF with the same uniform.
-      auto lp = torch::log_softmax(logits[0] / p.temperature, -1);
-      auto [s, idx] = lp.sort(true, -1, true);
-      auto pr = s.exp();
+    for (int64_t top_k : {int64_t{0}, int64_t{40}}) {
+      auto logits = (torch::randn({1, V}) * spread).contiguous();
+      SamplingParams p{0.7, 0.9, top_k};
+      auto probs = torch::softmax(logits[0] / p.temperature, -1);
+      auto [sorted, idx] = probs.sort(/*stable=*/true, -1, /*descending=*/true);
+      const int64_t k = top_k > 0 ? top_k : V;
+      const double total = sorted.narrow(0, 0, k).sum().item<double>();
       double before = 0;
-      int64_t keep = 0;
-      while (keep < V && before < p.top_p) before += pr[keep++].item<double>();
-      const double u = copy.next_uniform();
-      double mass = pr.narrow(0, 0, keep).sum().item<double>(), acc = 0;
-      int64_t want = idx[keep - 1].item<int64_t>();
-      for (int64_t j = 0; j < keep; ++j) {
-        acc += pr[j].item<double>();
-        if (acc > u * mass) {
-          want = idx[j].item<int64_t>();
-          break;
+      int64_t n_keep = 0;
+      while (n_keep < k && before < p.top_p * total) before += sorted[n_keep++].item<double>();
+      std::vector<char> keep(V, 0);
+      for (int64_t j = 0; j < n_keep; ++j) keep[idx[j].item<int64_t>()] = 1;
+      double mass = 0;
+      for (int64_t i = 0; i < V; ++i)
+        if (keep[i]) mass += probs[i].item<double>();
+      for (int i = 0; i < 100; ++i) {
+        SampleRng rng{static_cast<uint64_t>(i), 0}, copy = rng;
+        std::vector<SampleRng*> rngs = {&rng};
+        auto got = sample_tokens(logits, {p}, rngs);
+        const double target = copy.next_uniform() * mass;
+        double acc = 0;
+        int64_t want = -1;
+        for (int64_t t = 0; t < V; ++t) {
+          if (!keep[t]) continue;
+          acc += probs[t].item<double>();
+          want = t;
+          if (acc > target) break;
         }
+        ASSERT_EQ(got.ids[0], want) << "spread " << spread << " top_k " << top_k << " draw " << i;
       }
-      ASSERT_EQ(got.ids[0], want) << "spread " << spread << " draw " << i;
-      ASSERT_NEAR(got.logprobs[0], lp[want].item<float>(), 1e-5);
     }
   }
 }

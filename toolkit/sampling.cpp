@@ -116,6 +116,11 @@ Prefix kept_prefix(const float* probs, int64_t V, const SamplingParams& p, std::
   return keep;
 }
 
+// log-softmax of one entry, for the rare token whose float probability underflowed to zero.
+float exact_logprob(const torch::Tensor& row, int64_t id) {
+  return (row[id] - torch::logsumexp(row, 0)).item<float>();
+}
+
 }  // namespace
 
 double SampleRng::next_uniform() {
@@ -141,9 +146,11 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<Sampl
   for (int64_t b = 0; b < B; ++b)
     inv_temp[b] = params[b].temperature > 0 ? 1.0 / params[b].temperature : 1.0;
   auto scale = torch::tensor(inv_temp, torch::kDouble).to(torch::kFloat).unsqueeze(1);
-  auto logp = torch::log_softmax(logits.cpu() * scale, -1).contiguous();  // (B, V)
-  auto probs = logp.exp().contiguous();                                   // (B, V)
-  auto greedy = logp.argmax(-1).contiguous();                             // (B)
+  auto scaled = logits.cpu() * scale;
+  auto probs = torch::softmax(scaled, -1).contiguous();  // (B, V)
+  bool any_greedy = false;
+  for (const auto& p : params) any_greedy = any_greedy || p.temperature <= 0;
+  torch::Tensor greedy = any_greedy ? scaled.argmax(-1).contiguous() : torch::zeros({B}, torch::kLong);
   SampledTokens out;
   out.ids.resize(B);
   out.logprobs.resize(B);
@@ -152,7 +159,6 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<Sampl
   std::vector<double> u(B, 0.0);
   for (int64_t b = 0; b < B; ++b)
     if (params[b].temperature > 0) u[b] = rngs[b]->next_uniform();
-  const float* lp_all = logp.data_ptr<float>();
   const float* pr_all = probs.data_ptr<float>();
   const int64_t* greedy_ids = greedy.data_ptr<int64_t>();
   at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
@@ -182,7 +188,8 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<Sampl
         }
       }
       out.ids[b] = id;
-      out.logprobs[b] = lp_all[b * V + id];
+      // log of the float probability: within 1e-7 of log-softmax wherever it is not zero.
+      out.logprobs[b] = pr[id] > 0 ? std::log(pr[id]) : exact_logprob(scaled[b], id);
     }
   });
   return out;

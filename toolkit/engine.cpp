@@ -43,7 +43,8 @@ void check_request(const GenerationRequest& r, size_t index, int64_t vocab_size,
   for (size_t i = 0; i < r.prompt.size(); ++i)
     check(r.prompt[i] >= 0 && r.prompt[i] < vocab_size,
           where + ": prompt id " + std::to_string(r.prompt[i]) + " at position " +
-              std::to_string(i) + " is outside the vocabulary [0, " + std::to_string(vocab_size) + ")");
+              std::to_string(i) + " is outside the vocabulary [0, " + std::to_string(vocab_size) +
+              ")");
   check(static_cast<int64_t>(r.prompt.size()) < max_context,
         where + ": prompt of " + std::to_string(r.prompt.size()) +
             " tokens does not fit the context of " + std::to_string(max_context) +
@@ -56,7 +57,8 @@ void check_request(const GenerationRequest& r, size_t index, int64_t vocab_size,
   check(r.sample_seeds.empty() || static_cast<int64_t>(r.sample_seeds.size()) == r.n,
         where + ": sample_seeds must be empty or hold n seeds");
   for (int64_t id : r.stop_ids)
-    check(id >= 0 && id < vocab_size, where + ": stop id " + std::to_string(id) + " is outside the vocabulary");
+    check(id >= 0 && id < vocab_size,
+          where + ": stop id " + std::to_string(id) + " is outside the vocabulary");
 }
 
 Engine::Engine(std::shared_ptr<Transformer> model, EngineOptions options)
@@ -103,8 +105,8 @@ std::vector<std::vector<GeneratedSample>> Engine::generate(
     if (!req.stop_strings.empty()) {
       // Only a window that ends at the new token can newly contain a stop string.
       const size_t window = std::min(row.out.ids.size(), max_stop_chars(req) + 4);
-      const std::string tail = options_.detokenize(
-          std::vector<int64_t>(row.out.ids.end() - window, row.out.ids.end()));
+      const std::string tail =
+          options_.detokenize(std::vector<int64_t>(row.out.ids.end() - window, row.out.ids.end()));
       for (const auto& s : req.stop_strings)
         if (!s.empty() && tail.find(s) != std::string::npos) {
           row.out.finish_reason = "stop";
@@ -161,7 +163,7 @@ std::vector<std::vector<GeneratedSample>> Engine::generate(
       for (int64_t u = 0; u < U; ++u) last[u] = requests[admit[u].request].prompt.size() - 1;
       auto idx = torch::tensor(last, torch::kLong).to(dev);
       auto h_last = hidden.index({torch::arange(U, long_opts), idx});  // (U, C)
-      auto logits = model_->logits(h_last);                           // (U, V)
+      auto logits = model_->logits(h_last);                            // (U, V)
       std::vector<int64_t> row_unit;
       for (int64_t u = 0; u < U; ++u) {
         const auto& req = requests[admit[u].request];
@@ -177,8 +179,9 @@ std::vector<std::vector<GeneratedSample>> Engine::generate(
           row.sample = j;
           row.length = len;
           row.next = -1;
-          row.rng.seed = req.sample_seeds.empty() ? derive_seed(req.seed, {static_cast<uint64_t>(j)})
-                                                  : req.sample_seeds[j];
+          row.rng.seed = req.sample_seeds.empty()
+                             ? derive_seed(req.seed, {static_cast<uint64_t>(j)})
+                             : req.sample_seeds[j];
           cache.write_prefix(static_cast<int64_t>(rows.size()), pk, pv);
           rows.push_back(std::move(row));
           row_unit.push_back(u);
@@ -215,7 +218,7 @@ std::vector<std::vector<GeneratedSample>> Engine::generate(
     auto ids = torch::tensor(next, torch::kLong).view({B, 1}).to(dev);
     auto positions = torch::tensor(pos, torch::kLong).to(dev);
     auto hidden = model_->decode(ids, positions, cache);  // (B, 1, C)
-    auto logits = model_->logits(hidden.squeeze(1));       // (B, V)
+    auto logits = model_->logits(hidden.squeeze(1));      // (B, V)
     auto s = sample_tokens(logits, params, rngs);
     for (int64_t r = 0; r < B; ++r) rows[r].length += 1;
     for (int64_t r = B; r-- > 0;)

@@ -30,16 +30,16 @@ struct GenerationRequest {
 
 // One finished sample.
 struct GeneratedSample {
-  std::vector<int64_t> ids;       // generated tokens (the stop token included)
-  std::vector<float> logprobs;    // log-prob of each generated token (see sample_tokens)
-  std::string finish_reason;      // "stop" (stop id or string) or "length"
-  std::string stop_string;        // the stop string matched, when one was
+  std::vector<int64_t> ids;     // generated tokens (the stop token included)
+  std::vector<float> logprobs;  // log-prob of each generated token (see sample_tokens)
+  std::string finish_reason;    // "stop" (stop id or string) or "length"
+  std::string stop_string;      // the stop string matched, when one was
 };
 
 struct EngineOptions {
-  int64_t max_batch = 64;            // sequences decoded together (KV cache rows)
-  int64_t max_prefill_tokens = 4096; // padded prompt tokens per prefill forward
-  int64_t max_context = 0;           // prompt + generated limit; 0 = max_position_embeddings
+  int64_t max_batch = 64;             // sequences decoded together (KV cache rows)
+  int64_t max_prefill_tokens = 4096;  // padded prompt tokens per prefill forward
+  int64_t max_context = 0;            // prompt + generated limit; 0 = max_position_embeddings
   // Turns generated ids into text; needed only for stop strings.
   std::function<std::string(const std::vector<int64_t>&)> detokenize;
 };
@@ -64,6 +64,7 @@ class Engine {
 };
 
 // Validates a request against a model's vocabulary and context; throws r1::Error naming the value.
-void check_request(const GenerationRequest& r, size_t index, int64_t vocab_size, int64_t max_context);
+void check_request(const GenerationRequest& r, size_t index, int64_t vocab_size,
+                   int64_t max_context);
 
 }  // namespace r1

@@ -31,10 +31,14 @@ std::optional<T> get_opt(const json& j, const char* key, const std::string& orig
   if (!j.contains(key) || j[key].is_null()) return std::nullopt;
   const json& v = j[key];
   bool ok = false;
-  if constexpr (std::is_same_v<T, bool>) ok = v.is_boolean();
-  else if constexpr (std::is_integral_v<T>) ok = v.is_number_integer();
-  else if constexpr (std::is_floating_point_v<T>) ok = v.is_number();
-  else ok = v.is_string();
+  if constexpr (std::is_same_v<T, bool>)
+    ok = v.is_boolean();
+  else if constexpr (std::is_integral_v<T>)
+    ok = v.is_number_integer();
+  else if constexpr (std::is_floating_point_v<T>)
+    ok = v.is_number();
+  else
+    ok = v.is_string();
   check(ok, origin + ": field " + key + " has the wrong type (" + v.dump() + ")");
   return v.get<T>();
 }
@@ -82,7 +86,8 @@ ModelConfig parse_model_config(const std::string& text, const std::string& origi
   c.num_attention_heads = get_req<int64_t>(j, "num_attention_heads", origin);
   c.num_key_value_heads =
       get_opt<int64_t>(j, "num_key_value_heads", origin).value_or(c.num_attention_heads);
-  for (auto [name, v] : {std::pair{"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
+  for (auto [name, v] : {std::pair{"vocab_size", c.vocab_size},
+                         {"hidden_size", c.hidden_size},
                          {"intermediate_size", c.intermediate_size},
                          {"num_hidden_layers", c.num_hidden_layers},
                          {"num_attention_heads", c.num_attention_heads},
@@ -98,14 +103,16 @@ ModelConfig parse_model_config(const std::string& text, const std::string& origi
     c.head_dim = c.hidden_size / c.num_attention_heads;
   }
   check(c.head_dim > 0 && c.head_dim % 2 == 0,
-        origin + ": head_dim must be a positive even number (got " + std::to_string(c.head_dim) + ")");
-  c.max_position_embeddings =
-      get_opt<int64_t>(j, "max_position_embeddings", origin).value_or(c.model_type == "qwen2" ? 32768 : 2048);
+        origin + ": head_dim must be a positive even number (got " + std::to_string(c.head_dim) +
+            ")");
+  c.max_position_embeddings = get_opt<int64_t>(j, "max_position_embeddings", origin)
+                                  .value_or(c.model_type == "qwen2" ? 32768 : 2048);
   c.rms_norm_eps = get_opt<double>(j, "rms_norm_eps", origin).value_or(1e-6);
   // transformers 5 moved rope_theta into rope_parameters; accept both places.
   const json* rope = nullptr;
   if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) rope = &j["rope_scaling"];
-  if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) rope = &j["rope_parameters"];
+  if (j.contains("rope_parameters") && j["rope_parameters"].is_object())
+    rope = &j["rope_parameters"];
   c.rope_theta = get_opt<double>(j, "rope_theta", origin).value_or(10000.0);
   if (rope != nullptr) {
     const std::string o = origin + ": rope_scaling";
@@ -120,8 +127,8 @@ ModelConfig parse_model_config(const std::string& text, const std::string& origi
       check(c.rope_high_freq_factor != c.rope_low_freq_factor,
             o + ": high_freq_factor equals low_freq_factor");
     } else {
-      check(c.rope_type == "default", o + ".rope_type \"" + c.rope_type +
-                                          "\" is not supported (default, llama3)");
+      check(c.rope_type == "default",
+            o + ".rope_type \"" + c.rope_type + "\" is not supported (default, llama3)");
     }
   } else if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
     throw Error(origin + ": rope_scaling must be an object or null");
@@ -152,7 +159,8 @@ ModelConfig parse_model_config(const std::string& text, const std::string& origi
 ModelConfig load_model_config(const std::string& dir) {
   const std::string path = (std::filesystem::path(dir) / "config.json").string();
   check(std::filesystem::is_directory(dir), dir + ": not a model directory");
-  check(std::filesystem::exists(path), path + ": missing (a Hugging Face checkpoint needs config.json)");
+  check(std::filesystem::exists(path),
+        path + ": missing (a Hugging Face checkpoint needs config.json)");
   return parse_model_config(read_file(path), path);
 }
 

@@ -14,23 +14,23 @@ namespace r1 {
 
 // config.json, resolved: every field has its transformers default when absent.
 struct ModelConfig {
-  std::string model_type;               // "qwen2" or "llama"
-  int64_t vocab_size = 0;               // rows of the embedding and the LM head
-  int64_t hidden_size = 0;              // C
-  int64_t intermediate_size = 0;        // SwiGLU inner width
-  int64_t num_hidden_layers = 0;        // decoder layers
-  int64_t num_attention_heads = 0;      // H query heads
-  int64_t num_key_value_heads = 0;      // KV heads (GQA when < H; defaults to H)
-  int64_t head_dim = 0;                 // D; defaults to hidden_size / num_attention_heads
-  int64_t max_position_embeddings = 0;  // context length the model was trained for
-  double rms_norm_eps = 1e-6;           // RMSNorm epsilon
-  double rope_theta = 10000.0;          // rotary base
-  std::string rope_type = "default";    // "default" or "llama3"
-  double rope_factor = 1.0;             // llama3: factor
-  double rope_low_freq_factor = 1.0;    // llama3: low_freq_factor
-  double rope_high_freq_factor = 4.0;   // llama3: high_freq_factor
+  std::string model_type;                     // "qwen2" or "llama"
+  int64_t vocab_size = 0;                     // rows of the embedding and the LM head
+  int64_t hidden_size = 0;                    // C
+  int64_t intermediate_size = 0;              // SwiGLU inner width
+  int64_t num_hidden_layers = 0;              // decoder layers
+  int64_t num_attention_heads = 0;            // H query heads
+  int64_t num_key_value_heads = 0;            // KV heads (GQA when < H; defaults to H)
+  int64_t head_dim = 0;                       // D; defaults to hidden_size / num_attention_heads
+  int64_t max_position_embeddings = 0;        // context length the model was trained for
+  double rms_norm_eps = 1e-6;                 // RMSNorm epsilon
+  double rope_theta = 10000.0;                // rotary base
+  std::string rope_type = "default";          // "default" or "llama3"
+  double rope_factor = 1.0;                   // llama3: factor
+  double rope_low_freq_factor = 1.0;          // llama3: low_freq_factor
+  double rope_high_freq_factor = 4.0;         // llama3: high_freq_factor
   int64_t rope_original_max_position = 8192;  // llama3: original_max_position_embeddings
-  bool tie_word_embeddings = false;     // LM head shares the embedding matrix
+  bool tie_word_embeddings = false;           // LM head shares the embedding matrix
   bool attention_bias = false;          // q/k/v/o biases (llama); qwen2 has q/k/v biases always
   bool qkv_bias = false;                // resolved: q/k/v projections have a bias
   bool o_bias = false;                  // resolved: o projection has a bias

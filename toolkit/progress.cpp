@@ -8,8 +8,11 @@
 namespace r1 {
 
 Progress::Progress(std::string label, int64_t total, bool enabled)
-    : label_(std::move(label)), total_(total), enabled_(enabled),
-      start_(std::chrono::steady_clock::now()), last_draw_() {}
+    : label_(std::move(label)),
+      total_(total),
+      enabled_(enabled),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_() {}
 
 Progress::~Progress() {
   if (drawn_) std::fprintf(stderr, "\n");

@@ -29,10 +29,18 @@ struct DTypeName {
   at::ScalarType dtype;
 };
 constexpr DTypeName kDTypes[] = {
-    {"F64", at::kDouble},  {"F32", at::kFloat},   {"F16", at::kHalf},
-    {"BF16", at::kBFloat16}, {"I64", at::kLong},  {"I32", at::kInt},
-    {"I16", at::kShort},   {"I8", at::kChar},     {"U8", at::kByte},
-    {"BOOL", at::kBool},   {"F8_E4M3", at::kFloat8_e4m3fn}, {"F8_E5M2", at::kFloat8_e5m2},
+    {"F64", at::kDouble},
+    {"F32", at::kFloat},
+    {"F16", at::kHalf},
+    {"BF16", at::kBFloat16},
+    {"I64", at::kLong},
+    {"I32", at::kInt},
+    {"I16", at::kShort},
+    {"I8", at::kChar},
+    {"U8", at::kByte},
+    {"BOOL", at::kBool},
+    {"F8_E4M3", at::kFloat8_e4m3fn},
+    {"F8_E5M2", at::kFloat8_e5m2},
 };
 
 std::string errno_text() { return std::strerror(errno); }
@@ -76,9 +84,9 @@ SafetensorsHeader safetensors_parse_header(const std::string& text, uint64_t dat
     check(v.is_object(), where + " is not an object");
     check(v.contains("dtype") && v["dtype"].is_string(), where + ": missing string field dtype");
     check(v.contains("shape") && v["shape"].is_array(), where + ": missing array field shape");
-    check(v.contains("data_offsets") && v["data_offsets"].is_array() &&
-              v["data_offsets"].size() == 2,
-          where + ": data_offsets must be an array of two integers");
+    check(
+        v.contains("data_offsets") && v["data_offsets"].is_array() && v["data_offsets"].size() == 2,
+        where + ": data_offsets must be an array of two integers");
     SafetensorsEntry e;
     e.name = key;
     e.dtype = safetensors_dtype(v["dtype"].get<std::string>(), where);
@@ -114,9 +122,9 @@ SafetensorsHeader safetensors_parse_header(const std::string& text, uint64_t dat
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
   for (size_t i = 1; i < h.entries.size(); ++i)
-    check(h.entries[i].begin >= h.entries[i - 1].end,
-          origin + ": tensors \"" + h.entries[i - 1].name + "\" and \"" + h.entries[i].name +
-              "\" overlap");
+    check(h.entries[i].begin >= h.entries[i - 1].end, origin + ": tensors \"" +
+                                                          h.entries[i - 1].name + "\" and \"" +
+                                                          h.entries[i].name + "\" overlap");
   return h;
 }
 
@@ -193,8 +201,8 @@ SafetensorsCheckpoint::SafetensorsCheckpoint(const std::string& path) {
       std::map<std::string, size_t> shard_of_file;
       std::map<std::string, std::string> expected;  // tensor -> shard file name
       for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-        check(it.value().is_string(), index.string() + ": weight_map." + it.key() +
-                                          " is not a file name");
+        check(it.value().is_string(),
+              index.string() + ": weight_map." + it.key() + " is not a file name");
         const std::string shard = it.value().get<std::string>();
         check(shard.find('/') == std::string::npos,
               index.string() + ": weight_map." + it.key() + " names a path outside the directory");
@@ -206,8 +214,8 @@ SafetensorsCheckpoint::SafetensorsCheckpoint(const std::string& path) {
       }
       for (const auto& [name, shard] : expected) {
         const size_t f = shard_of_file[shard];
-        check(files_[f]->find(name) != nullptr, index.string() + ": tensor \"" + name +
-                                                    "\" is not in its shard " + shard);
+        check(files_[f]->find(name) != nullptr,
+              index.string() + ": tensor \"" + name + "\" is not in its shard " + shard);
         where_[name] = f;
       }
       return;
@@ -273,8 +281,7 @@ void safetensors_save(const std::string& path,
     uint64_t n = h.size();
     for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>((n >> (8 * i)) & 0xff);
     bool ok = std::fwrite(len, 1, 8, f) == 8 && std::fwrite(h.data(), 1, h.size(), f) == h.size();
-    for (const auto& c : data)
-      ok = ok && std::fwrite(c.data_ptr(), 1, c.nbytes(), f) == c.nbytes();
+    for (const auto& c : data) ok = ok && std::fwrite(c.data_ptr(), 1, c.nbytes(), f) == c.nbytes();
     return ok;
   });
 }

@@ -59,7 +59,8 @@ Prefix select_prefix(std::vector<float>& v, bool by_mass, double target) {
         const int64_t equal = static_cast<int64_t>(j - i);
         if (acc + unit(v[i]) * equal >= target) {
           const double u1 = unit(v[i]);
-          const int64_t ties = u1 > 0 ? static_cast<int64_t>(std::ceil((target - acc) / u1)) : equal;
+          const int64_t ties =
+              u1 > 0 ? static_cast<int64_t>(std::ceil((target - acc) / u1)) : equal;
           return {v[i], std::clamp<int64_t>(ties, 1, equal), false};
         }
         acc += unit(v[i]) * equal;
@@ -89,7 +90,8 @@ Prefix select_prefix(std::vector<float>& v, bool by_mass, double target) {
 
 // The kept prefix of one row of probabilities (size V) under top-k then top-p (over the
 // renormalised top-k mass, as transformers' warpers do). `work` is scratch.
-Prefix kept_prefix(const float* probs, int64_t V, const SamplingParams& p, std::vector<float>& work) {
+Prefix kept_prefix(const float* probs, int64_t V, const SamplingParams& p,
+                   std::vector<float>& work) {
   Prefix keep;
   double total = 0;
   for (int64_t i = 0; i < V; ++i) total += probs[i];
@@ -100,7 +102,8 @@ Prefix kept_prefix(const float* probs, int64_t V, const SamplingParams& p, std::
     kept_mass = 0;
     int64_t ties = 0;
     for (int64_t i = 0; i < V; ++i)
-      if (probs[i] > keep.tau || (probs[i] == keep.tau && ties++ < keep.ties)) kept_mass += probs[i];
+      if (probs[i] > keep.tau || (probs[i] == keep.tau && ties++ < keep.ties))
+        kept_mass += probs[i];
   }
   if (p.top_p < 1.0) {
     const double target = p.top_p * kept_mass;
@@ -150,7 +153,8 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<Sampl
   auto probs = torch::softmax(scaled, -1).contiguous();  // (B, V)
   bool any_greedy = false;
   for (const auto& p : params) any_greedy = any_greedy || p.temperature <= 0;
-  torch::Tensor greedy = any_greedy ? scaled.argmax(-1).contiguous() : torch::zeros({B}, torch::kLong);
+  torch::Tensor greedy =
+      any_greedy ? scaled.argmax(-1).contiguous() : torch::zeros({B}, torch::kLong);
   SampledTokens out;
   out.ids.resize(B);
   out.logprobs.resize(B);

@@ -135,15 +135,15 @@ torch::Tensor Transformer::rms_norm(const torch::Tensor& x, const torch::Tensor&
 
 std::pair<torch::Tensor, torch::Tensor> Transformer::rotary(const torch::Tensor& positions) const {
   auto freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq_;  // (B, T, D/2)
-  auto emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);               // (B, 1, T, D)
+  auto emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);              // (B, 1, T, D)
   const auto dt = options_.dtype().toScalarType();
   return {emb.cos().to(dt), emb.sin().to(dt)};
 }
 
 torch::Tensor Transformer::layer_forward(Layer& l, size_t index, const torch::Tensor& x,
                                          const torch::Tensor& cos, const torch::Tensor& sin,
-                                         const torch::Tensor& mask, LayerKV* kv_out,
-                                         KVCache* cache, const torch::Tensor& slots) {
+                                         const torch::Tensor& mask, LayerKV* kv_out, KVCache* cache,
+                                         const torch::Tensor& slots) {
   const auto& c = config_;
   const int64_t B = x.size(0), T = x.size(1), D = c.head_dim, H = c.num_attention_heads,
                 Hkv = c.num_key_value_heads;
@@ -281,9 +281,9 @@ std::shared_ptr<Transformer> load_transformer(const std::string& dir,
     const std::string where = weights.file_of(name) + ": tensor \"" + name + "\"";
     check(at::isFloatingType(e.dtype), where + " has dtype " + safetensors_dtype_name(e.dtype) +
                                            ", expected a floating-point type");
-    check(e.shape == param.sizes().vec(),
-          where + " has shape " + c10::str(c10::IntArrayRef(e.shape)) + " but the config implies " +
-              c10::str(param.sizes()));
+    check(e.shape == param.sizes().vec(), where + " has shape " +
+                                              c10::str(c10::IntArrayRef(e.shape)) +
+                                              " but the config implies " + c10::str(param.sizes()));
     param.copy_(weights.tensor(name));
   }
   return model;

@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
     total = std::min(total, time_run(new_tokens + 1));
   }
   const double decode = total - prefill;
-  nlohmann::json j = {{"prefill_s", prefill}, {"decode_s", decode},
+  nlohmann::json j = {{"prefill_s", prefill},
+                      {"decode_s", decode},
                       {"prefill_tok_s", batch * prompt_len / prefill},
                       {"decode_tok_s", batch * new_tokens / decode},
                       {"threads", at::get_num_threads()}};

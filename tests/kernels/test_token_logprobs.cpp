@@ -22,7 +22,9 @@ TEST(TokenLogprobs, MatchesFullLogSoftmaxAndItsGradients) {
         auto grads = torch::autograd::grad({got}, {h, w}, {g});
         return std::pair{grads[0], grads[1]};
       }();
-      auto want = torch::log_softmax(torch::mm(h, w.t()) / temperature, -1).gather(1, t.unsqueeze(1)).squeeze(1);
+      auto want = torch::log_softmax(torch::mm(h, w.t()) / temperature, -1)
+                      .gather(1, t.unsqueeze(1))
+                      .squeeze(1);
       auto wgrads = torch::autograd::grad({want}, {h, w}, {g});
       EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-5)) << chunk;
       EXPECT_TRUE(torch::allclose(gh, wgrads[0], 1e-4, 1e-5)) << chunk;
@@ -32,8 +34,12 @@ TEST(TokenLogprobs, MatchesFullLogSoftmaxAndItsGradients) {
 }
 
 TEST(TokenLogprobs, RejectsBadShapes) {
-  EXPECT_THROW(token_logprobs(torch::randn({2, 3}), torch::randn({5, 4}), torch::zeros({2}, torch::kLong)), c10::Error);
-  EXPECT_THROW(token_logprobs(torch::randn({2, 3}), torch::randn({5, 3}), torch::zeros({3}, torch::kLong)), c10::Error);
+  EXPECT_THROW(
+      token_logprobs(torch::randn({2, 3}), torch::randn({5, 4}), torch::zeros({2}, torch::kLong)),
+      c10::Error);
+  EXPECT_THROW(
+      token_logprobs(torch::randn({2, 3}), torch::randn({5, 3}), torch::zeros({3}, torch::kLong)),
+      c10::Error);
 }
 
 }  // namespace

@@ -45,7 +45,8 @@ TEST(ModelConfig, LlamaRopeScalingInBothLayouts) {
   auto old = parse_model_config(R"({"model_type":"llama","vocab_size":10,"hidden_size":8,
     "intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"rope_theta":1234.0,
     "rope_scaling":{"type":"llama3","factor":2,"low_freq_factor":1,"high_freq_factor":4,
-    "original_max_position_embeddings":16}})", "x");
+    "original_max_position_embeddings":16}})",
+                                "x");
   EXPECT_EQ(old.rope_type, "llama3");
   EXPECT_DOUBLE_EQ(old.rope_theta, 1234.0);
   EXPECT_EQ(old.num_key_value_heads, 2);
@@ -56,8 +57,10 @@ TEST(ModelConfig, LlamaRopeScalingInBothLayouts) {
 
 TEST(ModelConfig, ErrorsNameTheField) {
   EXPECT_NE(error_of(R"({"model_type":"gpt2"})").find("model_type \"gpt2\""), std::string::npos);
-  EXPECT_NE(error_of(R"({"model_type":"qwen2"})").find("missing field vocab_size"), std::string::npos);
-  EXPECT_NE(error_of(R"({"model_type":"qwen2","vocab_size":"big"})").find("vocab_size"), std::string::npos);
+  EXPECT_NE(error_of(R"({"model_type":"qwen2"})").find("missing field vocab_size"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"model_type":"qwen2","vocab_size":"big"})").find("vocab_size"),
+            std::string::npos);
   EXPECT_NE(error_of("{oops").find("not valid JSON"), std::string::npos);
   std::string bad_heads = kQwen;
   bad_heads.replace(bad_heads.find("\"num_key_value_heads\":2"), 23, "\"num_key_value_heads\":3");

@@ -1,7 +1,7 @@
 // r1gen as a user runs it: JSON output, determinism by seed, and one clear error line with a
 // non-zero exit for bad flags and bad checkpoints (missing, truncated, corrupt, mismatched).
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -17,7 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 const std::string kModel = "tests/data/models/qwen2-gqa-fp32";
 
-test::CommandResult r1gen(const std::string& args) { return test::run_command(test::bin("r1gen") + " " + args); }
+test::CommandResult r1gen(const std::string& args) {
+  return test::run_command(test::bin("r1gen") + " " + args);
+}
 
 // One line on stderr, starting "r1gen: error:", containing `needle`; exit code non-zero.
 void expect_clean_error(const test::CommandResult& r, const std::string& needle) {
@@ -28,7 +30,9 @@ void expect_clean_error(const test::CommandResult& r, const std::string& needle)
 }
 
 TEST(R1gen, JsonSamplesAreDeterministicBySeed) {
-  const std::string args = "--model " + kModel + " --prompt-ids 5,6,7 --n 3 --temperature 0.7 --top-p 0.95 --max-new-tokens 8 --seed 4 --json";
+  const std::string args =
+      "--model " + kModel +
+      " --prompt-ids 5,6,7 --n 3 --temperature 0.7 --top-p 0.95 --max-new-tokens 8 --seed 4 --json";
   auto a = r1gen(args), b = r1gen(args);
   ASSERT_EQ(a.exit_code, 0) << a.out;
   EXPECT_EQ(a.out, b.out);
@@ -43,20 +47,25 @@ TEST(R1gen, JsonSamplesAreDeterministicBySeed) {
     ++n;
   }
   EXPECT_EQ(n, 3);
-  auto other = r1gen("--model " + kModel + " --prompt-ids 5,6,7 --n 3 --temperature 0.7 --top-p 0.95 --max-new-tokens 8 --seed 5 --json");
+  auto other = r1gen("--model " + kModel +
+                     " --prompt-ids 5,6,7 --n 3 --temperature 0.7 --top-p 0.95 --max-new-tokens 8 "
+                     "--seed 5 --json");
   EXPECT_NE(a.out, other.out);
 }
 
 TEST(R1gen, BadFlagsAndInputs) {
   expect_clean_error(r1gen("--model /nonexistent --prompt-ids 1"), "/nonexistent");
   expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 1,x"), "\"x\" is not an integer");
-  expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 1,99999"), "outside the vocabulary");
-  expect_clean_error(r1gen("--model " + kModel + " --prompt hello"), "--prompt needs the tokenizer");
+  expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 1,99999"),
+                     "outside the vocabulary");
+  expect_clean_error(r1gen("--model " + kModel + " --prompt hello"),
+                     "--prompt needs the tokenizer");
   expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 1 --dtype int3"), "int3");
   expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 1 --device tpu"), "tpu");
   std::string long_prompt = "1";
   for (int i = 0; i < 300; ++i) long_prompt += ",1";
-  expect_clean_error(r1gen("--model " + kModel + " --prompt-ids " + long_prompt), "does not fit the context");
+  expect_clean_error(r1gen("--model " + kModel + " --prompt-ids " + long_prompt),
+                     "does not fit the context");
   auto r = r1gen("--model " + kModel + " --prompt-ids 1 --n 0");
   EXPECT_NE(r.exit_code, 0);
 }
@@ -104,7 +113,8 @@ TEST_F(BrokenCheckpoint, ShapeAndDtypeMismatchWithConfig) {
   for (auto& [name, t] : broken)
     if (name == "model.norm.weight") t = torch::ones({63});
   safetensors_save(m + "/model.safetensors", broken);
-  expect_clean_error(r1gen("--model " + m + " --prompt-ids 1"), "\"model.norm.weight\" has shape [63]");
+  expect_clean_error(r1gen("--model " + m + " --prompt-ids 1"),
+                     "\"model.norm.weight\" has shape [63]");
   broken = ts;
   for (auto& [name, t] : broken)
     if (name == "model.norm.weight") t = torch::ones({64}, torch::kLong);
@@ -114,7 +124,8 @@ TEST_F(BrokenCheckpoint, ShapeAndDtypeMismatchWithConfig) {
   for (auto& [name, t] : ts)
     if (name != "model.layers.1.mlp.up_proj.weight") broken.emplace_back(name, t);
   safetensors_save(m + "/model.safetensors", broken);
-  expect_clean_error(r1gen("--model " + m + " --prompt-ids 1"), "model.layers.1.mlp.up_proj.weight");
+  expect_clean_error(r1gen("--model " + m + " --prompt-ids 1"),
+                     "model.layers.1.mlp.up_proj.weight");
 }
 
 TEST_F(BrokenCheckpoint, UnknownModelType) {

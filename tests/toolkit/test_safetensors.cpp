@@ -28,8 +28,7 @@ TEST(Safetensors, RoundTripsEveryDtype) {
   std::vector<std::pair<std::string, torch::Tensor>> ts;
   for (auto dt : {torch::kFloat, torch::kDouble, torch::kHalf, torch::kBFloat16, torch::kLong,
                   torch::kInt, torch::kShort, torch::kChar, torch::kByte, torch::kBool})
-    ts.emplace_back(std::string("t_") + c10::toString(dt),
-                    (torch::randn({3, 5}) * 10).to(dt));
+    ts.emplace_back(std::string("t_") + c10::toString(dt), (torch::randn({3, 5}) * 10).to(dt));
   ts.emplace_back("empty", torch::zeros({0, 4}));
   ts.emplace_back("scalar", torch::tensor(3.5));
   ts.emplace_back("strided", torch::arange(12.0).view({3, 4}).t());  // non-contiguous input
@@ -73,15 +72,25 @@ TEST(Safetensors, MalformedFilesGiveErrorsNamingTheProblem) {
   expect_error("abc", "too short");
   expect_error(make_file("{not json", 0), "not valid JSON");
   expect_error(make_file("[]", 0), "not a JSON object");
-  expect_error(make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4), "past the end");
-  expect_error(make_file(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "need 12");
-  expect_error(make_file(R"({"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}})", 8), "unsupported dtype");
-  expect_error(make_file(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), "non-negative");
-  expect_error(make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8), "is after end");
+  expect_error(make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4),
+               "past the end");
+  expect_error(make_file(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8),
+               "need 12");
+  expect_error(make_file(R"({"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}})", 8),
+               "unsupported dtype");
+  expect_error(make_file(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8),
+               "non-negative");
+  expect_error(make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8),
+               "is after end");
   expect_error(make_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                         R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12), "overlap");
-  expect_error(make_file(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}})", 8),
-               "too large");
+                         R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                         12),
+               "overlap");
+  expect_error(
+      make_file(
+          R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}})",
+          8),
+      "too large");
   // Header length past the end of the file.
   std::string truncated = make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8);
   expect_error(truncated.substr(0, 30), "past the end of the file");
@@ -103,10 +112,18 @@ TEST(Safetensors, FuzzedHeadersOnlyThrowErrors) {
     for (int e = 0; e < edits && !h.empty(); ++e) {
       const size_t at = rng() % h.size();
       switch (rng() % 4) {
-        case 0: h[at] = alphabet[rng() % alphabet.size()]; break;
-        case 1: h.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
-        case 2: h.erase(at, 1); break;
-        default: h[at] = static_cast<char>(rng() % 256); break;
+        case 0:
+          h[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          h.insert(at, 1, alphabet[rng() % alphabet.size()]);
+          break;
+        case 2:
+          h.erase(at, 1);
+          break;
+        default:
+          h[at] = static_cast<char>(rng() % 256);
+          break;
       }
     }
     const uint64_t data = rng() % 40;

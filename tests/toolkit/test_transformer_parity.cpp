@@ -56,8 +56,9 @@ std::vector<int64_t> greedy_without_cache(Transformer& m, std::vector<int64_t> s
   return out;
 }
 
-std::vector<int64_t> greedy_with_engine(std::shared_ptr<Transformer> m, const std::vector<int64_t>& prompt,
-                                        int steps, const std::vector<int64_t>& eos) {
+std::vector<int64_t> greedy_with_engine(std::shared_ptr<Transformer> m,
+                                        const std::vector<int64_t>& prompt, int steps,
+                                        const std::vector<int64_t>& eos) {
   Engine engine(m);
   GenerationRequest r;
   r.prompt = prompt;
@@ -112,7 +113,8 @@ TEST_P(Parity, Bfloat16MatchesTransformers) {
     auto logits = m->logits(m->forward(g.ids, positions_for(g.ids)));
     // bf16 keeps 8 bits of mantissa: allow a few ulps at the logits' scale.
     const double scale = g.logits_bf16.abs().max().item<double>();
-    EXPECT_LT((logits - g.logits_bf16).abs().max().item<double>(), 0.04 * std::max(scale, 1.0)) << g.name;
+    EXPECT_LT((logits - g.logits_bf16).abs().max().item<double>(), 0.04 * std::max(scale, 1.0))
+        << g.name;
   }
   // Greedy in bf16 can only agree up to rounding: at each step of transformers' bf16 greedy
   // sequence, its token must be r1's argmax, or within two bf16 ulps of r1's maximum logit (a
@@ -140,7 +142,8 @@ TEST_P(Parity, Bfloat16MatchesTransformers) {
   for (const auto& row : g.greedy["bfloat16"]) {
     auto prompt = row["prompt"].get<std::vector<int64_t>>();
     EXPECT_EQ(greedy_with_engine(m, prompt, 32, m->config().eos_token_ids),
-              greedy_without_cache(*m, prompt, 32, m->config().eos_token_ids)) << g.name;
+              greedy_without_cache(*m, prompt, 32, m->config().eos_token_ids))
+        << g.name;
   }
 }
 
@@ -165,8 +168,8 @@ TEST_P(Parity, SequenceAloneEqualsSequenceInsideABatch) {
   // admitted while others decode.
   EngineOptions opts;
   opts.max_batch = 5;
-  auto mixed = Engine(m, opts).generate({make({3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, 1), make(a, 7),
-                                         make({42}, 2)});
+  auto mixed = Engine(m, opts).generate(
+      {make({3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, 1), make(a, 7), make({42}, 2)});
   ASSERT_EQ(mixed[1].size(), alone.size());
   for (size_t j = 0; j < alone.size(); ++j) {
     EXPECT_EQ(mixed[1][j].ids, alone[j].ids) << "sample " << j;
@@ -181,7 +184,8 @@ INSTANTIATE_TEST_SUITE_P(Models, Parity,
                                            "llama-tied-mha-fp32", "tiny-llama-verl"),
                          [](const auto& info) {
                            std::string s = info.param;
-                           for (auto& c : s) if (c == '-') c = '_';
+                           for (auto& c : s)
+                             if (c == '-') c = '_';
                            return s;
                          });
 

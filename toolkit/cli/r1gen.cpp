@@ -3,8 +3,8 @@
 // --prompt (text) needs the tokenizer, which lands with the tokenizer work; use --prompt-ids.
 #include <torch/torch.h>  // at::set_num_threads
 
-#include <CLI/CLI.hpp>         // CLI::App
-#include <nlohmann/json.hpp>   // nlohmann::json
+#include <CLI/CLI.hpp>        // CLI::App
+#include <nlohmann/json.hpp>  // nlohmann::json
 
 #include <chrono>    // std::chrono
 #include <cstdio>    // std::printf
@@ -46,19 +46,26 @@ int run(int argc, char** argv) {
   uint64_t seed = 0;
   int64_t n = 1, max_batch = 64, threads = 0, max_context = 0;
   bool json = false, ignore_eos = false;
-  app.add_option("--model", model_dir, "checkpoint directory (config.json + safetensors)")->required();
+  app.add_option("--model", model_dir, "checkpoint directory (config.json + safetensors)")
+      ->required();
   auto* ids_opt = app.add_option("--prompt-ids", prompt_ids, "prompt as comma-separated token ids");
   auto* text_opt = app.add_option("--prompt", prompt_text, "prompt text (needs the tokenizer)");
   ids_opt->excludes(text_opt);
-  app.add_option("--max-new-tokens", max_new_tokens, "tokens to generate per sample (default: generation_config or 64)");
-  app.add_option("--temperature", temperature, "0 = greedy (default: generation_config, else greedy)");
+  app.add_option("--max-new-tokens", max_new_tokens,
+                 "tokens to generate per sample (default: generation_config or 64)");
+  app.add_option("--temperature", temperature,
+                 "0 = greedy (default: generation_config, else greedy)");
   app.add_option("--top-p", top_p, "nucleus mass in (0, 1] (default: generation_config or 1)");
-  app.add_option("--top-k", top_k, "keep the k most likely tokens, 0 = off (default: generation_config or 0)");
+  app.add_option("--top-k", top_k,
+                 "keep the k most likely tokens, 0 = off (default: generation_config or 0)");
   app.add_option("--seed", seed, "run seed; sample j uses a seed derived from (seed, j)");
   app.add_option("--n", n, "samples for the prompt")->check(CLI::PositiveNumber);
-  app.add_option("--max-batch", max_batch, "sequences decoded together")->check(CLI::PositiveNumber);
-  app.add_option("--max-context", max_context, "prompt + generation limit (default: max_position_embeddings)");
-  app.add_option("--dtype", dtype_name, "auto (float32 on CPU, the checkpoint's on CUDA), float32, bfloat16");
+  app.add_option("--max-batch", max_batch, "sequences decoded together")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-context", max_context,
+                 "prompt + generation limit (default: max_position_embeddings)");
+  app.add_option("--dtype", dtype_name,
+                 "auto (float32 on CPU, the checkpoint's on CUDA), float32, bfloat16");
   app.add_option("--device", device_name, "cpu or cuda[:N]");
   app.add_option("--threads", threads, "CPU threads (default: all cores)");
   app.add_flag("--json", json, "one JSON object per sample");
@@ -69,7 +76,9 @@ int run(int argc, char** argv) {
     return app.exit(e);
   }
   if (!text_opt->empty())
-    throw r1::Error("--prompt needs the tokenizer, which this build does not have yet; pass token ids with --prompt-ids");
+    throw r1::Error(
+        "--prompt needs the tokenizer, which this build does not have yet; pass token ids with "
+        "--prompt-ids");
   if (ids_opt->empty()) throw r1::Error("give the prompt with --prompt-ids 1,2,3");
   if (threads > 0) at::set_num_threads(static_cast<int>(threads));
 
@@ -94,7 +103,8 @@ int run(int argc, char** argv) {
   req.seed = seed;
   req.max_new_tokens = max_new_tokens.value_or(gen.max_new_tokens.value_or(64));
   const bool sample_default = gen.do_sample.value_or(false);
-  req.sampling.temperature = temperature.value_or(sample_default ? gen.temperature.value_or(1.0) : 0.0);
+  req.sampling.temperature =
+      temperature.value_or(sample_default ? gen.temperature.value_or(1.0) : 0.0);
   req.sampling.top_p = top_p.value_or(gen.top_p.value_or(1.0));
   req.sampling.top_k = top_k.value_or(gen.top_k.value_or(0));
   if (!ignore_eos) req.stop_ids = gen.eos_token_ids.empty() ? cfg.eos_token_ids : gen.eos_token_ids;
@@ -108,12 +118,15 @@ int run(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   auto results = engine.generate({req}, [&](size_t, int64_t, const r1::GeneratedSample& s) {
     tokens += s.ids.size();
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    progress.update(++done, std::to_string(static_cast<int64_t>(tokens / std::max(secs, 1e-9))) + " tok/s");
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress.update(++done,
+                    std::to_string(static_cast<int64_t>(tokens / std::max(secs, 1e-9))) + " tok/s");
   });
   for (const auto& s : results[0]) {
     if (json) {
-      nlohmann::json j = {{"ids", s.ids}, {"logprobs", s.logprobs}, {"finish_reason", s.finish_reason}};
+      nlohmann::json j = {
+          {"ids", s.ids}, {"logprobs", s.logprobs}, {"finish_reason", s.finish_reason}};
       std::cout << j.dump() << "\n";
     } else {
       std::cout << s.finish_reason << ":";

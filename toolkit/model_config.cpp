@@ -156,6 +156,43 @@ ModelConfig parse_model_config(const std::string& text, const std::string& origi
   return c;
 }
 
+std::string model_config_to_json(const ModelConfig& c) {
+  json j = {{"architectures", {c.model_type == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}},
+            {"model_type", c.model_type},
+            {"vocab_size", c.vocab_size},
+            {"hidden_size", c.hidden_size},
+            {"intermediate_size", c.intermediate_size},
+            {"num_hidden_layers", c.num_hidden_layers},
+            {"num_attention_heads", c.num_attention_heads},
+            {"num_key_value_heads", c.num_key_value_heads},
+            {"head_dim", c.head_dim},
+            {"max_position_embeddings", c.max_position_embeddings},
+            {"rms_norm_eps", c.rms_norm_eps},
+            {"rope_theta", c.rope_theta},
+            {"tie_word_embeddings", c.tie_word_embeddings},
+            {"hidden_act", "silu"},
+            {"torch_dtype", c.dtype == at::kBFloat16 ? "bfloat16"
+                            : c.dtype == at::kHalf   ? "float16"
+                                                     : "float32"}};
+  if (c.rope_type == "llama3")
+    j["rope_scaling"] = {{"rope_type", "llama3"},
+                         {"factor", c.rope_factor},
+                         {"low_freq_factor", c.rope_low_freq_factor},
+                         {"high_freq_factor", c.rope_high_freq_factor},
+                         {"original_max_position_embeddings", c.rope_original_max_position}};
+  if (c.model_type == "llama") {
+    j["attention_bias"] = c.attention_bias;
+    j["mlp_bias"] = c.mlp_bias;
+  }
+  if (c.bos_token_id) j["bos_token_id"] = *c.bos_token_id;
+  if (c.eos_token_ids.size() == 1)
+    j["eos_token_id"] = c.eos_token_ids[0];
+  else if (!c.eos_token_ids.empty())
+    j["eos_token_id"] = c.eos_token_ids;
+  if (c.pad_token_id) j["pad_token_id"] = *c.pad_token_id;
+  return j.dump(2) + "\n";
+}
+
 ModelConfig load_model_config(const std::string& dir) {
   const std::string path = (std::filesystem::path(dir) / "config.json").string();
   check(std::filesystem::is_directory(dir), dir + ": not a model directory");

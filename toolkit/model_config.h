@@ -58,6 +58,10 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 // Reads `dir`/generation_config.json when present (all fields empty when not).
 GenerationDefaults load_generation_defaults(const std::string& dir);
 
+// config.json text for `c` (transformers field names), so checkpoints r1 writes load in
+// transformers.
+std::string model_config_to_json(const ModelConfig& c);
+
 // "float32", "bfloat16", "float16" -> at::ScalarType; throws r1::Error otherwise.
 at::ScalarType parse_dtype(const std::string& name, const std::string& origin);
 

@@ -5,9 +5,11 @@
 
 #include <torch/torch.h>  // torch ops
 
-#include <cmath>  // M_PI
+#include <cmath>       // M_PI
+#include <filesystem>  // std::filesystem
 
 #include "toolkit/error.h"        // r1::Error, r1::check
+#include "toolkit/fs.h"           // r1::write_file_atomic
 #include "toolkit/safetensors.h"  // r1::SafetensorsCheckpoint
 
 namespace r1 {
@@ -287,6 +289,20 @@ std::shared_ptr<Transformer> load_transformer(const std::string& dir,
     param.copy_(weights.tensor(name));
   }
   return model;
+}
+
+void save_transformer(Transformer& model, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (auto& [name, t] : model.hf_parameters()) tensors.emplace_back(name, t.detach());
+  ModelConfig c = model.config();
+  c.dtype = model.options().dtype().toScalarType();
+  safetensors_save((std::filesystem::path(dir) / "model.safetensors").string(), tensors,
+                   {{"format", "pt"}});
+  const std::string json = model_config_to_json(c);
+  write_file_atomic((std::filesystem::path(dir) / "config.json").string(), [&](std::FILE* f) {
+    return std::fwrite(json.data(), 1, json.size(), f) == json.size();
+  });
 }
 
 }  // namespace r1

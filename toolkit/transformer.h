@@ -80,4 +80,8 @@ std::shared_ptr<Transformer> load_transformer(const std::string& dir,
                                               std::optional<at::ScalarType> dtype = std::nullopt,
                                               torch::Device device = torch::kCPU);
 
+// Writes `model` as a Hugging Face checkpoint directory (config.json + model.safetensors in the
+// model's dtype), creating `dir`. Loadable by load_transformer and by transformers.
+void save_transformer(Transformer& model, const std::string& dir);
+
 }  // namespace r1

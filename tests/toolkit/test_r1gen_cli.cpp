@@ -58,8 +58,7 @@ TEST(R1gen, BadFlagsAndInputs) {
   expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 1,x"), "\"x\" is not an integer");
   expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 1,99999"),
                      "outside the vocabulary");
-  expect_clean_error(r1gen("--model " + kModel + " --prompt hello"),
-                     "--prompt needs the tokenizer");
+  expect_clean_error(r1gen("--model " + kModel + " --prompt hello"), "no tokenizer.json");
   expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 1 --dtype int3"), "int3");
   expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 1 --device tpu"), "tpu");
   std::string long_prompt = "1";

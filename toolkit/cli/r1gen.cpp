@@ -1,20 +1,24 @@
-// r1gen: generate from a Hugging Face checkpoint with r1's engine. Prints one line per sample, or
-// one JSON object per sample with --json ({"ids", "logprobs", "finish_reason"}).
-// --prompt (text) needs the tokenizer, which lands with the tokenizer work; use --prompt-ids.
+// r1gen: generate from a Hugging Face checkpoint with r1's engine. Prints each sample's text (or
+// ids when the checkpoint has no tokenizer), or one JSON object per sample with --json
+// ({"ids", "logprobs", "finish_reason", "text"}). --chat wraps --prompt in the checkpoint's chat
+// template as one user turn (R1: the response is forced to start with "<think>\n").
 #include <torch/torch.h>  // at::set_num_threads
 
 #include <CLI/CLI.hpp>        // CLI::App
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include <chrono>    // std::chrono
-#include <cstdio>    // std::printf
-#include <iostream>  // std::cout
-#include <sstream>   // std::stringstream
+#include <chrono>      // std::chrono
+#include <cstdio>      // std::printf
+#include <filesystem>  // std::filesystem
+#include <iostream>    // std::cout
+#include <sstream>     // std::stringstream
 
-#include "toolkit/engine.h"        // r1::Engine
-#include "toolkit/error.h"         // r1::Error
-#include "toolkit/model_config.h"  // r1::load_generation_defaults
-#include "toolkit/progress.h"      // r1::Progress
+#include "toolkit/chat_template.h"  // r1::render_chat
+#include "toolkit/engine.h"         // r1::Engine
+#include "toolkit/error.h"          // r1::Error
+#include "toolkit/model_config.h"   // r1::load_generation_defaults
+#include "toolkit/progress.h"       // r1::Progress
+#include "toolkit/tokenizer.h"      // r1::Tokenizer
 
 namespace {
 
@@ -40,7 +44,10 @@ std::vector<int64_t> parse_ids(const std::string& text) {
 
 int run(int argc, char** argv) {
   CLI::App app{"r1gen: sample continuations from a Hugging Face checkpoint with r1's engine"};
-  std::string model_dir, prompt_ids, prompt_text, dtype_name = "auto", device_name = "cpu";
+  std::string model_dir, prompt_ids, prompt_text, dtype_name = "auto", device_name = "cpu",
+                                                  chat_template;
+  std::vector<std::string> stops;
+  bool chat = false;
   std::optional<double> temperature, top_p;
   std::optional<int64_t> top_k, max_new_tokens;
   uint64_t seed = 0;
@@ -49,7 +56,14 @@ int run(int argc, char** argv) {
   app.add_option("--model", model_dir, "checkpoint directory (config.json + safetensors)")
       ->required();
   auto* ids_opt = app.add_option("--prompt-ids", prompt_ids, "prompt as comma-separated token ids");
-  auto* text_opt = app.add_option("--prompt", prompt_text, "prompt text (needs the tokenizer)");
+  auto* text_opt = app.add_option("--prompt", prompt_text,
+                                  "prompt text (tokenized with the checkpoint's tokenizer.json)");
+  app.add_flag("--chat", chat,
+               "render --prompt as a user turn with the checkpoint's chat template");
+  app.add_option(
+      "--chat-template", chat_template,
+      "override: deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1 or a .jinja file");
+  app.add_option("--stop", stops, "stop string (repeatable; needs the tokenizer)");
   ids_opt->excludes(text_opt);
   app.add_option("--max-new-tokens", max_new_tokens,
                  "tokens to generate per sample (default: generation_config or 64)");
@@ -75,11 +89,9 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (!text_opt->empty())
-    throw r1::Error(
-        "--prompt needs the tokenizer, which this build does not have yet; pass token ids with "
-        "--prompt-ids");
-  if (ids_opt->empty()) throw r1::Error("give the prompt with --prompt-ids 1,2,3");
+  if (ids_opt->empty() && text_opt->empty())
+    throw r1::Error("give the prompt with --prompt TEXT or --prompt-ids 1,2,3");
+  if (chat && text_opt->empty()) throw r1::Error("--chat needs --prompt TEXT");
   if (threads > 0) at::set_num_threads(static_cast<int>(threads));
 
   torch::Device device(torch::kCPU);
@@ -97,8 +109,27 @@ int run(int argc, char** argv) {
   const auto& cfg = model->config();
   const auto gen = r1::load_generation_defaults(model_dir);
 
+  // The tokenizer, when the checkpoint has one (needed for text prompts, stop strings and text
+  // out).
+  std::optional<r1::Tokenizer> tok;
+  const bool has_tokenizer =
+      std::filesystem::exists(std::filesystem::path(model_dir) / "tokenizer.json");
+  if (has_tokenizer) tok = r1::Tokenizer::load(model_dir);
+  if ((!text_opt->empty() || !stops.empty()) && !tok)
+    throw r1::Error(model_dir +
+                    ": no tokenizer.json, needed by --prompt and --stop (use --prompt-ids)");
+
   r1::GenerationRequest req;
-  req.prompt = parse_ids(prompt_ids);
+  if (!text_opt->empty() && chat) {
+    const auto tmpl = r1::load_chat_template(model_dir, chat_template);
+    // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
+    req.prompt = tok->encode(r1::render_chat(tmpl, {{"user", prompt_text}}, true), false);
+  } else if (!text_opt->empty()) {
+    req.prompt = tok->encode(prompt_text, true);
+  } else {
+    req.prompt = parse_ids(prompt_ids);
+  }
+  req.stop_strings = stops;
   req.n = n;
   req.seed = seed;
   req.max_new_tokens = max_new_tokens.value_or(gen.max_new_tokens.value_or(64));
@@ -112,6 +143,7 @@ int run(int argc, char** argv) {
   r1::EngineOptions opts;
   opts.max_batch = max_batch;
   opts.max_context = max_context;
+  if (tok) opts.detokenize = [&](const std::vector<int64_t>& ids) { return tok->decode(ids); };
   r1::Engine engine(model, opts);
   r1::Progress progress("r1gen: samples", n);
   int64_t done = 0, tokens = 0;
@@ -127,7 +159,11 @@ int run(int argc, char** argv) {
     if (json) {
       nlohmann::json j = {
           {"ids", s.ids}, {"logprobs", s.logprobs}, {"finish_reason", s.finish_reason}};
-      std::cout << j.dump() << "\n";
+      if (tok) j["text"] = tok->decode(s.ids, /*skip_special_tokens=*/true);
+      if (!s.stop_string.empty()) j["stop"] = s.stop_string;
+      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    } else if (tok) {
+      std::cout << "[" << s.finish_reason << "] " << tok->decode(s.ids, true) << "\n";
     } else {
       std::cout << s.finish_reason << ":";
       for (int64_t id : s.ids) std::cout << " " << id;

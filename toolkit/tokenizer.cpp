@@ -1,19 +1,21 @@
 // Byte-level BPE (see tokenizer.h). The vocabulary is converted once from GPT-2's byte-to-unicode
 // alphabet back to raw bytes, so BPE runs directly on the text's bytes: symbols start as one id per
 // byte and merge by rank through a min-heap (rank, then position), the order HF's Word::merge_all
-// uses, in O(n log n) for a word of n bytes. Words are cached per thread.
+// uses, in O(n log n) for a word of n bytes. Words are cached in a cache all threads share.
 #include "toolkit/tokenizer.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>     // PCRE2 regex engine
 #include <utf8proc.h>  // NFC and friends
 
-#include <ATen/Parallel.h>  // at::parallel_for
-
 #include <algorithm>      // std::sort
+#include <array>          // std::array
 #include <atomic>         // std::atomic
 #include <filesystem>     // std::filesystem
+#include <mutex>          // std::unique_lock
 #include <queue>          // std::priority_queue
+#include <shared_mutex>   // std::shared_mutex
+#include <thread>         // std::thread
 #include <unordered_map>  // std::unordered_map
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -159,7 +161,12 @@ class Regex {
   // Calls f(begin, end) for each match in s, left to right (empty matches skipped).
   template <typename F>
   void for_each_match(std::string_view s, F&& f) const {
-    pcre2_match_data* md = pcre2_match_data_create_from_pattern(code_, nullptr);
+    // One match block per thread, sized for any of our patterns (they have few groups).
+    thread_local struct Block {
+      pcre2_match_data* md = pcre2_match_data_create(16, nullptr);
+      ~Block() { pcre2_match_data_free(md); }
+    } block;
+    pcre2_match_data* md = block.md;
     size_t pos = 0;
     while (pos <= s.size()) {
       const auto* subj = reinterpret_cast<PCRE2_SPTR>(s.data());
@@ -177,7 +184,6 @@ class Regex {
       f(ov[0], ov[1]);
       pos = ov[1];
     }
-    pcre2_match_data_free(md);
   }
 
  private:
@@ -211,12 +217,44 @@ struct MergeRule {
   int32_t id;
 };
 
-std::atomic<uint64_t> next_instance{1};
-
 }  // namespace
 
+// BPE results of recent words, shared by all threads: sharded, each shard behind a reader-writer
+// lock, so concurrent encodes mostly take shared locks on different shards.
+class WordCache {
+ public:
+  static constexpr size_t kMaxWord = 256;          // longer words are not cached
+  static constexpr size_t kMaxPerShard = 1 << 12;  // a full shard stops taking new words
+
+  bool find(std::string_view w, std::vector<int64_t>& out) const {
+    const Shard& s = shard(w);
+    std::shared_lock lock(s.mu);
+    auto it = s.map.find(w);
+    if (it == s.map.end()) return false;
+    out.insert(out.end(), it->second.begin(), it->second.end());
+    return true;
+  }
+  void insert(std::string_view w, const std::vector<int64_t>& ids) const {
+    Shard& s = shard(w);
+    std::unique_lock lock(s.mu);
+    if (s.map.size() < kMaxPerShard) s.map.emplace(std::string(w), ids);
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view v) const { return std::hash<std::string_view>()(v); }
+  };
+  struct Shard {
+    mutable std::shared_mutex mu;
+    std::unordered_map<std::string, std::vector<int64_t>, Hash, std::equal_to<>> map;
+  };
+  Shard& shard(std::string_view w) const { return shards_[std::hash<std::string_view>()(w) % 64]; }
+  mutable std::array<Shard, 64> shards_;
+};
+
 struct TokenizerImpl {
-  uint64_t instance = next_instance++;
+  WordCache cache;
   std::vector<std::string> id_bytes;  // id -> raw bytes (BPE tokens) or content (added)
   std::vector<std::string> id_token;  // id -> token string as in tokenizer.json
   std::vector<char> id_special;       // id -> special added token
@@ -398,32 +436,14 @@ bool is_space_at(std::string_view s, size_t i, size_t* len) {
          cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP;
 }
 
-// Per-thread BPE word cache, keyed by tokenizer instance.
-constexpr size_t kCacheMaxWord = 256;
-constexpr size_t kCacheMaxEntries = 1 << 16;
-std::unordered_map<std::string, std::vector<int64_t>>& word_cache(uint64_t instance) {
-  thread_local std::unordered_map<uint64_t, std::unordered_map<std::string, std::vector<int64_t>>>
-      caches;
-  auto& c = caches[instance];
-  if (c.size() > kCacheMaxEntries) c.clear();
-  return c;
-}
-
 }  // namespace
 
 // ---- BPE -------------------------------------------------------------------------------------
 
 void TokenizerImpl::bpe(std::string_view word, std::vector<int64_t>& out) const {
   if (word.empty()) return;
-  std::unordered_map<std::string, std::vector<int64_t>>* cache = nullptr;
-  if (word.size() <= kCacheMaxWord) {
-    cache = &word_cache(instance);
-    auto it = cache->find(std::string(word));
-    if (it != cache->end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      return;
-    }
-  }
+  const bool cacheable = word.size() <= WordCache::kMaxWord;
+  if (cacheable && cache.find(word, out)) return;
   std::vector<int64_t> ids;
   if (ignore_merges) {
     auto it = bytes_to_id.find(std::string(word));
@@ -482,7 +502,7 @@ void TokenizerImpl::bpe(std::string_view word, std::vector<int64_t>& out) const 
       if (s.alive) ids.push_back(s.id);
   }
   out.insert(out.end(), ids.begin(), ids.end());
-  if (cache != nullptr) cache->emplace(std::string(word), std::move(ids));
+  if (cacheable) cache.insert(word, ids);
 }
 
 // Normalized text with no added tokens -> pre-tokenizers -> BPE.
@@ -775,15 +795,18 @@ std::vector<std::vector<int64_t>> Tokenizer::encode_batch(const std::vector<std:
                                                           bool add_special_tokens,
                                                           int threads) const {
   std::vector<std::vector<int64_t>> out(texts.size());
-  const int pool = at::get_num_threads();
-  if (threads <= 0 || threads > pool) threads = pool;
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = std::min<int>(threads, static_cast<int>(std::max<size_t>(texts.size(), 1)));
-  // Workers pull texts one at a time (lengths vary). LibTorch's pool keeps its threads, so each
-  // thread's word cache stays warm from one batch to the next.
+  // Workers pull texts one at a time (lengths vary); the word cache is shared, so new threads
+  // start warm.
   std::atomic<size_t> next{0};
-  at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
+  auto work = [&] {
     for (size_t i; (i = next++) < texts.size();) out[i] = encode(texts[i], add_special_tokens);
-  });
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
   return out;
 }
 

@@ -28,7 +28,7 @@ class Tokenizer {
   // add_special_tokens applies the post-processor (e.g. the BOS of R1-Distill). Added tokens in
   // the text (<think>, <｜User｜>...) are always recognised, as HF does.
   std::vector<int64_t> encode(std::string_view text, bool add_special_tokens = false) const;
-  // Encodes many texts on up to `threads` of LibTorch's threads (0 = all); results in input order.
+  // Encodes many texts on `threads` threads (0 = all cores); results in input order.
   std::vector<std::vector<int64_t>> encode_batch(const std::vector<std::string>& texts,
                                                  bool add_special_tokens = false,
                                                  int threads = 0) const;

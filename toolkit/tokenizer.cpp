@@ -759,6 +759,27 @@ Tokenizer Tokenizer::load(const std::string& path) {
     }
     if (auto p = name("pad_token")) t.pad_id = t.token_to_id(*p);
   }
+  const std::string model_cfg =
+      (fs::path(dir ? path : fs::path(path).parent_path().string()) / "config.json").string();
+  if (fs::exists(model_cfg)) {
+    json c;
+    try {
+      c = json::parse(read_file(model_cfg));
+    } catch (const json::exception& e) {
+      throw Error(model_cfg + ": not valid JSON (" + e.what() + ")");
+    }
+    auto id = [&](const char* key) -> std::optional<int64_t> {
+      if (c.contains(key) && c[key].is_number_integer()) return c[key].get<int64_t>();
+      if (c.contains(key) && c[key].is_array() && !c[key].empty() && c[key][0].is_number_integer())
+        return c[key][0].get<int64_t>();
+      return std::nullopt;
+    };
+    if (!t.bos_id) t.bos_id = id("bos_token_id");
+    if (!t.eos_id) t.eos_id = id("eos_token_id");
+    if (!t.pad_id) t.pad_id = id("pad_token_id");
+  }
+  t.think_open_id = t.token_to_id("<think>");
+  t.think_close_id = t.token_to_id("</think>");
   return t;
 }
 

@@ -40,8 +40,10 @@ class Tokenizer {
   std::string id_to_token(int64_t id) const;  // the token string as in tokenizer.json
   bool is_special(int64_t id) const;
 
-  // Named special tokens, from tokenizer_config.json when loaded from a directory.
-  std::optional<int64_t> bos_id, eos_id, pad_id;
+  // Named special tokens: from tokenizer_config.json when loaded from a directory (ids from
+  // config.json when tokenizer_config.json does not name them); the reasoning delimiters when the
+  // vocabulary has "<think>" and "</think>".
+  std::optional<int64_t> bos_id, eos_id, pad_id, think_open_id, think_close_id;
   std::string bos_token, eos_token;
 
  private:

@@ -9,6 +9,7 @@
 
 #include "tests/test_util.h"
 #include "toolkit/fs.h"
+#include "toolkit/tokenizer.h"
 #include "toolkit/transformer.h"
 
 namespace r1 {
@@ -81,6 +82,10 @@ TEST(R1gen, TextPromptsChatAndStopStrings) {
       {"eos_token", "<｜end▁of▁sentence｜>"},
       {"chat_template", read_file("tests/data/chat_templates/deepseek_r1.jinja")}};
   std::ofstream(dir / "m/tokenizer_config.json") << cfg.dump();
+  const Tokenizer tk = Tokenizer::load(dir / "m");  // names from tokenizer_config.json
+  EXPECT_EQ(tk.bos_id, 151646);
+  EXPECT_EQ(tk.eos_id, 151643);
+  EXPECT_EQ(tk.pad_id, std::nullopt);
   const std::string base = test::bin("r1gen") + " --model " + (dir / "m");
   auto r = test::run_command(
       base + " --prompt 'What is 1+1?' --chat --n 2 --temperature 1 --max-new-tokens 6 --json");

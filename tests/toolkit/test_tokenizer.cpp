@@ -55,6 +55,8 @@ TEST(Tokenizer, R1DistillSpecialTokens) {
       t.encode("<think>\nx</think>", true),
       (std::vector<int64_t>{151646, 151648, 198, 87, 151649}));  // BOS from TemplateProcessing
   EXPECT_EQ(t.token_to_id("<｜User｜>"), 151644);
+  EXPECT_EQ(t.think_open_id, 151648);
+  EXPECT_EQ(t.think_close_id, 151649);
   EXPECT_TRUE(t.is_special(151646));
   EXPECT_FALSE(t.is_special(151648));  // <think> is an added token, not a special one
   EXPECT_EQ(t.decode({151646, 9707, 151643}, /*skip_special_tokens=*/true), "Hello");

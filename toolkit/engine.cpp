@@ -88,8 +88,12 @@ std::vector<std::vector<GeneratedSample>> Engine::generate(
   }
   int64_t longest = 1;
   for (const auto& r : requests) longest = std::max<int64_t>(longest, r.prompt.size() + 1);
-  KVCache cache(cfg, options_.max_batch, std::min<int64_t>(longest + 64, options_.max_context),
-                options_.max_context, model_->options());
+  int64_t samples = 0;
+  for (const auto& r : requests) samples += r.n;
+  // Rows for the sequences that can be live at once, not more: a cache row costs S * layers * KV.
+  KVCache cache(cfg, std::min(options_.max_batch, std::max<int64_t>(samples, 1)),
+                std::min<int64_t>(longest + 64, options_.max_context), options_.max_context,
+                model_->options());
   std::vector<Row> rows;
 
   // Appends a sampled token to a row and decides whether the row is finished.
@@ -136,7 +140,7 @@ std::vector<std::vector<GeneratedSample>> Engine::generate(
   while (!pending.empty() || !rows.empty()) {
     // Admission: as many units as fit the free rows and the prefill budget (at least one).
     std::vector<Unit> admit;
-    int64_t free_rows = options_.max_batch - static_cast<int64_t>(rows.size());
+    int64_t free_rows = cache.rows() - static_cast<int64_t>(rows.size());
     int64_t max_len = 0;
     while (!pending.empty() && pending.front().count <= free_rows) {
       const int64_t len = requests[pending.front().request].prompt.size();

@@ -26,7 +26,14 @@ void write_file_atomic(const std::string& path, const std::function<bool(std::FI
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) throw Error(path + ": cannot create (" + std::strerror(errno) + ")");
-  bool ok = write(f);
+  bool ok = false;
+  try {
+    ok = write(f);
+  } catch (...) {
+    std::fclose(f);
+    std::remove(tmp.c_str());
+    throw;
+  }
   ok = ok && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
   const int saved = errno;
   ok = (std::fclose(f) == 0) && ok;

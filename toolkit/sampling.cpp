@@ -24,12 +24,14 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// A prefix of a row in selection order: every p > tau, and the first `ties` tokens with p == tau.
+// A prefix of a row in selection order: every p > tau, and `ties` of the tokens with p == tau --
+// the highest ids among them, as transformers' stable ascending sort removes lower ids first.
 struct Prefix {
   float tau = 0;
   int64_t ties = 0;
   bool all = true;  // the whole row (tau/ties unused)
 };
+constexpr int64_t kAllTies = INT64_MAX;
 
 bool shorter(const Prefix& a, const Prefix& b) {
   if (a.all || b.all) return !a.all;
@@ -88,6 +90,22 @@ Prefix select_prefix(std::vector<float>& v, bool by_mass, double target) {
   return {};
 }
 
+// Calls f(i) for every token of the row in `keep`, in id order.
+template <typename F>
+void for_each_kept(const float* probs, int64_t V, const Prefix& keep, F&& f) {
+  if (keep.all) {
+    for (int64_t i = 0; i < V; ++i) f(i);
+    return;
+  }
+  int64_t equal = 0;
+  if (keep.ties != kAllTies)
+    for (int64_t i = 0; i < V; ++i) equal += probs[i] == keep.tau;
+  const int64_t skip = keep.ties == kAllTies ? 0 : std::max<int64_t>(0, equal - keep.ties);
+  int64_t seen = 0;
+  for (int64_t i = 0; i < V; ++i)
+    if (probs[i] > keep.tau || (probs[i] == keep.tau && seen++ >= skip)) f(i);
+}
+
 // The kept prefix of one row of probabilities (size V) under top-k then top-p (over the
 // renormalised top-k mass, as transformers' warpers do). `work` is scratch.
 Prefix kept_prefix(const float* probs, int64_t V, const SamplingParams& p,
@@ -99,11 +117,10 @@ Prefix kept_prefix(const float* probs, int64_t V, const SamplingParams& p,
   if (p.top_k > 0 && p.top_k < V) {
     work.assign(probs, probs + V);
     keep = select_prefix(work, /*by_mass=*/false, static_cast<double>(p.top_k));
+    // transformers removes only scores below the k-th: every token tied with it stays.
+    if (!keep.all) keep.ties = kAllTies;
     kept_mass = 0;
-    int64_t ties = 0;
-    for (int64_t i = 0; i < V; ++i)
-      if (probs[i] > keep.tau || (probs[i] == keep.tau && ties++ < keep.ties))
-        kept_mass += probs[i];
+    for_each_kept(probs, V, keep, [&](int64_t i) { kept_mass += probs[i]; });
   }
   if (p.top_p < 1.0) {
     const double target = p.top_p * kept_mass;
@@ -171,25 +188,25 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<Sampl
       const float* pr = pr_all + b * V;
       int64_t id = greedy_ids[b];  // greedy: the first maximum
       if (params[b].temperature > 0) {
-        const Prefix keep = kept_prefix(pr, V, params[b], work);
-        auto kept = [&, ties = int64_t{0}](int64_t i) mutable {
-          return keep.all || pr[i] > keep.tau || (pr[i] == keep.tau && ties++ < keep.ties);
-        };
         double mass = 0;
-        for (int64_t i = 0; i < V; ++i)
-          if (kept(i)) mass += pr[i];
+        for (int64_t i = 0; i < V; ++i) mass += pr[i];
+        if (!std::isfinite(mass) || mass <= 0)
+          throw Error("sampling: the logits of row " + std::to_string(b) +
+                      " are not finite after temperature scaling (temperature too small, or the "
+                      "model produced NaN/inf)");
+        const Prefix keep = kept_prefix(pr, V, params[b], work);
+        mass = 0;
+        for_each_kept(pr, V, keep, [&](int64_t i) { mass += pr[i]; });
         const double target = u[b] * mass;
-        auto again = [&, ties = int64_t{0}](int64_t i) mutable {
-          return keep.all || pr[i] > keep.tau || (pr[i] == keep.tau && ties++ < keep.ties);
-        };
         double acc = 0;
         id = -1;
-        for (int64_t i = 0; i < V; ++i) {
-          if (!again(i)) continue;
+        bool done = false;
+        for_each_kept(pr, V, keep, [&](int64_t i) {
+          if (done) return;
           acc += pr[i];
           id = i;
-          if (acc > target) break;
-        }
+          done = acc > target;
+        });
       }
       out.ids[b] = id;
       // log of the float probability: within 1e-7 of log-softmax wherever it is not zero.

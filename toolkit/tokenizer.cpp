@@ -106,6 +106,28 @@ std::optional<std::string> unmap_bytes(const std::string& token) {
   return out;
 }
 
+// ByteLevel decoding of a token string: characters of the byte alphabet become their byte, any
+// other character keeps its UTF-8 bytes (HF's decoder on added tokens).
+std::string byte_level_decode(const std::string& token) {
+  std::string out;
+  for (size_t i = 0; i < token.size();) {
+    size_t bad = 0, n = utf8_seq(token, i, &bad);
+    if (n == 0) {
+      out.push_back(token[i++]);
+      continue;
+    }
+    utf8proc_int32_t cp;
+    utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(token.data() + i), n, &cp);
+    auto it = alphabet().from_cp.find(static_cast<uint32_t>(cp));
+    if (it != alphabet().from_cp.end())
+      out.push_back(static_cast<char>(it->second));
+    else
+      out.append(token, i, n);
+    i += n;
+  }
+  return out;
+}
+
 // ---- regex ---------------------------------------------------------------------------------
 
 // Oniguruma's \s (what HF tokenizers uses): \t \n \v \f \r, U+0085 and the Unicode separators
@@ -155,6 +177,15 @@ class Regex {
     jit_ = pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE) == 0;
   }
   ~Regex() { pcre2_code_free(code_); }
+
+  // Whether the pattern matches at exactly byte offset `at` of s.
+  bool matches_at(std::string_view s, size_t at) const {
+    pcre2_match_data* md = pcre2_match_data_create(4, nullptr);
+    const int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), at,
+                               PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK, md, nullptr);
+    pcre2_match_data_free(md);
+    return rc >= 0;
+  }
   Regex(const Regex&) = delete;
   Regex& operator=(const Regex&) = delete;
 
@@ -408,7 +439,8 @@ std::string normalize(std::string_view s, utf8proc_option_t opt) {
 }
 
 bool is_word_char(std::string_view s, size_t i, bool before) {
-  // The character just before (or at) byte i is alphanumeric or '_' (single_word boundaries).
+  // The character just before (or at) byte i is a word character of Unicode \w (Alphabetic,
+  // marks, decimal digits, connector punctuation, joiners), HF's single_word boundary.
   if (before) {
     if (i == 0) return false;
     size_t j = i - 1;
@@ -417,12 +449,9 @@ bool is_word_char(std::string_view s, size_t i, bool before) {
   } else if (i >= s.size()) {
     return false;
   }
-  utf8proc_int32_t cp = 0;
-  utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i), s.size() - i, &cp);
-  if (cp == '_') return true;
-  const auto cat = utf8proc_category(cp);
-  return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
-         (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
+  static const Regex alnum("[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}]",
+                           "single_word boundary");
+  return alnum.matches_at(s, i);
 }
 
 bool is_space_at(std::string_view s, size_t i, size_t* len) {
@@ -512,14 +541,15 @@ void TokenizerImpl::encode_plain(std::string_view text, std::vector<int64_t>& ou
   for (const auto& p : pre) {
     std::vector<std::string> next;
     for (auto& piece : pieces) {
+      // HF's ByteLevel prepends a space to every split that does not start with one.
       if (p.kind == PreTokenizer::kByteLevel && p.add_prefix_space && !piece.empty() &&
-          piece[0] != ' ' && &piece == &pieces.front())
+          piece[0] != ' ')
         piece.insert(piece.begin(), ' ');
       if (!p.regex) {
         next.push_back(std::move(piece));
         continue;
       }
-      // Matches and the gaps between them, in order; `is_match` after inversion.
+      // Matches and the gaps between them, in order, with `matched` after inversion.
       std::vector<std::pair<std::string_view, bool>> parts;
       size_t last = 0;
       const std::string_view s(piece);
@@ -529,33 +559,42 @@ void TokenizerImpl::encode_plain(std::string_view text, std::vector<int64_t>& ou
         last = e;
       });
       if (last < s.size()) parts.emplace_back(s.substr(last), false);
+      if (p.kind == PreTokenizer::kSplit && p.invert)
+        for (auto& part : parts) part.second = !part.second;
       const SplitBehavior behavior =
           p.kind == PreTokenizer::kByteLevel ? SplitBehavior::kIsolated : p.behavior;
-      bool pending_next = false;
-      for (auto [text_part, matched] : parts) {
-        if (p.invert) matched = !matched;
-        switch (behavior) {
-          case SplitBehavior::kIsolated:
-            next.emplace_back(text_part);
-            break;
-          case SplitBehavior::kRemoved:
-            if (!matched) next.emplace_back(text_part);
-            break;
-          case SplitBehavior::kMergedWithPrevious:
-            if (matched && !next.empty() && !pending_next)
-              next.back().append(text_part);
+      // As HF's fold: a match joins its neighbour only when that neighbour is not a match.
+      std::vector<std::string> own;
+      bool previous_match = false;
+      switch (behavior) {
+        case SplitBehavior::kIsolated:
+          for (const auto& part : parts) own.emplace_back(part.first);
+          break;
+        case SplitBehavior::kRemoved:
+          for (const auto& part : parts)
+            if (!part.second) own.emplace_back(part.first);
+          break;
+        case SplitBehavior::kMergedWithPrevious:
+          for (const auto& [t, matched] : parts) {
+            if (matched && !previous_match && !own.empty())
+              own.back().append(t);
             else
-              next.emplace_back(text_part);
-            break;
-          case SplitBehavior::kMergedWithNext:
-            if (pending_next)
-              next.back().append(text_part);
+              own.emplace_back(t);
+            previous_match = matched;
+          }
+          break;
+        case SplitBehavior::kMergedWithNext:
+          for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+            if (it->second && !previous_match && !own.empty())
+              own.back().insert(0, it->first);
             else
-              next.emplace_back(text_part);
-            pending_next = matched;
-            break;
-        }
+              own.emplace_back(it->first);
+            previous_match = it->second;
+          }
+          std::reverse(own.begin(), own.end());
+          break;
       }
+      for (auto& o : own) next.push_back(std::move(o));
     }
     pieces.swap(next);
   }
@@ -576,14 +615,16 @@ void TokenizerImpl::split_added(std::string_view text, bool normalized_pass,
       const AddedToken& t = added[k];
       if (t.normalized != normalized_pass) continue;
       if (text.compare(i, t.content.size(), t.content) != 0) continue;
-      if (t.single_word &&
-          (is_word_char(text, i, true) || is_word_char(text, i + t.content.size(), false)))
-        continue;
       hit = &t;
-      break;  // candidates are sorted longest first
+      break;  // candidates are sorted longest first: the leftmost-longest match
     }
     if (hit == nullptr) {
       ++i;
+      continue;
+    }
+    if (hit->single_word &&
+        (is_word_char(text, i, true) || is_word_char(text, i + hit->content.size(), false))) {
+      i += hit->content.size();  // HF drops the match whole; no shorter token inside it is tried
       continue;
     }
     size_t b = i, e = i + hit->content.size();
@@ -692,8 +733,7 @@ Tokenizer Tokenizer::parse(const std::string& text, const std::string& origin) {
               "\") uses a token missing from the vocabulary");
     const uint64_t key =
         (static_cast<uint64_t>(ia->second) << 32) | static_cast<uint64_t>(ib->second);
-    impl->merges.emplace(key,
-                         MergeRule{rank, static_cast<int32_t>(iab->second)});  // first rank wins
+    impl->merges[key] = MergeRule{rank, static_cast<int32_t>(iab->second)};  // last wins, as HF
     ++rank;
   }
   if (j.contains("added_tokens") && j["added_tokens"].is_array())
@@ -704,11 +744,17 @@ Tokenizer Tokenizer::parse(const std::string& text, const std::string& origin) {
                    a.value("special", false)};
       check(!t.content.empty(),
             origin + ": added token " + std::to_string(t.id) + " has empty content");
-      impl->id_bytes[t.id] = t.content;
+      // Decoding runs added tokens through the ByteLevel decoder too, as HF does: characters of
+      // the byte alphabet become their bytes, others stay as they are.
+      impl->id_bytes[t.id] = byte_level_decode(t.content);
       impl->id_token[t.id] = t.content;
       impl->id_added[t.id] = 1;
       impl->id_special[t.id] = t.special;
-      impl->token_to_id[t.content] = t.id;
+      // Content that the model's vocabulary already has is emitted with the vocabulary's id.
+      if (auto v = impl->token_to_id.find(t.content); v != impl->token_to_id.end())
+        t.id = v->second;
+      else
+        impl->token_to_id[t.content] = t.id;
       impl->added.push_back(t);
     }
   for (size_t k = 0; k < impl->added.size(); ++k)
@@ -720,7 +766,12 @@ Tokenizer Tokenizer::parse(const std::string& text, const std::string& origin) {
   parse_normalizer(j.value("normalizer", json()), origin, impl->normalizers);
   parse_pre(j.value("pre_tokenizer", json()), origin, impl->pre);
   parse_post(j.value("post_processor", json()), origin, *impl);
-  check_decoder(j.value("decoder", json()), origin);
+  check(j.contains("decoder") && !j["decoder"].is_null(),
+        origin + ": decoder is missing (r1 decodes byte-level BPE: ByteLevel)");
+  check_decoder(j["decoder"], origin);
+  check(std::any_of(impl->pre.begin(), impl->pre.end(),
+                    [](const PreTokenizer& p) { return p.kind == PreTokenizer::kByteLevel; }),
+        origin + ": pre_tokenizer has no ByteLevel step (r1 supports byte-level BPE only)");
   Tokenizer t;
   t.impl_ = impl;
   return t;
@@ -834,8 +885,8 @@ std::vector<std::vector<int64_t>> Tokenizer::encode_batch(const std::vector<std:
 std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special_tokens) const {
   std::string bytes;
   for (int64_t id : ids) {
-    check(id >= 0 && id < vocab_size(),
-          "decode: id " + std::to_string(id) + " is outside the vocabulary");
+    check(id >= 0, "decode: id " + std::to_string(id) + " is negative");
+    if (id >= vocab_size()) continue;  // as HF: models often have more rows than the tokenizer
     if (skip_special_tokens && impl_->id_special[id]) continue;
     bytes += impl_->id_bytes[id];
   }
@@ -861,9 +912,8 @@ bool Tokenizer::is_special(int64_t id) const {
 
 std::string StreamDecoder::push(int64_t id) {
   const auto& im = *tok_.impl_;
-  check(id >= 0 && id < tok_.vocab_size(),
-        "decode: id " + std::to_string(id) + " is outside the vocabulary");
-  if (!(skip_special_ && im.id_special[id])) pending_ += im.id_bytes[id];
+  check(id >= 0, "decode: id " + std::to_string(id) + " is negative");
+  if (id < tok_.vocab_size() && !(skip_special_ && im.id_special[id])) pending_ += im.id_bytes[id];
   // Emit everything up to an incomplete (but so far valid) trailing sequence.
   size_t i = 0, cut = 0;
   std::string out;

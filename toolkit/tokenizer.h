@@ -32,7 +32,8 @@ class Tokenizer {
   std::vector<std::vector<int64_t>> encode_batch(const std::vector<std::string>& texts,
                                                  bool add_special_tokens = false,
                                                  int threads = 0) const;
-  // Ids -> text; bytes that do not form UTF-8 become U+FFFD, as HF's lossy decode.
+  // Ids -> text; bytes that do not form UTF-8 become U+FFFD and ids past the tokenizer's
+  // vocabulary (models often have more rows) are skipped, as HF does; negative ids throw.
   std::string decode(const std::vector<int64_t>& ids, bool skip_special_tokens = false) const;
 
   int64_t vocab_size() const;  // one past the largest id

@@ -167,45 +167,82 @@ TEST(Sampling, TopPAndTopKFollowTransformersSemantics) {
   EXPECT_NEAR(t[1], 0.16 / 0.30, 0.02);
 }
 
-TEST(Sampling, SelectionEqualsAFullSortReference) {
-  // Peaked and flat rows, with and without top-k: the quickselect kept set and the draw must equal
-  // a plain reference that sorts the whole row (probability descending, lower id first), keeps the
-  // top-k, then the smallest prefix reaching top_p of their mass, and draws in ascending id order.
+// transformers' kept set, transcribed from TopKLogitsWarper and TopPLogitsWarper: top-k removes
+// tokens below the k-th probability (ties with it stay); top-p sorts ascending (stable), removes
+// tokens whose cumulative mass is <= 1 - top_p over the renormalised top-k, and keeps the last.
+std::vector<char> reference_kept(const torch::Tensor& probs_in, const SamplingParams& p) {
+  const int64_t V = probs_in.size(0);
+  auto probs = probs_in.to(torch::kDouble);
+  std::vector<char> keep(V, 1);
+  if (p.top_k > 0 && p.top_k < V) {
+    const double kth = std::get<0>(probs.topk(p.top_k))[p.top_k - 1].item<double>();
+    for (int64_t i = 0; i < V; ++i) keep[i] = probs_in[i].item<float>() >= static_cast<float>(kth);
+  }
+  if (p.top_p < 1.0) {
+    double total = 0;
+    for (int64_t i = 0; i < V; ++i)
+      if (keep[i]) total += probs[i].item<double>();
+    auto [sorted, idx] = probs_in.sort(/*stable=*/true, -1, /*descending=*/false);
+    double cum = 0;
+    for (int64_t j = 0; j < V - 1; ++j) {  // the last (most likely) token always stays
+      const int64_t t = idx[j].item<int64_t>();
+      if (!keep[t]) continue;
+      cum += probs[t].item<double>() / total;
+      if (cum <= 1 - p.top_p) keep[t] = 0;
+    }
+  }
+  return keep;
+}
+
+TEST(Sampling, KeptSetAndDrawEqualTransformersSemantics) {
+  // Peaked and flat rows, with and without top-k, and rows full of ties (as bf16 logits give):
+  // the draw must be the inverse CDF, in id order, over transformers' kept set.
   torch::manual_seed(1);
   const int64_t V = 3000;
-  for (double spread : {8.0, 0.01}) {
-    for (int64_t top_k : {int64_t{0}, int64_t{40}}) {
-      auto logits = (torch::randn({1, V}) * spread).contiguous();
-      SamplingParams p{0.7, 0.9, top_k};
+  std::vector<torch::Tensor> rows = {
+      torch::randn({V}) * 8.0, torch::randn({V}) * 0.01,
+      (torch::randn({V}) * 3.0).to(torch::kBFloat16).to(torch::kFloat),
+      // 1291 ties: no top-p boundary falls exactly between two
+      // of them, where float rounding alone would decide.
+      torch::cat({torch::tensor({1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0}).repeat({430}),
+                  torch::tensor({1.0})})};
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (SamplingParams p : {SamplingParams{0.7, 0.9, 0}, SamplingParams{0.7, 0.9, 40},
+                             SamplingParams{1.0, 1.0, 2}, SamplingParams{1.0, 0.5, 0}}) {
+      auto logits = rows[r].unsqueeze(0).contiguous();
       auto probs = torch::softmax(logits[0] / p.temperature, -1);
-      auto [sorted, idx] = probs.sort(/*stable=*/true, -1, /*descending=*/true);
-      const int64_t k = top_k > 0 ? top_k : V;
-      const double total = sorted.narrow(0, 0, k).sum().item<double>();
-      double before = 0;
-      int64_t n_keep = 0;
-      while (n_keep < k && before < p.top_p * total) before += sorted[n_keep++].item<double>();
-      std::vector<char> keep(V, 0);
-      for (int64_t j = 0; j < n_keep; ++j) keep[idx[j].item<int64_t>()] = 1;
+      const auto keep = reference_kept(probs, p);
       double mass = 0;
-      for (int64_t i = 0; i < V; ++i)
+      for (int64_t i = 0; i < logits.size(1); ++i)
         if (keep[i]) mass += probs[i].item<double>();
-      for (int i = 0; i < 100; ++i) {
+      for (int i = 0; i < 40; ++i) {
         SampleRng rng{static_cast<uint64_t>(i), 0}, copy = rng;
         std::vector<SampleRng*> rngs = {&rng};
         auto got = sample_tokens(logits, {p}, rngs);
         const double target = copy.next_uniform() * mass;
         double acc = 0;
         int64_t want = -1;
-        for (int64_t t = 0; t < V; ++t) {
+        for (int64_t t = 0; t < logits.size(1); ++t) {
           if (!keep[t]) continue;
           acc += probs[t].item<double>();
           want = t;
           if (acc > target) break;
         }
-        ASSERT_EQ(got.ids[0], want) << "spread " << spread << " top_k " << top_k << " draw " << i;
+        ASSERT_EQ(got.ids[0], want)
+            << "row " << r << " top_k " << p.top_k << " top_p " << p.top_p << " draw " << i;
       }
     }
   }
+}
+
+TEST(Sampling, NonFiniteLogitsAreAnError) {
+  auto logits = torch::tensor({1.0f, 2.0f, 3.0f}).unsqueeze(0);
+  SampleRng rng{1, 0};
+  std::vector<SampleRng*> rngs = {&rng};
+  EXPECT_THROW(sample_tokens(logits, {SamplingParams{1e-300, 1.0, 5}}, rngs), Error);
+  EXPECT_THROW(sample_tokens(logits, {SamplingParams{1e-300, 1.0, 0}}, rngs), Error);
+  auto nan = torch::tensor({1.0f, NAN, 3.0f}).unsqueeze(0);
+  EXPECT_THROW(sample_tokens(nan, {SamplingParams{1.0, 0.9, 0}}, rngs), Error);
 }
 
 }  // namespace

@@ -65,6 +65,17 @@ TEST(R1gen, BadFlagsAndInputs) {
   for (int i = 0; i < 300; ++i) long_prompt += ",1";
   expect_clean_error(r1gen("--model " + kModel + " --prompt-ids " + long_prompt),
                      "does not fit the context");
+  expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 3,4,"), "is not a list");
+  expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 3 --max-context -5"),
+                     "--max-context");
+  expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 3 --n 99999999999"),
+                     "--n 99999999999");
+  expect_clean_error(r1gen("--model " + kModel + " --prompt-ids 3 --temperature 1e-300 --top-k 5"),
+                     "not finite");
+  // A huge --max-batch allocates rows only for the samples asked for.
+  EXPECT_EQ(r1gen("--model " + kModel + " --prompt-ids 3 --max-batch 1000000000 --max-new-tokens 4")
+                .exit_code,
+            0);
   auto r = r1gen("--model " + kModel + " --prompt-ids 1 --n 0");
   EXPECT_NE(r.exit_code, 0);
 }

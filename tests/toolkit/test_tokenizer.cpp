@@ -61,6 +61,9 @@ TEST(Tokenizer, R1DistillSpecialTokens) {
   EXPECT_FALSE(t.is_special(151648));  // <think> is an added token, not a special one
   EXPECT_EQ(t.decode({151646, 9707, 151643}, /*skip_special_tokens=*/true), "Hello");
   EXPECT_EQ(t.decode({151646, 9707, 151643}), "<｜begin▁of▁sentence｜>Hello<｜end▁of▁sentence｜>");
+  // Ids past the tokenizer (models have 151936 rows, the tokenizer 151665) are skipped, as HF.
+  EXPECT_EQ(t.decode({9707, 151900, 1879}), "Hello world");
+  EXPECT_THROW(t.decode({-1}), Error);
 }
 
 TEST(Tokenizer, RoundTripsAndLossyBytes) {

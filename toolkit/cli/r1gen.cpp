@@ -38,7 +38,8 @@ std::vector<int64_t> parse_ids(const std::string& text) {
               "--prompt-ids: \"" + item + "\" is not an integer (expected e.g. 1,2,3)");
     ids.push_back(v);
   }
-  r1::check(!ids.empty(), "--prompt-ids: no ids given");
+  r1::check(!ids.empty() && text.back() != ',',
+            "--prompt-ids: \"" + text + "\" is not a list like 1,2,3");
   return ids;
 }
 
@@ -89,6 +90,8 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  r1::check(n <= 1000000, "--n " + std::to_string(n) + " is too many samples (at most 1000000)");
+  r1::check(max_context >= 0, "--max-context must be positive (0 = the model's own)");
   if (ids_opt->empty() && text_opt->empty())
     throw r1::Error("give the prompt with --prompt TEXT or --prompt-ids 1,2,3");
   if (chat && text_opt->empty()) throw r1::Error("--chat needs --prompt TEXT");

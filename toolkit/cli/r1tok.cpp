@@ -41,7 +41,8 @@ std::vector<int64_t> ids_of(const nlohmann::json& j, const std::string& where) {
   r1::check(j.is_array(), where + ": expected a JSON array of ids");
   std::vector<int64_t> ids;
   for (const auto& x : j) {
-    r1::check(x.is_number_integer(), where + ": ids must be integers (got " + x.dump() + ")");
+    r1::check(x.is_number_integer() && !(x.is_number_unsigned() && x.get<uint64_t>() > INT64_MAX),
+              where + ": ids must be integers that fit 64 bits (got " + x.dump() + ")");
     ids.push_back(x.get<int64_t>());
   }
   return ids;

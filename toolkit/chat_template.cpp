@@ -148,6 +148,10 @@ ChatFormat detect_chat_format(const std::string& j, const std::string& origin) {
     return has("<｜Assistant｜><think>") ? ChatFormat::kDeepSeekR1 : ChatFormat::kDeepSeekR1NoThink;
   if (has("<|im_start|>") && has("You are Qwen, created by Alibaba Cloud"))
     return ChatFormat::kQwen25;
+  // Llama 3.2's template stamps today's date (strftime_now) and differs in more than that.
+  if (has("strftime_now"))
+    throw Error(origin + ": chat_template takes today's date (Llama 3.2 style), which r1 does not render; "
+                "choose one with --chat-template NAME");
   if (has("<|start_header_id|>") && has("<|eot_id|>"))
     return has("Cutting Knowledge Date") ? ChatFormat::kLlama31 : ChatFormat::kLlama3;
   throw Error(origin +

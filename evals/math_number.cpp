@@ -1,0 +1,232 @@
+// Exact number parsing (see math_number.h): the text is normalised (math delimiters, LaTeX
+// spacing, percent words), then read by a small recursive scanner into a CLN rational.
+#include "evals/math_number.h"
+
+#include <ginac/ginac.h>  // GiNaC numeric operators
+
+#include <cctype>  // std::isdigit
+#include <vector>  // std::vector
+
+namespace r1 {
+namespace {
+
+bool starts(const std::string& s, size_t i, const char* p) {
+  return s.compare(i, std::char_traits<char>::length(p), p) == 0;
+}
+
+void erase_all(std::string& s, const std::string& what, const std::string& with = "") {
+  for (size_t p = 0; (p = s.find(what, p)) != std::string::npos;) {
+    s.replace(p, what.size(), with);
+    p += with.size();
+  }
+}
+
+std::string trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
+// Digits with optional thousands separators and a decimal point or comma -> exact rational.
+std::optional<GiNaC::numeric> read_decimal(const std::string& s, size_t& i) {
+  std::string digits, frac;
+  const size_t start = i;
+  std::vector<size_t> group_sizes;  // digits between separators, to tell thousands from decimals
+  size_t run = 0;
+  bool seen_point = false;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      (seen_point ? frac : digits) += c;
+      ++run;
+      ++i;
+    } else if ((c == ',' || c == ' ') && !seen_point && i + 1 < s.size() &&
+               std::isdigit(static_cast<unsigned char>(s[i + 1])) && run > 0) {
+      group_sizes.push_back(run);
+      run = 0;
+      ++i;
+      if (c == ',') {
+        // A comma not followed by exactly three digits is a decimal comma ("1000,99", "0,111"
+        // is ambiguous and read as a decimal when the integer part is 0).
+        size_t k = i;
+        while (k < s.size() && std::isdigit(static_cast<unsigned char>(s[k]))) ++k;
+        if (k - i != 3 || digits == "0") {
+          if (group_sizes.size() > 1) return std::nullopt;  // "1,000,99"
+          seen_point = true;
+          run = 0;
+        } else {
+          group_sizes.back() = group_sizes.back();  // thousands group
+        }
+      }
+    } else if (c == '.' && !seen_point && i + 1 < s.size() &&
+               std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
+      seen_point = true;
+      run = 0;
+      ++i;
+    } else {
+      break;
+    }
+  }
+  if (i == start || (digits.empty() && frac.empty())) return std::nullopt;
+  // Thousands groups after the first must hold exactly three digits.
+  for (size_t g = 1; g < group_sizes.size(); ++g)
+    if (group_sizes[g] != 3) return std::nullopt;
+  if (!group_sizes.empty() && !seen_point && run != 3) return std::nullopt;
+  GiNaC::numeric v((digits.empty() ? std::string("0") : digits).c_str());
+  if (!frac.empty())
+    v = v + GiNaC::numeric(frac.c_str()) /
+                GiNaC::numeric(10).power(GiNaC::numeric(static_cast<int>(frac.size())));
+  return v;
+}
+
+// A braced group {...} or a single character (as \frac12); returns its text.
+std::optional<std::string> read_arg(const std::string& s, size_t& i) {
+  while (i < s.size() && s[i] == ' ') ++i;
+  if (i >= s.size()) return std::nullopt;
+  if (s[i] != '{') return std::string(1, s[i++]);
+  int depth = 0;
+  const size_t b = i;
+  for (; i < s.size(); ++i) {
+    if (s[i] == '{')
+      ++depth;
+    else if (s[i] == '}' && --depth == 0)
+      return s.substr(b + 1, i++ - b - 1);
+  }
+  return std::nullopt;
+}
+
+std::optional<GiNaC::numeric> read_value(const std::string& s, size_t& i, int depth);
+
+// Parses the whole of s as one value.
+std::optional<GiNaC::numeric> whole(const std::string& s, int depth) {
+  size_t i = 0;
+  const std::string t = trim(s);
+  auto v = read_value(t, i, depth);
+  if (!v || i != t.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<GiNaC::numeric> read_fraction(const std::string& s, size_t& i, int depth) {
+  for (const char* f : {"\\dfrac", "\\tfrac", "\\frac"}) {
+    if (!starts(s, i, f)) continue;
+    i += std::char_traits<char>::length(f);
+    auto a = read_arg(s, i), b = read_arg(s, i);
+    if (!a || !b) return std::nullopt;
+    auto x = whole(*a, depth + 1), y = whole(*b, depth + 1);
+    if (!x || !y || y->is_zero()) return std::nullopt;
+    return *x / *y;
+  }
+  return std::nullopt;
+}
+
+// sign? (fraction | decimal [fraction (mixed)] [exponent]) [/ decimal]
+std::optional<GiNaC::numeric> read_value(const std::string& s, size_t& i, int depth) {
+  if (depth > 8) return std::nullopt;
+  bool negative = false;
+  while (i < s.size() && (s[i] == '-' || s[i] == '+' || s[i] == ' ')) {
+    if (s[i] == '-') negative = !negative;
+    ++i;
+  }
+  std::optional<GiNaC::numeric> v;
+  if (s.compare(i, 5, "\\frac") == 0 || s.compare(i, 6, "\\dfrac") == 0 ||
+      s.compare(i, 6, "\\tfrac") == 0) {
+    v = read_fraction(s, i, depth);
+  } else {
+    v = read_decimal(s, i);
+    if (!v) return std::nullopt;
+    size_t j = i;
+    while (j < s.size() && s[j] == ' ') ++j;
+    // Mixed number: an integer directly followed by a fraction.
+    if (v->is_integer() && j < s.size() && s[j] == '\\') {
+      size_t k = j;
+      if (auto f = read_fraction(s, k, depth); f && *f > 0 && *f < 1) {
+        v = *v + *f;
+        i = k;
+      }
+    }
+    // Scientific notation: e/E, or \times / \cdot 10^{n}.
+    j = i;
+    if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {
+      size_t k = j + 1;
+      bool neg = false;
+      if (k < s.size() && (s[k] == '-' || s[k] == '+')) neg = s[k++] == '-';
+      size_t e0 = k;
+      while (k < s.size() && std::isdigit(static_cast<unsigned char>(s[k]))) ++k;
+      if (k > e0 && k - e0 < 6) {
+        const int e = std::stoi(s.substr(e0, k - e0));
+        v = *v * GiNaC::numeric(10).power(GiNaC::numeric(neg ? -e : e));
+        i = k;
+      }
+    } else {
+      size_t k = j;
+      while (k < s.size() && s[k] == ' ') ++k;
+      for (const char* op : {"\\times", "\\cdot", "*"}) {
+        if (!starts(s, k, op)) continue;
+        size_t m = k + std::char_traits<char>::length(op);
+        while (m < s.size() && s[m] == ' ') ++m;
+        if (!starts(s, m, "10^")) break;
+        m += 3;
+        auto ex = read_arg(s, m);
+        if (!ex) break;
+        auto e = whole(*ex, depth + 1);
+        if (!e || !e->is_integer() || GiNaC::abs(*e) > 100000) break;
+        v = *v * GiNaC::numeric(10).power(GiNaC::numeric(e->to_int()));
+        i = m;
+        break;
+      }
+    }
+  }
+  if (!v) return std::nullopt;
+  // a/b with plain numbers.
+  size_t j = i;
+  while (j < s.size() && s[j] == ' ') ++j;
+  if (j < s.size() && s[j] == '/') {
+    ++j;
+    while (j < s.size() && s[j] == ' ') ++j;
+    auto d = read_decimal(s, j);
+    if (!d || d->is_zero()) return std::nullopt;
+    v = *v / *d;
+    i = j;
+  }
+  return negative ? -*v : *v;
+}
+
+}  // namespace
+
+std::optional<ParsedNumber> parse_number(const std::string& text) {
+  if (text.size() > 10000) return std::nullopt;  // no real number answer is that long
+  std::string s = text;
+  for (const char* d : {"\\left", "\\right", "\\!", "\\;", "\\:", "\\ ", "\\,", "\\(", "\\)", "\\[",
+                        "\\]", "$", "\\$", "~"})
+    erase_all(s, d, std::string(d) == "\\," ? "," : "");
+  erase_all(s, "{,}", ",");
+  ParsedNumber out;
+  s = trim(s);
+  for (const char* p : {"\\%", "%", "percentage", "percent", "pct"}) {
+    const std::string ps(p);
+    if (s.size() >= ps.size() && s.compare(s.size() - ps.size(), ps.size(), ps) == 0) {
+      s = trim(s.substr(0, s.size() - ps.size()));
+      out.percent = true;
+      break;
+    }
+  }
+  // One pair of parentheses around the whole number: "(-3)"; with a comma inside it is a tuple
+  // or an interval, not a number.
+  if (s.size() >= 2 && s.front() == '(' && s.back() == ')') {
+    if (s.find(',') != std::string::npos) return std::nullopt;
+    s = trim(s.substr(1, s.size() - 2));
+  }
+  auto v = whole(s, 0);
+  if (!v) return std::nullopt;
+  out.value = *v;
+  return out;
+}
+
+std::optional<bool> numbers_equal(const std::string& a, const std::string& b) {
+  auto x = parse_number(a), y = parse_number(b);
+  if (!x || !y) return std::nullopt;
+  return x->value == y->value;
+}
+
+}  // namespace r1

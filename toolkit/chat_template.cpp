@@ -9,7 +9,8 @@
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include "toolkit/error.h"  // r1::Error, r1::check
-#include "toolkit/fs.h"     // r1::read_file
+#include "toolkit/fs.h"
+#include "toolkit/json.h"  // r1::parse_json     // r1::read_file
 
 namespace r1 {
 namespace {
@@ -150,7 +151,8 @@ ChatFormat detect_chat_format(const std::string& j, const std::string& origin) {
     return ChatFormat::kQwen25;
   // Llama 3.2's template stamps today's date (strftime_now) and differs in more than that.
   if (has("strftime_now"))
-    throw Error(origin + ": chat_template takes today's date (Llama 3.2 style), which r1 does not render; "
+    throw Error(origin +
+                ": chat_template takes today's date (Llama 3.2 style), which r1 does not render; "
                 "choose one with --chat-template NAME");
   if (has("<|start_header_id|>") && has("<|eot_id|>"))
     return has("Cutting Knowledge Date") ? ChatFormat::kLlama31 : ChatFormat::kLlama3;
@@ -165,11 +167,7 @@ ChatTemplate load_chat_template(const std::string& dir, const std::string& overr
   const fs::path cfg_path = fs::path(dir) / "tokenizer_config.json";
   nlohmann::json cfg = nlohmann::json::object();
   if (fs::exists(cfg_path)) {
-    try {
-      cfg = nlohmann::json::parse(read_file(cfg_path.string()));
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(cfg_path.string() + ": not valid JSON (" + e.what() + ")");
-    }
+    cfg = read_json_file(cfg_path.string());
   }
   if (cfg.contains("bos_token")) {
     const auto& b = cfg["bos_token"];

@@ -7,7 +7,8 @@
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include "toolkit/error.h"  // r1::Error, r1::check
-#include "toolkit/fs.h"     // r1::read_file
+#include "toolkit/fs.h"
+#include "toolkit/json.h"  // r1::parse_json     // r1::read_file
 
 namespace r1 {
 namespace {
@@ -15,12 +16,7 @@ namespace {
 using nlohmann::json;
 
 json parse_json_object(const std::string& text, const std::string& origin) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw Error(origin + ": not valid JSON (" + e.what() + ")");
-  }
+  json j = parse_json(text, origin);
   check(j.is_object(), origin + ": expected a JSON object");
   return j;
 }

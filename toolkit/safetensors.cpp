@@ -16,7 +16,8 @@
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include "toolkit/error.h"  // r1::Error, r1::check
-#include "toolkit/fs.h"     // r1::write_file_atomic, r1::read_file
+#include "toolkit/fs.h"
+#include "toolkit/json.h"  // r1::parse_json     // r1::write_file_atomic, r1::read_file
 
 namespace r1 {
 namespace {
@@ -61,12 +62,7 @@ std::string safetensors_dtype_name(at::ScalarType dtype) {
 
 SafetensorsHeader safetensors_parse_header(const std::string& text, uint64_t data_size,
                                            const std::string& origin) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(origin + ": header is not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json j = parse_json(text, origin + ": header");
   check(j.is_object(), origin + ": header is not a JSON object");
   SafetensorsHeader h;
   for (auto it = j.begin(); it != j.end(); ++it) {
@@ -191,12 +187,7 @@ SafetensorsCheckpoint::SafetensorsCheckpoint(const std::string& path) {
     const fs::path dir(path);
     const fs::path index = dir / "model.safetensors.index.json";
     if (fs::exists(index)) {
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(read_file(index.string()));
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(index.string() + ": not valid JSON (" + e.what() + ")");
-      }
+      const nlohmann::json j = read_json_file(index.string());
       check(j.is_object() && j.contains("weight_map") && j["weight_map"].is_object(),
             index.string() + ": missing object field weight_map");
       std::map<std::string, size_t> shard_of_file;

@@ -21,7 +21,8 @@
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include "toolkit/error.h"  // r1::Error, r1::check
-#include "toolkit/fs.h"     // r1::read_file
+#include "toolkit/fs.h"
+#include "toolkit/json.h"  // r1::parse_json     // r1::read_file
 
 namespace r1 {
 namespace {
@@ -647,12 +648,7 @@ void TokenizerImpl::split_added(std::string_view text, bool normalized_pass,
 // ---- Tokenizer -------------------------------------------------------------------------------
 
 Tokenizer Tokenizer::parse(const std::string& text, const std::string& origin) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw Error(origin + ": not valid JSON (" + e.what() + ")");
-  }
+  const json j = parse_json(text, origin);
   check(j.is_object(), origin + ": expected a JSON object");
   auto impl = std::make_shared<TokenizerImpl>();
   check(j.contains("model") && j["model"].is_object(), origin + ": missing object field model");
@@ -787,12 +783,7 @@ Tokenizer Tokenizer::load(const std::string& path) {
       (fs::path(dir ? path : fs::path(path).parent_path().string()) / "tokenizer_config.json")
           .string();
   if (fs::exists(cfg)) {
-    json c;
-    try {
-      c = json::parse(read_file(cfg));
-    } catch (const json::exception& e) {
-      throw Error(cfg + ": not valid JSON (" + e.what() + ")");
-    }
+    const json c = read_json_file(cfg);
     auto name = [&](const char* key) -> std::optional<std::string> {
       if (!c.contains(key)) return std::nullopt;
       if (c[key].is_string()) return c[key].get<std::string>();
@@ -813,12 +804,7 @@ Tokenizer Tokenizer::load(const std::string& path) {
   const std::string model_cfg =
       (fs::path(dir ? path : fs::path(path).parent_path().string()) / "config.json").string();
   if (fs::exists(model_cfg)) {
-    json c;
-    try {
-      c = json::parse(read_file(model_cfg));
-    } catch (const json::exception& e) {
-      throw Error(model_cfg + ": not valid JSON (" + e.what() + ")");
-    }
+    const json c = read_json_file(model_cfg);
     auto id = [&](const char* key) -> std::optional<int64_t> {
       if (c.contains(key) && c[key].is_number_integer()) return c[key].get<int64_t>();
       if (c.contains(key) && c[key].is_array() && !c[key].empty() && c[key][0].is_number_integer())

@@ -1,0 +1,16 @@
+// JSON in and out of files with errors that name the file: one parse helper for every reader.
+// Leaves out schemas: callers check fields and name them in their own errors.
+#pragma once
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include <string>  // std::string
+
+namespace r1 {
+
+// Parses `text`; throws r1::Error "ORIGIN: not valid JSON (...)" on a syntax error.
+nlohmann::json parse_json(const std::string& text, const std::string& origin);
+// Reads and parses the file at `path` (errors name the path).
+nlohmann::json read_json_file(const std::string& path);
+
+}  // namespace r1

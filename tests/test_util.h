@@ -52,4 +52,15 @@ inline CommandResult run_command(const std::string& cmd) {
   return r;
 }
 
+// A gtest parameter name from a string parameter ("qwen2-gqa" -> "qwen2_gqa").
+struct ParamName {
+  template <typename Info>
+  std::string operator()(const Info& info) const {
+    std::string s = info.param;
+    for (auto& c : s)
+      if (c == '-' || c == '.') c = '_';
+    return s;
+  }
+};
+
 }  // namespace r1::test

@@ -42,8 +42,10 @@ TEST(ChatTemplate, DetectsFormatsAndNamesThem) {
   EXPECT_EQ(f("llama3"), ChatFormat::kLlama3);
   EXPECT_EQ(f("llama3_1"), ChatFormat::kLlama31);
   EXPECT_THROW(detect_chat_format("{{ messages }}", "x"), Error);
-  EXPECT_THROW(detect_chat_format("<|start_header_id|><|eot_id|>Cutting Knowledge Date{{ strftime_now('%d') }}", "x"),
-               Error);
+  EXPECT_THROW(
+      detect_chat_format(
+          "<|start_header_id|><|eot_id|>Cutting Knowledge Date{{ strftime_now('%d') }}", "x"),
+      Error);
   EXPECT_EQ(chat_format_by_name("qwen2.5"), ChatFormat::kQwen25);
   EXPECT_THROW(chat_format_by_name("vicuna"), Error);
 }

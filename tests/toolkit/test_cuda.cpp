@@ -57,12 +57,7 @@ TEST_P(Cuda, EngineRunsOnTheGpu) {
 
 INSTANTIATE_TEST_SUITE_P(Models, Cuda,
                          ::testing::Values("qwen2-gqa-fp32", "qwen2-tied-bf16", "llama-rope3-fp32"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (auto& c : s)
-                             if (c == '-') c = '_';
-                           return s;
-                         });
+                         test::ParamName());
 
 }  // namespace
 }  // namespace r1

@@ -182,12 +182,7 @@ TEST_P(Parity, SequenceAloneEqualsSequenceInsideABatch) {
 INSTANTIATE_TEST_SUITE_P(Models, Parity,
                          ::testing::Values("qwen2-gqa-fp32", "qwen2-tied-bf16", "llama-rope3-fp32",
                                            "llama-tied-mha-fp32", "tiny-llama-verl"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (auto& c : s)
-                             if (c == '-') c = '_';
-                           return s;
-                         });
+                         test::ParamName());
 
 }  // namespace
 }  // namespace r1

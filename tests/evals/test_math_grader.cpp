@@ -1,0 +1,53 @@
+// The first grader: numbers, expressions and text, responses through extraction, and r1eval grade
+// as a user runs it (JSONL in and out, a bad line named).
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "evals/math_grader.h"
+#include "tests/test_util.h"
+
+namespace r1 {
+namespace {
+
+TEST(MathGrader, AnswersAndResponses) {
+  EXPECT_EQ(grade_answer("025", "25").reason, "equal_number");
+  EXPECT_TRUE(grade_answer("\\frac{\\sqrt{3}}{2}", "\\frac{3}{2\\sqrt3}").correct);
+  EXPECT_FALSE(grade_answer("\\frac{1}{2004}", "\\frac{1}{2006}").correct);
+  EXPECT_TRUE(grade_answer("\\text{(B)}", "(b)").correct);
+  EXPECT_FALSE(grade_answer("\\text{Monday}", "Tuesday").correct);
+  const auto config = extract_preset("boxed");
+  auto r =
+      grade_response("12", "<think>maybe \\boxed{11}</think>The answer is \\boxed{12}.", config);
+  EXPECT_TRUE(r.correct);
+  EXPECT_EQ(r.extracted, "12");
+  EXPECT_EQ(grade_response("12", "<think>\\boxed{12}", config).reason, "unclosed_think");
+  EXPECT_EQ(grade_response("12", "</think>\\boxed{12}", config, "length").reason, "truncated");
+  EXPECT_EQ(grade_response("12", "</think>twelve", config).reason, "no_answer");
+}
+
+TEST(R1eval, GradeJsonl) {
+  test::TempDir dir;
+  std::ofstream(dir / "in.jsonl") << R"({"gold": "0.5", "pred": "\\frac{1}{2}"})"
+                                  << "\n"
+                                  << R"({"gold": "7", "response": "</think>so \\boxed{8}"})"
+                                  << "\n";
+  auto r = test::run_command(test::bin("r1eval") + " grade < " + (dir / "in.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto first = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(first["correct"], true);
+  const auto second = nlohmann::json::parse(r.out.substr(r.out.find('\n') + 1));
+  EXPECT_EQ(second["correct"], false);
+  EXPECT_EQ(second["extracted"], "8");
+  std::ofstream(dir / "bad.jsonl") << R"({"gold": "1", "pred": "1"})"
+                                   << "\n{oops\n";
+  auto bad = test::run_command(test::bin("r1eval") + " grade < " + (dir / "bad.jsonl"));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("stdin line 2: not valid JSON"), std::string::npos) << bad.out;
+  auto preset =
+      test::run_command(test::bin("r1eval") + " grade --preset magic < " + (dir / "in.jsonl"));
+  EXPECT_NE(preset.out.find("preset \"magic\""), std::string::npos) << preset.out;
+}
+
+}  // namespace
+}  // namespace r1

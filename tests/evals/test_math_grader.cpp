@@ -16,6 +16,11 @@ TEST(MathGrader, AnswersAndResponses) {
   EXPECT_FALSE(grade_answer("\\frac{1}{2004}", "\\frac{1}{2006}").correct);
   EXPECT_TRUE(grade_answer("\\text{(B)}", "(b)").correct);
   EXPECT_FALSE(grade_answer("\\text{Monday}", "Tuesday").correct);
+  EXPECT_TRUE(grade_answer("5", "x = 5").correct);           // one-variable equation prefix
+  EXPECT_TRUE(grade_answer("30^\\circ", "30").correct);      // degrees
+  EXPECT_TRUE(grade_answer("12", "12\\text{ cm}").correct);  // a unit after a number
+  EXPECT_FALSE(grade_answer("5", "x = 6").correct);
+  EXPECT_FALSE(grade_answer("x + y = 5", "5").correct);  // not a one-variable prefix
   const auto config = extract_preset("boxed");
   auto r =
       grade_response("12", "<think>maybe \\boxed{11}</think>The answer is \\boxed{12}.", config);

@@ -29,7 +29,8 @@ uint64_t splitmix64(uint64_t x) {
 struct Prefix {
   float tau = 0;
   int64_t ties = 0;
-  bool all = true;  // the whole row (tau/ties unused)
+  bool all = true;   // the whole row (tau/ties unused)
+  int64_t skip = 0;  // tied tokens (in id order) before the kept ones; set by resolve_ties
 };
 constexpr int64_t kAllTies = INT64_MAX;
 
@@ -97,28 +98,34 @@ void for_each_kept(const float* probs, int64_t V, const Prefix& keep, F&& f) {
     for (int64_t i = 0; i < V; ++i) f(i);
     return;
   }
-  int64_t equal = 0;
-  if (keep.ties != kAllTies)
-    for (int64_t i = 0; i < V; ++i) equal += probs[i] == keep.tau;
-  const int64_t skip = keep.ties == kAllTies ? 0 : std::max<int64_t>(0, equal - keep.ties);
   int64_t seen = 0;
   for (int64_t i = 0; i < V; ++i)
-    if (probs[i] > keep.tau || (probs[i] == keep.tau && seen++ >= skip)) f(i);
+    if (probs[i] > keep.tau || (probs[i] == keep.tau && seen++ >= keep.skip)) f(i);
+}
+
+// Counts the tokens tied at keep.tau once, so every walk over the kept set knows how many of them
+// to pass over.
+void resolve_ties(const float* probs, int64_t V, Prefix& keep) {
+  keep.skip = 0;
+  if (keep.all || keep.ties == kAllTies) return;
+  int64_t equal = 0;
+  for (int64_t i = 0; i < V; ++i) equal += probs[i] == keep.tau;
+  keep.skip = std::max<int64_t>(0, equal - keep.ties);
 }
 
 // The kept prefix of one row of probabilities (size V) under top-k then top-p (over the
-// renormalised top-k mass, as transformers' warpers do). `work` is scratch.
-Prefix kept_prefix(const float* probs, int64_t V, const SamplingParams& p,
+// renormalised top-k mass, as transformers' warpers do). `total` is the row's mass; `work` is
+// scratch.
+Prefix kept_prefix(const float* probs, int64_t V, double total, const SamplingParams& p,
                    std::vector<float>& work) {
   Prefix keep;
-  double total = 0;
-  for (int64_t i = 0; i < V; ++i) total += probs[i];
   double kept_mass = total;
   if (p.top_k > 0 && p.top_k < V) {
     work.assign(probs, probs + V);
     keep = select_prefix(work, /*by_mass=*/false, static_cast<double>(p.top_k));
     // transformers removes only scores below the k-th: every token tied with it stays.
     if (!keep.all) keep.ties = kAllTies;
+    resolve_ties(probs, V, keep);
     kept_mass = 0;
     for_each_kept(probs, V, keep, [&](int64_t i) { kept_mass += probs[i]; });
   }
@@ -133,6 +140,7 @@ Prefix kept_prefix(const float* probs, int64_t V, const SamplingParams& p,
     Prefix nucleus = select_prefix(work, /*by_mass=*/true, target);
     if (shorter(nucleus, keep)) keep = nucleus;
   }
+  resolve_ties(probs, V, keep);
   return keep;
 }
 
@@ -194,7 +202,7 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<Sampl
           throw Error("sampling: the logits of row " + std::to_string(b) +
                       " are not finite after temperature scaling (temperature too small, or the "
                       "model produced NaN/inf)");
-        const Prefix keep = kept_prefix(pr, V, params[b], work);
+        const Prefix keep = kept_prefix(pr, V, mass, params[b], work);
         mass = 0;
         for_each_kept(pr, V, keep, [&](int64_t i) { mass += pr[i]; });
         const double target = u[b] * mass;

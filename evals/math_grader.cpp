@@ -5,6 +5,7 @@
 
 #include "evals/latex_expr.h"   // r1::parse_latex_expr
 #include "evals/math_number.h"  // r1::numbers_equal
+#include "evals/text.h"         // r1::trim_space
 
 namespace r1 {
 namespace {
@@ -28,18 +29,12 @@ std::string normal_text(std::string s) {
 // The answer without decorations a grader must look through: a leading "x =" (one variable), a
 // degree sign, and a trailing \text{...} unit after a number ("5\text{ cm}").
 std::string strip_decorations(std::string s) {
-  auto trim = [](std::string t) {
-    size_t b = 0, e = t.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(t[b]))) ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(t[e - 1]))) --e;
-    return t.substr(b, e - b);
-  };
-  s = trim(s);
+  s = trim_space(s);
   const size_t eq = s.find('=');
   if (eq != std::string::npos && s.find('=', eq + 1) == std::string::npos) {
-    const std::string lhs = trim(s.substr(0, eq));
+    const std::string lhs = trim_space(s.substr(0, eq));
     if (lhs.size() == 1 && std::isalpha(static_cast<unsigned char>(lhs[0])))
-      s = trim(s.substr(eq + 1));
+      s = trim_space(s.substr(eq + 1));
   }
   for (const char* deg : {"^{\\circ}", "^\\circ", "\\circ", "°"})
     for (size_t p; (p = s.find(deg)) != std::string::npos;)
@@ -47,7 +42,7 @@ std::string strip_decorations(std::string s) {
   const size_t text = s.rfind("\\text{");
   if (text != std::string::npos && text > 0 && s.back() == '}' &&
       s.find('}', text) == s.size() - 1 && parse_number(s.substr(0, text)))
-    s = trim(s.substr(0, text));
+    s = trim_space(s.substr(0, text));
   return s;
 }
 

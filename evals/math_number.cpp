@@ -4,6 +4,8 @@
 
 #include <ginac/ginac.h>  // GiNaC numeric operators
 
+#include "evals/text.h"  // r1::trim_space
+
 #include <cctype>  // std::isdigit
 #include <vector>  // std::vector
 
@@ -19,13 +21,6 @@ void erase_all(std::string& s, const std::string& what, const std::string& with 
     s.replace(p, what.size(), with);
     p += with.size();
   }
-}
-
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
 }
 
 // Digits with optional thousands separators and a decimal point or comma -> exact rational.
@@ -101,7 +96,7 @@ std::optional<GiNaC::numeric> read_value(const std::string& s, size_t& i, int de
 // Parses the whole of s as one value.
 std::optional<GiNaC::numeric> whole(const std::string& s, int depth) {
   size_t i = 0;
-  const std::string t = trim(s);
+  const std::string t = trim_space(s);
   auto v = read_value(t, i, depth);
   if (!v || i != t.size()) return std::nullopt;
   return v;
@@ -202,11 +197,11 @@ std::optional<ParsedNumber> parse_number(const std::string& text) {
     erase_all(s, d, std::string(d) == "\\," ? "," : "");
   erase_all(s, "{,}", ",");
   ParsedNumber out;
-  s = trim(s);
+  s = trim_space(s);
   for (const char* p : {"\\%", "%", "percentage", "percent", "pct"}) {
     const std::string ps(p);
     if (s.size() >= ps.size() && s.compare(s.size() - ps.size(), ps.size(), ps) == 0) {
-      s = trim(s.substr(0, s.size() - ps.size()));
+      s = trim_space(s.substr(0, s.size() - ps.size()));
       out.percent = true;
       break;
     }
@@ -215,7 +210,7 @@ std::optional<ParsedNumber> parse_number(const std::string& text) {
   // or an interval, not a number.
   if (s.size() >= 2 && s.front() == '(' && s.back() == ')') {
     if (s.find(',') != std::string::npos) return std::nullopt;
-    s = trim(s.substr(1, s.size() - 2));
+    s = trim_space(s.substr(1, s.size() - 2));
   }
   auto v = whole(s, 0);
   if (!v) return std::nullopt;

@@ -779,9 +779,9 @@ Tokenizer Tokenizer::load(const std::string& path) {
   const std::string file = dir ? (fs::path(path) / "tokenizer.json").string() : path;
   check(fs::exists(file), file + ": missing (r1 reads Hugging Face tokenizer.json files)");
   Tokenizer t = parse(read_file(file), file);
-  const std::string cfg =
-      (fs::path(dir ? path : fs::path(path).parent_path().string()) / "tokenizer_config.json")
-          .string();
+  // Companion files live beside tokenizer.json.
+  const fs::path home = dir ? fs::path(path) : fs::path(path).parent_path();
+  const std::string cfg = (home / "tokenizer_config.json").string();
   if (fs::exists(cfg)) {
     const json c = read_json_file(cfg);
     auto name = [&](const char* key) -> std::optional<std::string> {
@@ -801,8 +801,7 @@ Tokenizer Tokenizer::load(const std::string& path) {
     }
     if (auto p = name("pad_token")) t.pad_id = t.token_to_id(*p);
   }
-  const std::string model_cfg =
-      (fs::path(dir ? path : fs::path(path).parent_path().string()) / "config.json").string();
+  const std::string model_cfg = (home / "config.json").string();
   if (fs::exists(model_cfg)) {
     const json c = read_json_file(model_cfg);
     auto id = [&](const char* key) -> std::optional<int64_t> {

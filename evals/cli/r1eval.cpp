@@ -11,6 +11,7 @@
 #include <iostream>  // std::cin
 
 #include "evals/math_grader.h"  // r1::grade_answer
+#include "toolkit/cli_main.h"   // r1::guarded_main
 #include "toolkit/error.h"      // r1::Error
 #include "toolkit/json.h"       // r1::parse_json
 
@@ -60,10 +61,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "r1eval: error: %s\n", e.what());
-  }
-  return 1;
+  return r1::guarded_main("r1eval", [&] { return run(argc, argv); });
 }

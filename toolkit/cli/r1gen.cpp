@@ -14,6 +14,7 @@
 #include <sstream>     // std::stringstream
 
 #include "toolkit/chat_template.h"  // r1::render_chat
+#include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/engine.h"         // r1::Engine
 #include "toolkit/error.h"          // r1::Error
 #include "toolkit/model_config.h"   // r1::load_generation_defaults
@@ -179,14 +180,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const r1::Error& e) {
-    std::fprintf(stderr, "r1gen: error: %s\n", e.what());
-  } catch (const c10::Error& e) {
-    std::fprintf(stderr, "r1gen: error: %s\n", e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "r1gen: error: %s\n", e.what());
-  }
-  return 1;
+  return r1::guarded_main("r1gen", [&] { return run(argc, argv); });
 }

@@ -13,6 +13,7 @@
 #include <iterator>  // std::istreambuf_iterator
 
 #include "toolkit/chat_template.h"  // r1::render_chat
+#include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/error.h"          // r1::Error
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
 
@@ -139,10 +140,5 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "r1tok: error: %s\n", e.what());
-  }
-  return 1;
+  return r1::guarded_main("r1tok", [&] { return run(argc, argv); });
 }

@@ -3,7 +3,8 @@
 // \boxed{ all cost linear time.
 #include "evals/extract.h"
 
-#include <cctype>  // std::isdigit
+#include <algorithm>  // std::find
+#include <cctype>     // std::isdigit
 #include <vector>  // std::vector
 
 #include "toolkit/error.h"  // r1::Error
@@ -37,10 +38,208 @@ std::vector<size_t> match_braces(const std::string& t) {
   return close;
 }
 
-// The text after the last occurrence of any phrase (case-insensitive, ASCII), up to the end of
-// its line, or nullopt.
+bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
+
+// A plain number (or simple fraction a/b) starting at i: sign, digits with thousands groups,
+// decimals, percent; returns its end, or npos.
+size_t number_end(const std::string& t, size_t i) {
+  size_t j = i;
+  if (j < t.size() && t[j] == '-') ++j;
+  const size_t d0 = j;
+  while (j < t.size() && is_digit(t[j])) ++j;
+  if (j == d0) {
+    if (j + 1 < t.size() && t[j] == '.' && is_digit(t[j + 1])) {
+      ++j;
+      while (j < t.size() && is_digit(t[j])) ++j;
+      return j;
+    }
+    return std::string::npos;
+  }
+  // Thousands groups: ",ddd" or " ddd" (exactly three digits, not followed by a digit).
+  while (j + 3 < t.size() + 0 && (t[j] == ',' || t[j] == ' ') && is_digit(t[j + 1]) &&
+         is_digit(t[j + 2]) && is_digit(t[j + 3]) && !(j + 4 < t.size() && is_digit(t[j + 4])))
+    j += 4;
+  if (j + 1 < t.size() && (t[j] == '.' || t[j] == ',') && is_digit(t[j + 1])) {
+    j += 1;
+    while (j < t.size() && is_digit(t[j])) ++j;
+  }
+  size_t k = j;
+  while (k < t.size() && t[k] == ' ') ++k;
+  if (k + 1 < t.size() && t[k] == '/' ) {
+    size_t m = k + 1;
+    while (m < t.size() && t[m] == ' ') ++m;
+    const size_t m0 = m;
+    while (m < t.size() && is_digit(t[m])) ++m;
+    if (m > m0) j = m;
+  }
+  if (j < t.size() && t[j] == '%') ++j;
+  return j;
+}
+
+// A number may start here: not glued to a word on its left ("AZYUK2A" has none).
+bool number_start_ok(const std::string& t, size_t i) {
+  if (i == 0) return true;
+  const char c = t[i - 1];
+  return !(is_alpha(c) || is_digit(c) || c == '.' || c == '_' || c == '^' || c == '{' ||
+           c == '\\');
+}
+
+std::optional<std::string> last_number(const std::string& t, size_t* pos = nullptr) {
+  // Candidates from the right: the last digit run, walked back to its start.
+  size_t end = t.size();
+  while (end > 0) {
+    size_t i = end;
+    while (i > 0 && !is_digit(t[i - 1])) --i;
+    if (i == 0) return std::nullopt;
+    size_t b = i - 1;  // a digit
+    while (b > 0 && (is_digit(t[b - 1]) || ((t[b - 1] == ',' || t[b - 1] == '.' || t[b - 1] == ' ' ||
+                                              t[b - 1] == '/') &&
+                                             b >= 2 && is_digit(t[b - 2]))))
+      --b;
+    if (b > 0 && t[b - 1] == '.' ) --b;
+    if (b > 0 && t[b - 1] == '-' && number_start_ok(t, b - 1)) --b;
+    for (size_t s = b; s < i; ++s) {
+      if (!(is_digit(t[s]) || t[s] == '-' || t[s] == '.') || !number_start_ok(t, s)) continue;
+      const size_t e = number_end(t, s);
+      if (e != std::string::npos && e >= i) {
+        if (pos) *pos = e;
+        return t.substr(s, e - s);
+      }
+    }
+    end = b;
+  }
+  return std::nullopt;
+}
+
+// Math environments: $$..$$, \[..\], $..$ and \(..\) (inline ones within one line). Returns
+// (start, end, content start, content end) of each, in order.
+struct Env {
+  size_t begin, end, cbegin, cend;
+};
+std::vector<Env> math_envs(const std::string& t) {
+  std::vector<Env> out;
+  for (size_t i = 0; i < t.size();) {
+    auto esc = [&](size_t k) { return k > 0 && t[k - 1] == '\\'; };
+    if (t.compare(i, 2, "$$") == 0 && !esc(i)) {
+      const size_t e = t.find("$$", i + 2);
+      if (e == std::string::npos) break;
+      out.push_back({i, e + 2, i + 2, e});
+      i = e + 2;
+    } else if (t.compare(i, 2, "\\[") == 0 && !esc(i)) {
+      const size_t e = t.find("\\]", i + 2);
+      if (e == std::string::npos) break;
+      out.push_back({i, e + 2, i + 2, e});
+      i = e + 2;
+    } else if (t[i] == '$' && !esc(i)) {
+      size_t e = i + 1;
+      while (e < t.size() && t[e] != '\n' && !(t[e] == '$' && t[e - 1] != '\\')) ++e;
+      if (e >= t.size() || t[e] != '$') {
+        ++i;
+        continue;
+      }
+      if (e > i + 1) out.push_back({i, e + 1, i + 1, e});
+      i = e + 1;
+    } else if (t.compare(i, 2, "\\(") == 0 && !esc(i)) {
+      const size_t nl = t.find('\n', i);
+      const size_t e = t.find("\\)", i + 2);
+      if (e == std::string::npos || (nl != std::string::npos && nl < e)) {
+        i += 2;
+        continue;
+      }
+      out.push_back({i, e + 2, i + 2, e});
+      i = e + 2;
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
+// The content of an environment with a percent mark right after it kept ("$28$ %").
+std::string env_content(const std::string& t, const Env& e) {
+  std::string c = trim(t.substr(e.cbegin, e.cend - e.cbegin));
+  size_t k = e.end;
+  while (k < t.size() && t[k] == ' ') ++k;
+  for (const char* pc : {"\\%", "%", "percent", "pct"})
+    if (t.compare(k, std::char_traits<char>::length(pc), pc) == 0) return c + "\\%";
+  return c;
+}
+
+// The last environment and the ones before it joined to it by ",", "and" or "or" (at most 5).
+std::optional<std::string> last_env(const std::string& t, size_t* pos = nullptr) {
+  const auto envs = math_envs(t);
+  if (envs.empty()) return std::nullopt;
+  size_t first = envs.size() - 1;
+  while (first > 0 && envs.size() - first < 5) {
+    std::string between = trim(t.substr(envs[first - 1].end, envs[first].begin - envs[first - 1].end));
+    if (between.size() >= 1 && between[0] == ',') between = trim(between.substr(1));
+    if (!(between.empty() || between == "and" || between == "or")) break;
+    --first;
+  }
+  if (pos) *pos = envs.back().end;
+  std::string out;
+  for (size_t k = first; k < envs.size(); ++k) {
+    const std::string c = env_content(t, envs[k]);
+    if (c.empty()) continue;
+    if (!out.empty()) out += ", ";
+    out += c;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+// After a phrase: a math environment or number right after "is"/":", else the first one on the
+// line, else the rest of the line.
+std::optional<std::string> after_phrase_value(const std::string& text, size_t from) {
+  const size_t nl = text.find('\n', from);
+  const std::string line = text.substr(from, nl == std::string::npos ? std::string::npos : nl - from);
+  const std::string rest = text.substr(from, std::min<size_t>(text.size() - from, 4000));
+  const auto envs = math_envs(rest);
+  // The environment at index k and those after it joined by ",", "and", "or".
+  auto joined = [&](size_t k) {
+    std::string out = env_content(rest, envs[k]);
+    for (size_t n = k + 1; n < envs.size() && n < k + 5; ++n) {
+      std::string between = trim(rest.substr(envs[n - 1].end, envs[n].begin - envs[n - 1].end));
+      if (!between.empty() && between[0] == ',') between = trim(between.substr(1));
+      if (!(between.empty() || between == "and" || between == "or")) break;
+      out += ", " + env_content(rest, envs[n]);
+    }
+    return out;
+  };
+  auto value_at = [&](size_t i) -> std::optional<std::string> {
+    while (i < line.size() && (line[i] == ' ' || line[i] == ':' || line[i] == '*' || line[i] == '"'))
+      ++i;
+    for (size_t k = 0; k < envs.size(); ++k)
+      if (envs[k].begin == i) return joined(k);
+    if (i < line.size() && (is_digit(line[i]) || line[i] == '-' || line[i] == '.')) {
+      const size_t e = number_end(line, i);
+      if (e != std::string::npos && e > i) return line.substr(i, e - i);
+    }
+    return std::nullopt;
+  };
+  for (size_t p = 0; (p = line.find(" is", p)) != std::string::npos && p < 120; p += 3)
+    if (auto v = value_at(p + 3)) return v;
+  if (auto v = value_at(0)) return v;
+  if (!envs.empty() && envs.front().begin < line.size()) return joined(0);
+  for (size_t i = 0; i < line.size(); ++i)
+    if ((is_digit(line[i]) || line[i] == '-') && number_start_ok(line, i)) {
+      const size_t e = number_end(line, i);
+      if (e != std::string::npos && e > i) return line.substr(i, e - i);
+    }
+  std::string out = line;
+  const size_t hope = out.find("I hope");
+  if (hope != std::string::npos) out = out.substr(0, hope);
+  out = trim(out, true);
+  while (!out.empty() && (out[0] == ':' || out[0] == ' ')) out.erase(0, 1);
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+// The value after the last occurrence of any phrase (case-insensitive, ASCII), or nullopt.
 std::optional<std::string> after_last_phrase(const std::string& text,
-                                             const std::vector<std::string>& phrases) {
+                                             const std::vector<std::string>& phrases,
+                                             size_t* pos = nullptr) {
   std::string lower = text;
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   size_t best = std::string::npos, len = 0;
@@ -52,37 +251,8 @@ std::optional<std::string> after_last_phrase(const std::string& text,
     }
   }
   if (best == std::string::npos) return std::nullopt;
-  std::string rest = text.substr(best + len);
-  const size_t nl = rest.find('\n');
-  if (nl != std::string::npos) rest = rest.substr(0, nl);
-  // "The final answer is $\boxed{5}$" is handled by the boxed filter; strip math delimiters here.
-  rest = trim(rest, true);
-  for (const char* d : {"$", "\\(", "\\)", "\\[", "\\]", "**"}) {
-    size_t p;
-    while ((p = rest.find(d)) != std::string::npos)
-      rest.erase(p, std::char_traits<char>::length(d));
-  }
-  rest = trim(rest, true);
-  if (rest.empty()) return std::nullopt;
-  return rest;
-}
-
-std::optional<std::string> last_number(const std::string& t) {
-  // The last run of digits, with an optional sign, decimal point and thousands separators.
-  size_t end = std::string::npos;
-  for (size_t i = t.size(); i-- > 0;)
-    if (std::isdigit(static_cast<unsigned char>(t[i]))) {
-      end = i + 1;
-      break;
-    }
-  if (end == std::string::npos) return std::nullopt;
-  size_t b = end;
-  while (b > 0 && (std::isdigit(static_cast<unsigned char>(t[b - 1])) ||
-                   ((t[b - 1] == '.' || t[b - 1] == ',') && b >= 2 &&
-                    std::isdigit(static_cast<unsigned char>(t[b - 2])))))
-    --b;
-  if (b > 0 && t[b - 1] == '-') --b;
-  return t.substr(b, end - b);
+  if (pos) *pos = best;
+  return after_phrase_value(text, best + len);
 }
 
 }  // namespace
@@ -106,8 +276,10 @@ AnswerFilter answer_filter_by_name(const std::string& n) {
   if (n == "final_answer") return AnswerFilter::kFinalAnswerPhrase;
   if (n == "answer_colon") return AnswerFilter::kAnswerColon;
   if (n == "last_number") return AnswerFilter::kLastNumber;
+  if (n == "latex_env") return AnswerFilter::kLatexEnv;
+  if (n == "whole") return AnswerFilter::kWhole;
   throw Error("answer filter \"" + n +
-              "\" is unknown (boxed, final_answer, answer_colon, last_number)");
+              "\" is unknown (boxed, final_answer, answer_colon, latex_env, last_number)");
 }
 
 const char* answer_filter_name(AnswerFilter f) {
@@ -120,6 +292,10 @@ const char* answer_filter_name(AnswerFilter f) {
       return "answer_colon";
     case AnswerFilter::kLastNumber:
       return "last_number";
+    case AnswerFilter::kLatexEnv:
+      return "latex_env";
+    case AnswerFilter::kWhole:
+      return "whole";
   }
   return "?";
 }
@@ -137,7 +313,15 @@ ExtractConfig extract_preset(const std::string& name) {
                  AnswerFilter::kLastNumber};
     return c;
   }
-  throw Error("extraction preset \"" + name + "\" is unknown (boxed, boxed-or-phrase, lenient)");
+  if (name == "anywhere") {
+    c.filters = {AnswerFilter::kBoxed,    AnswerFilter::kFinalAnswerPhrase,
+                 AnswerFilter::kAnswerColon, AnswerFilter::kLatexEnv,
+                 AnswerFilter::kLastNumber,  AnswerFilter::kWhole};
+    c.groups = {0, 0, 1, 2, 2, 3};
+    return c;
+  }
+  throw Error("extraction preset \"" + name +
+              "\" is unknown (boxed, boxed-or-phrase, lenient, anywhere)");
 }
 
 std::optional<std::string> answer_region(const std::string& response, bool require_think) {
@@ -147,14 +331,22 @@ std::optional<std::string> answer_region(const std::string& response, bool requi
   return response;
 }
 
-std::optional<std::string> last_boxed(const std::string& t) {
-  std::vector<size_t> close;  // computed on first need
-  // Walk the \boxed / \fbox commands from the last one back; the first that has content wins.
-  // Each search resumes below its own previous hit, so the walk is linear.
+namespace {
+
+struct Box {
+  size_t begin, end;    // the command .. one past its closing brace
+  std::string content;
+};
+
+// The last \boxed{...} / \fbox{...} with content at or before `limit`.
+std::optional<Box> box_before(const std::string& t, size_t limit, std::vector<size_t>& close) {
   auto before = [&](const char* cmd, size_t pos) {
     return pos == 0 || pos == std::string::npos ? std::string::npos : t.rfind(cmd, pos - 1);
   };
-  size_t a = t.rfind("\\boxed"), b = t.rfind("\\fbox");
+  // Walk the commands from the last one back; the first that has content wins. Each search
+  // resumes below its own previous hit, so the walk is linear.
+  size_t a = limit >= t.size() ? t.rfind("\\boxed") : before("\\boxed", limit + 1);
+  size_t b = limit >= t.size() ? t.rfind("\\fbox") : before("\\fbox", limit + 1);
   while (a != std::string::npos || b != std::string::npos) {
     const bool boxed = b == std::string::npos || (a != std::string::npos && a > b);
     const size_t at = boxed ? a : b;
@@ -167,15 +359,53 @@ std::optional<std::string> last_boxed(const std::string& t) {
     while (i < t.size() && t[i] == ' ') ++i;
     if (i < t.size() && t[i] == '{') {
       if (close.empty()) close = match_braces(t);
-      if (close[i] != std::string::npos) return trim(t.substr(i + 1, close[i] - i - 2));
+      if (close[i] != std::string::npos)
+        return Box{at, close[i], trim(t.substr(i + 1, close[i] - i - 2))};
     } else if (i > name_end && i < t.size()) {
       // "\boxed 5": up to the next space or math delimiter.
       size_t e = i;
       while (e < t.size() && t[e] != ' ' && t[e] != '$' && t[e] != '\n') ++e;
-      if (e > i) return trim(t.substr(i, e - i));
+      if (e > i) return Box{at, e, trim(t.substr(i, e - i))};
     }
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> last_boxed(const std::string& t) { return last_boxed_at(t, nullptr); }
+
+std::optional<std::string> last_boxed_at(const std::string& t, size_t* pos) {
+  std::vector<size_t> close;  // computed on first need
+  auto last = box_before(t, t.size(), close);
+  if (!last) return std::nullopt;
+  // Boxes before it join the answer when close by ("\boxed{1}, \boxed{2}"): under 10 characters
+  // apart, or under 70 with "and", "or", "," or ";" between and a different content.
+  std::vector<std::string> parts{last->content};
+  for (Box cur = *last; parts.size() < 16 && cur.begin > 0;) {
+    auto prev = box_before(t, cur.begin - 1, close);
+    if (!prev || prev->end > cur.begin) break;
+    const std::string between = t.substr(prev->end, cur.begin - prev->end);
+    bool sep = between.find(',') != std::string::npos || between.find(';') != std::string::npos;
+    for (const char* w : {"and", "or"}) {
+      for (size_t p = 0; (p = between.find(w, p)) != std::string::npos; ++p) {
+        const size_t e = p + std::char_traits<char>::length(w);
+        if ((p == 0 || !std::isalpha(static_cast<unsigned char>(between[p - 1]))) &&
+            (e >= between.size() || !std::isalpha(static_cast<unsigned char>(between[e]))))
+          sep = true;
+      }
+    }
+    const std::string gap = trim(between);
+    if (!(gap.size() < 10 || (between.size() < 70 && sep && prev->content != cur.content))) break;
+    // The same answer boxed twice counts once.
+    if (std::find(parts.begin(), parts.end(), prev->content) == parts.end())
+      parts.insert(parts.begin(), prev->content);
+    cur = *prev;
+  }
+  if (pos) *pos = last->end;
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
 }
 
 Extraction extract_answer(const std::string& response, const ExtractConfig& config,
@@ -190,28 +420,52 @@ Extraction extract_answer(const std::string& response, const ExtractConfig& conf
     e.status = ExtractStatus::kUnclosedThink;
     return e;
   }
-  for (AnswerFilter f : config.filters) {
-    std::optional<std::string> a;
+  auto run = [&](AnswerFilter f, size_t* pos) -> std::optional<std::string> {
     switch (f) {
       case AnswerFilter::kBoxed:
-        a = last_boxed(*region);
-        break;
+        return last_boxed_at(*region, pos);
       case AnswerFilter::kFinalAnswerPhrase:
-        a = after_last_phrase(*region, {"final answer is", "final answer:"});
-        break;
+        return after_last_phrase(*region, {"final answer is", "final answer:", "final answer"}, pos);
       case AnswerFilter::kAnswerColon:
-        a = after_last_phrase(*region, {"answer:", "answer is"});
-        break;
+        return after_last_phrase(*region, {"answer:", "answer is", "answer"}, pos);
       case AnswerFilter::kLastNumber:
-        a = last_number(*region);
-        break;
+        return last_number(*region, pos);
+      case AnswerFilter::kLatexEnv:
+        return last_env(*region, pos);
+      case AnswerFilter::kWhole: {
+        *pos = 0;
+        std::string w = trim(*region, true);
+        if (w.empty()) return std::nullopt;
+        return w;
+      }
     }
-    if (a && !a->empty()) {
+    return std::nullopt;
+  };
+  for (size_t k = 0; k < config.filters.size();) {
+    // The filters of one group; the match ending last wins (a phrase counts from where it
+    // starts; a number inside a math environment ends before the environment does).
+    size_t end = k + 1;
+    if (!config.groups.empty())
+      while (end < config.filters.size() && config.groups[end] == config.groups[k]) ++end;
+    std::optional<std::string> best;
+    size_t best_pos = 0;
+    AnswerFilter best_f = config.filters[k];
+    for (size_t m = k; m < end; ++m) {
+      size_t pos = 0;
+      auto a = run(config.filters[m], &pos);
+      if (a && !a->empty() && (!best || pos > best_pos)) {
+        best = std::move(a);
+        best_pos = pos;
+        best_f = config.filters[m];
+      }
+    }
+    if (best) {
       e.status = ExtractStatus::kOk;
-      e.answer = std::move(a);
-      e.filter = answer_filter_name(f);
+      e.answer = std::move(best);
+      e.filter = answer_filter_name(best_f);
       return e;
     }
+    k = end;
   }
   e.status = ExtractStatus::kNoAnswer;
   return e;

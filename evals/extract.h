@@ -21,17 +21,22 @@ struct Extraction {
 };
 
 // The filters, applied in order to the answer region; the first that finds something wins.
-enum class AnswerFilter { kBoxed, kFinalAnswerPhrase, kAnswerColon, kLastNumber };
+enum class AnswerFilter { kBoxed, kFinalAnswerPhrase, kAnswerColon, kLatexEnv, kLastNumber, kWhole };
 AnswerFilter answer_filter_by_name(const std::string& name);  // "boxed", "final_answer", ...
 const char* answer_filter_name(AnswerFilter f);
 
 struct ExtractConfig {
   std::vector<AnswerFilter> filters = {AnswerFilter::kBoxed};  // tried in order
+  // Optional group of each filter: filters of one group are tried together and the match that
+  // ends last in the text wins (math-verify's priorities); empty: each filter its own group.
+  std::vector<int> groups;
+  // (config.groups must be empty or as long as filters.)
   bool require_think = false;  // a response without "</think>" has no answer region
 };
 
 // Named presets: "boxed" (R1: \boxed only), "boxed-or-phrase" (then "final answer is", "answer:"),
-// "lenient" (all of those, then the last number in the text).
+// "lenient" (all of those, then the last number in the text), "anywhere" (for answers inside
+// prose, as math-verify finds them: boxed, phrases, the last math environment, the last number).
 ExtractConfig extract_preset(const std::string& name);
 
 // The region of `response` to grade: the text after the last "</think>"; nullopt when a "<think>"
@@ -39,8 +44,10 @@ ExtractConfig extract_preset(const std::string& name);
 std::optional<std::string> answer_region(const std::string& response, bool require_think);
 
 // The content of the last \boxed{...} or \fbox{...} (nested braces balanced; also "\boxed 5"),
-// or nullopt.
+// with boxes just before it joined by ", " ("\boxed{1} and \boxed{2}" -> "1, 2"), or nullopt.
 std::optional<std::string> last_boxed(const std::string& text);
+// The same, with where the last box ends.
+std::optional<std::string> last_boxed_at(const std::string& text, size_t* pos);
 
 // Extracts the answer of a full response. finish_reason "length" means truncated: no answer.
 Extraction extract_answer(const std::string& response, const ExtractConfig& config,

@@ -2,7 +2,6 @@
 // spacing, percent words), then read by a small recursive scanner into a CLN rational.
 #include "evals/math_number.h"
 
-#include <ginac/ginac.h>  // GiNaC numeric operators
 
 #include "evals/text.h"  // r1::trim_space
 
@@ -11,6 +10,17 @@
 
 namespace r1 {
 namespace {
+
+mpz_class pow10(long n) {
+  mpz_class p;
+  mpz_ui_pow_ui(p.get_mpz_t(), 10, static_cast<unsigned long>(n));
+  return p;
+}
+
+// v * 10^e, exactly.
+mpq_class scale10(const mpq_class& v, long e) {
+  return e >= 0 ? mpq_class(v * pow10(e)) : mpq_class(v / mpq_class(pow10(-e)));
+}
 
 bool starts(const std::string& s, size_t i, const char* p) {
   return s.compare(i, std::char_traits<char>::length(p), p) == 0;
@@ -24,7 +34,7 @@ void erase_all(std::string& s, const std::string& what, const std::string& with 
 }
 
 // Digits with optional thousands separators and a decimal point or comma -> exact rational.
-std::optional<GiNaC::numeric> read_decimal(const std::string& s, size_t& i) {
+std::optional<mpq_class> read_decimal(const std::string& s, size_t& i) {
   std::string digits, frac;
   const size_t start = i;
   std::vector<size_t> group_sizes;  // digits between separators, to tell thousands from decimals
@@ -46,7 +56,9 @@ std::optional<GiNaC::numeric> read_decimal(const std::string& s, size_t& i) {
         // is ambiguous and read as a decimal when the integer part is 0).
         size_t k = i;
         while (k < s.size() && std::isdigit(static_cast<unsigned char>(s[k]))) ++k;
-        if (k - i != 3 || digits == "0") {
+        // "1,5" and "-2,1" stay lists of two numbers: a single decimal digit after a comma is
+        // read as a separator between answers.
+        if ((k - i != 3 && (k - i >= 2 || digits.size() >= 4)) || digits == "0") {
           if (group_sizes.size() > 1) return std::nullopt;  // "1,000,99"
           seen_point = true;
           run = 0;
@@ -68,10 +80,13 @@ std::optional<GiNaC::numeric> read_decimal(const std::string& s, size_t& i) {
   for (size_t g = 1; g < group_sizes.size(); ++g)
     if (group_sizes[g] != 3) return std::nullopt;
   if (!group_sizes.empty() && !seen_point && run != 3) return std::nullopt;
-  GiNaC::numeric v((digits.empty() ? std::string("0") : digits).c_str());
+  mpq_class v(mpz_class(digits.empty() ? std::string("0") : digits, 10));
   if (!frac.empty())
-    v = v + GiNaC::numeric(frac.c_str()) /
-                GiNaC::numeric(10).power(GiNaC::numeric(static_cast<int>(frac.size())));
+  {
+    mpq_class f(mpz_class(frac, 10), pow10(static_cast<long>(frac.size())));
+    f.canonicalize();
+    v += f;
+  }
   return v;
 }
 
@@ -91,10 +106,10 @@ std::optional<std::string> read_arg(const std::string& s, size_t& i) {
   return std::nullopt;
 }
 
-std::optional<GiNaC::numeric> read_value(const std::string& s, size_t& i, int depth);
+std::optional<mpq_class> read_value(const std::string& s, size_t& i, int depth);
 
 // Parses the whole of s as one value.
-std::optional<GiNaC::numeric> whole(const std::string& s, int depth) {
+std::optional<mpq_class> whole(const std::string& s, int depth) {
   size_t i = 0;
   const std::string t = trim_space(s);
   auto v = read_value(t, i, depth);
@@ -102,28 +117,28 @@ std::optional<GiNaC::numeric> whole(const std::string& s, int depth) {
   return v;
 }
 
-std::optional<GiNaC::numeric> read_fraction(const std::string& s, size_t& i, int depth) {
+std::optional<mpq_class> read_fraction(const std::string& s, size_t& i, int depth) {
   for (const char* f : {"\\dfrac", "\\tfrac", "\\frac"}) {
     if (!starts(s, i, f)) continue;
     i += std::char_traits<char>::length(f);
     auto a = read_arg(s, i), b = read_arg(s, i);
     if (!a || !b) return std::nullopt;
     auto x = whole(*a, depth + 1), y = whole(*b, depth + 1);
-    if (!x || !y || y->is_zero()) return std::nullopt;
-    return *x / *y;
+    if (!x || !y || *y == 0) return std::nullopt;
+    return mpq_class(*x / *y);
   }
   return std::nullopt;
 }
 
 // sign? (fraction | decimal [fraction (mixed)] [exponent]) [/ decimal]
-std::optional<GiNaC::numeric> read_value(const std::string& s, size_t& i, int depth) {
+std::optional<mpq_class> read_value(const std::string& s, size_t& i, int depth) {
   if (depth > 8) return std::nullopt;
   bool negative = false;
   while (i < s.size() && (s[i] == '-' || s[i] == '+' || s[i] == ' ')) {
     if (s[i] == '-') negative = !negative;
     ++i;
   }
-  std::optional<GiNaC::numeric> v;
+  std::optional<mpq_class> v;
   if (s.compare(i, 5, "\\frac") == 0 || s.compare(i, 6, "\\dfrac") == 0 ||
       s.compare(i, 6, "\\tfrac") == 0) {
     v = read_fraction(s, i, depth);
@@ -133,10 +148,10 @@ std::optional<GiNaC::numeric> read_value(const std::string& s, size_t& i, int de
     size_t j = i;
     while (j < s.size() && s[j] == ' ') ++j;
     // Mixed number: an integer directly followed by a fraction.
-    if (v->is_integer() && j < s.size() && s[j] == '\\') {
+    if (v->get_den() == 1 && j < s.size() && s[j] == '\\') {
       size_t k = j;
       if (auto f = read_fraction(s, k, depth); f && *f > 0 && *f < 1) {
-        v = *v + *f;
+        v = mpq_class(*v + *f);
         i = k;
       }
     }
@@ -150,7 +165,7 @@ std::optional<GiNaC::numeric> read_value(const std::string& s, size_t& i, int de
       while (k < s.size() && std::isdigit(static_cast<unsigned char>(s[k]))) ++k;
       if (k > e0 && k - e0 < 6) {
         const int e = std::stoi(s.substr(e0, k - e0));
-        v = *v * GiNaC::numeric(10).power(GiNaC::numeric(neg ? -e : e));
+        v = scale10(*v, neg ? -e : e);
         i = k;
       }
     } else {
@@ -165,8 +180,8 @@ std::optional<GiNaC::numeric> read_value(const std::string& s, size_t& i, int de
         auto ex = read_arg(s, m);
         if (!ex) break;
         auto e = whole(*ex, depth + 1);
-        if (!e || !e->is_integer() || GiNaC::abs(*e) > 100000) break;
-        v = *v * GiNaC::numeric(10).power(GiNaC::numeric(e->to_int()));
+        if (!e || e->get_den() != 1 || abs(*e) > 100000) break;
+        v = scale10(*v, e->get_num().get_si());
         i = m;
         break;
       }
@@ -180,11 +195,11 @@ std::optional<GiNaC::numeric> read_value(const std::string& s, size_t& i, int de
     ++j;
     while (j < s.size() && s[j] == ' ') ++j;
     auto d = read_decimal(s, j);
-    if (!d || d->is_zero()) return std::nullopt;
-    v = *v / *d;
+    if (!d || *d == 0) return std::nullopt;
+    v = mpq_class(*v / *d);
     i = j;
   }
-  return negative ? -*v : *v;
+  return negative ? mpq_class(-*v) : *v;
 }
 
 }  // namespace

@@ -2,11 +2,11 @@
 // decimals with a point or a decimal comma ("1000,99", ".4"), scientific notation ("1.5e3",
 // "1.5\times10^{3}"), fractions (\frac \dfrac \tfrac, "\frac12", "a/b"), mixed numbers
 // ("3\frac12"), signs and percent marks, inside $...$ or \(...\). Values are exact rationals
-// (GiNaC/CLN), so "025" == 25 and 0.5 == \frac{1}{2} exactly. Leaves out expressions: that is the
+// (GMP), so "025" == 25 and 0.5 == \frac{1}{2} exactly. Leaves out expressions: that is the
 // grader's parser.
 #pragma once
 
-#include <ginac/numeric.h>  // GiNaC::numeric
+#include <gmpxx.h>  // mpq_class
 
 #include <optional>  // std::optional
 #include <string>    // std::string
@@ -14,7 +14,7 @@
 namespace r1 {
 
 struct ParsedNumber {
-  GiNaC::numeric value;  // exact rational
+  mpq_class value;  // exact rational (GMP: no shared state, safe in any thread)
   bool percent = false;  // written with a percent mark ("28\%", "28 percent")
 };
 

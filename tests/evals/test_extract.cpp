@@ -18,8 +18,13 @@ TEST(Extract, RegionAfterThink) {
 }
 
 TEST(Extract, LastBoxedWithNestedBraces) {
-  EXPECT_EQ(last_boxed("\\boxed{1} then \\boxed{\\frac{1}{2}}"), "\\frac{1}{2}");
-  EXPECT_EQ(last_boxed("\\fbox{a} \\boxed{b} \\fbox{ {c} }"), "{c}");
+  EXPECT_EQ(last_boxed("\\boxed{1} was a mistake. Trying again gives \\boxed{\\frac{1}{2}}"),
+            "\\frac{1}{2}");
+  // Boxes close together (or joined by "and", "or", ",") are one answer; repeats count once.
+  EXPECT_EQ(last_boxed("\\fbox{a} \\boxed{b} \\fbox{ {c} }"), "a, b, {c}");
+  EXPECT_EQ(last_boxed("\\boxed{1} papers and \\boxed{2} bins"), "1, 2");
+  EXPECT_EQ(last_boxed("\\boxed{1} no no no no no \\boxed{2}"), "2");
+  EXPECT_EQ(last_boxed("\\boxed{6}. Hence \\boxed{6}"), "6");
   EXPECT_EQ(last_boxed("$\\boxed 5$"), "5");
   EXPECT_EQ(last_boxed("\\boxed{\\{1,2\\}}"), "\\{1,2\\}");  // escaped braces do not count
   EXPECT_EQ(last_boxed("\\boxed{7} and an unbalanced \\boxed{8"), "7");

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds the grader's libFuzzer target (tests/fuzz/CMakeLists.txt, clang-14, separate from the
+# main GCC build) into BUILD_DIR/fuzz and runs it briefly. Exits non-zero on any finding (crash,
+# sanitizer report, timeout, leak, out-of-memory) and prints the reproducer's path.
+#   run_fuzz.sh [BUILD_DIR]           fuzz from the seed corpus for $R1_FUZZ_SECONDS (default 30)
+#   run_fuzz.sh BUILD_DIR FILE...     regression mode: run only the given inputs once each
+# The seeds in tests/fuzz/corpus are copied to a temporary corpus; the repository is not written.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+build=${1:-build}
+[ $# -gt 0 ] && shift
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+fuzz_build=$build/fuzz
+
+# Configure once (cmake --build re-runs configure itself when the glob or CMakeLists change).
+if [ ! -f "$fuzz_build/CMakeCache.txt" ]; then
+  CC=${CC_FUZZ:-clang-14} CXX=${CXX_FUZZ:-clang++-14} \
+    cmake -S "$here" -B "$fuzz_build" -G Ninja >/dev/null
+fi
+cmake --build "$fuzz_build" -j "${R1_FUZZ_JOBS:-2}"
+fuzzer=$fuzz_build/fuzz_grader
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_fatal=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:fast_unwind_on_fatal=0}
+limits=(-timeout=10 -rss_limit_mb=2048 -max_len=4096)
+
+if [ $# -gt 0 ]; then  # regression mode
+  if "$fuzzer" "${limits[@]}" "$@"; then
+    echo "run_fuzz: $# input(s) ok"
+    exit 0
+  fi
+  echo "run_fuzz: FAILED on one of: $*" >&2
+  exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/r1_fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/corpus"
+cp "$here"/corpus/* "$work/corpus/"
+findings=$fuzz_build/findings/$(date +%Y%m%d-%H%M%S)-$$
+mkdir -p "$findings"
+
+status=0
+"$fuzzer" "${limits[@]}" -max_total_time="${R1_FUZZ_SECONDS:-30}" -print_final_stats=1 \
+  -artifact_prefix="$findings/" "$work/corpus" || status=$?
+
+# slow-unit-* files are informational; everything else libFuzzer writes is a finding.
+mapfile -t found < <(find "$findings" -type f ! -name 'slow-unit-*' | sort)
+if [ "$status" -ne 0 ] || [ ${#found[@]} -gt 0 ]; then
+  echo "run_fuzz: FAILED (fuzzer exit $status)" >&2
+  for f in "${found[@]}"; do
+    echo "run_fuzz: reproducer: $f  (replay: bash $0 $build $f)" >&2
+  done
+  exit 1
+fi
+rmdir "$findings" 2>/dev/null || true
+echo "run_fuzz: no findings in ${R1_FUZZ_SECONDS:-30} s"

@@ -56,3 +56,40 @@ TEST(R1eval, GradeJsonl) {
 
 }  // namespace
 }  // namespace r1
+
+namespace r1 {
+namespace {
+
+// math-verify's open false positives and negatives, with the right verdicts.
+TEST(MathGraderKnown, MathVerifyFalsePositivesAndNegatives) {
+  EXPECT_FALSE(grade_answer("\\frac{1}{2004!}", "\\frac{1}{2006!}").correct);
+  EXPECT_FALSE(grade_answer("\\pm 2021", "2021").correct);
+  EXPECT_TRUE(grade_answer("\\pm 2021", "\\{-2021, 2021\\}").correct);
+  EXPECT_FALSE(grade_answer("a + 3z = 0", "0").correct);  // two different equations, not "0"
+  EXPECT_FALSE(grade_answer("2x + z = 1", "a^2 + b = 1").correct);
+  EXPECT_FALSE(grade_answer("1 - \\frac{1}{\\mathrm{e}}", "1 + \\frac{1}{\\mathrm{e}}").correct);
+  EXPECT_TRUE(grade_answer("x \\in [-2,7]", "-2 \\le x \\le 7").correct);
+  EXPECT_TRUE(grade_answer("2x+4y-3=0", "y=-\\frac{1}{2}x+\\frac{3}{4}").correct);
+  EXPECT_TRUE(grade_answer("025", "25").correct);
+}
+
+// Hostile inputs return within the budget, without crashing.
+TEST(MathGraderKnown, PathologicalInputsStayWithinBudget) {
+  Grade g = grade_answer("9^{9^{9^{9}}}", "9^{9^{9^{9}}} + 1");
+  EXPECT_FALSE(g.correct);
+  EXPECT_TRUE(grade_answer("9^{9^{9^{9}}}", "9^{9^{9^{9}}}").correct);
+  g = grade_answer("10^{10^{10}}", "2 \\cdot 10^{10^{10}}");
+  EXPECT_FALSE(g.correct);
+  EXPECT_EQ(g.reason, "budget");
+  EXPECT_FALSE(grade_answer("-10^{10^{10}}", "10^{10^{10}}x").correct);
+  const std::string nested = std::string(10000, '{') + "1" + std::string(10000, '}');
+  EXPECT_FALSE(grade_answer(nested, "2").correct);
+  const std::string big(1 << 20, '7');
+  g = grade_answer(big, big + "1");
+  EXPECT_FALSE(g.correct);
+  EXPECT_TRUE(grade_answer("(x+y+z+w)^{200}", "(x+y+z+w)^{200}").correct);
+  EXPECT_FALSE(grade_answer("(x+y+z+w)^{200}", "(x+y+z+w)^{201}").correct);
+}
+
+}  // namespace
+}  // namespace r1

@@ -5,7 +5,8 @@
 
 #include <algorithm>  // std::find
 #include <cctype>     // std::isdigit
-#include <vector>  // std::vector
+#include <utility>    // std::pair
+#include <vector>     // std::vector
 
 #include "toolkit/error.h"  // r1::Error
 
@@ -271,32 +272,28 @@ const char* extract_status_name(ExtractStatus s) {
   return "?";
 }
 
+namespace {
+
+// Every filter and its name, in the order the error message lists them.
+constexpr std::pair<AnswerFilter, const char*> kFilterNames[] = {
+    {AnswerFilter::kBoxed, "boxed"},          {AnswerFilter::kFinalAnswerPhrase, "final_answer"},
+    {AnswerFilter::kAnswerColon, "answer_colon"}, {AnswerFilter::kLatexEnv, "latex_env"},
+    {AnswerFilter::kLastNumber, "last_number"}, {AnswerFilter::kWhole, "whole"}};
+
+}  // namespace
+
 AnswerFilter answer_filter_by_name(const std::string& n) {
-  if (n == "boxed") return AnswerFilter::kBoxed;
-  if (n == "final_answer") return AnswerFilter::kFinalAnswerPhrase;
-  if (n == "answer_colon") return AnswerFilter::kAnswerColon;
-  if (n == "last_number") return AnswerFilter::kLastNumber;
-  if (n == "latex_env") return AnswerFilter::kLatexEnv;
-  if (n == "whole") return AnswerFilter::kWhole;
-  throw Error("answer filter \"" + n +
-              "\" is unknown (boxed, final_answer, answer_colon, latex_env, last_number)");
+  std::string known;
+  for (const auto& [f, name] : kFilterNames) {
+    if (n == name) return f;
+    known += (known.empty() ? "" : ", ") + std::string(name);
+  }
+  throw Error("answer filter \"" + n + "\" is unknown (" + known + ")");
 }
 
 const char* answer_filter_name(AnswerFilter f) {
-  switch (f) {
-    case AnswerFilter::kBoxed:
-      return "boxed";
-    case AnswerFilter::kFinalAnswerPhrase:
-      return "final_answer";
-    case AnswerFilter::kAnswerColon:
-      return "answer_colon";
-    case AnswerFilter::kLastNumber:
-      return "last_number";
-    case AnswerFilter::kLatexEnv:
-      return "latex_env";
-    case AnswerFilter::kWhole:
-      return "whole";
-  }
+  for (const auto& [g, name] : kFilterNames)
+    if (g == f) return name;
   return "?";
 }
 

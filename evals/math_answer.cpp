@@ -6,7 +6,6 @@
 #include <algorithm>  // std::min
 #include <cctype>     // std::isalpha
 #include <cmath>      // std::round
-#include <memory>     // std::unique_ptr
 #include <optional>   // std::optional
 #include <vector>     // std::vector
 
@@ -58,8 +57,7 @@ void replace_word(std::string& s, const std::string& word, const std::string& wi
 }
 
 // Unwraps every \cmd{...} to its content (balanced braces).
-void unwrap_command(std::string& s, const std::string& cmd, const std::string& before = "",
-                    const std::string& after = "") {
+void unwrap_command(std::string& s, const std::string& cmd) {
   for (size_t p = 0; (p = s.find(cmd + "{", p)) != std::string::npos;) {
     size_t i = p + cmd.size(), d = 0, e = std::string::npos;
     for (size_t j = i; j < s.size(); ++j) {
@@ -70,7 +68,7 @@ void unwrap_command(std::string& s, const std::string& cmd, const std::string& b
       }
     }
     if (e == std::string::npos) return;
-    s = s.substr(0, p) + before + s.substr(i + 1, e - i - 1) + after + s.substr(e + 1);
+    s = s.substr(0, p) + s.substr(i + 1, e - i - 1) + s.substr(e + 1);
   }
 }
 
@@ -316,10 +314,6 @@ std::string strip_unit(std::string s, bool* percent) {
   return s;
 }
 
-bool decimal_literal(const std::string& s) {
-  return s.find('.') != std::string::npos && parse_number(s).has_value();
-}
-
 bool rounds_equal(double g, double p, int places) {
   const double k = std::pow(10.0, places);
   return std::round(g * k) == std::round(p * k);
@@ -337,13 +331,16 @@ bool cmp_scalar(const Node& gn, const Node& pn, Ctx& c) {
     return true;
   }
   const auto a = parse_number(g), b = parse_number(p);
+  const bool p_decimal = b && p.find('.') != std::string::npos;  // written as a decimal
   if (a && b) {
     const mpq_class x = a->value, y = b->value;
     bool eq = x == y || ((gp || pp || a->percent || b->percent) &&
                          (x == y / 100 || x / 100 == y));
-    if (!eq && decimal_literal(p))
-      eq = rounds_equal(x.get_d(), y.get_d(), c.opt.float_places) &&
-           rounds_equal(x.get_d(), y.get_d(), std::min<int>(c.opt.float_places, 15));
+    // Doubles resolve about 15 decimals: past that, both roundings must agree.
+    const int places = c.opt.float_places;
+    if (!eq && p_decimal)
+      eq = rounds_equal(x.get_d(), y.get_d(), places) &&
+           (places <= 15 || rounds_equal(x.get_d(), y.get_d(), 15));
     c.leaf_reason = "equal_number";
     return eq;
   }
@@ -356,7 +353,7 @@ bool cmp_scalar(const Node& gn, const Node& pn, Ctx& c) {
       c.leaf_reason = "equal_expr";
       return true;
     }
-    if (decimal_literal(p)) {
+    if (p_decimal) {
       const auto x = expr_real_value(*ea), y = expr_real_value(*eb);
       if (x && y && rounds_equal(*x, *y, c.opt.float_places)) {
         c.leaf_reason = "equal_number";

@@ -4,11 +4,16 @@
 // Leaves out paged attention, speculative decoding and prefix caching across requests.
 #pragma once
 
-#include <cstdint>     // int64_t, uint64_t
-#include <functional>  // std::function
-#include <memory>      // std::shared_ptr
-#include <string>      // std::string
-#include <vector>      // std::vector
+#include <condition_variable>  // std::condition_variable
+#include <cstdint>             // int64_t, uint64_t
+#include <deque>               // std::deque
+#include <functional>          // std::function
+#include <future>              // std::future
+#include <memory>              // std::shared_ptr
+#include <mutex>               // std::mutex
+#include <string>              // std::string
+#include <thread>              // std::thread
+#include <vector>              // std::vector
 
 #include "toolkit/sampling.h"     // r1::SamplingParams
 #include "toolkit/transformer.h"  // r1::Transformer
@@ -44,6 +49,15 @@ struct EngineOptions {
   std::function<std::string(const std::vector<int64_t>&)> detokenize;
 };
 
+// How full the batch was: decode steps run and sequences decoded over them (mean batch =
+// rows / steps), and prefill forwards.
+struct EngineStats {
+  int64_t decode_steps = 0, decode_rows = 0, prefills = 0;
+  double mean_batch() const { return decode_steps ? double(decode_rows) / decode_steps : 0; }
+};
+
+struct EnginePending;
+
 class Engine {
  public:
   Engine(std::shared_ptr<Transformer> model, EngineOptions options = {});
@@ -55,12 +69,42 @@ class Engine {
   std::vector<std::vector<GeneratedSample>> generate(const std::vector<GenerationRequest>& requests,
                                                      const OnSample& on_sample = {});
 
-  // Full-sequence greedy logits without a cache, for tests: logits of the last position (V).
   const Transformer& model() const { return *model_; }
+  const EngineStats& stats() const { return stats_; }  // of the last generate()
 
  private:
   std::shared_ptr<Transformer> model_;
   EngineOptions options_;
+  EngineStats stats_;
+};
+
+// The same engine for requests that arrive over time (r1serve): a thread runs continuous batching
+// and admits each submitted request as soon as cache rows free up, so concurrent clients share
+// decode steps. submit() is thread-safe.
+class EngineLoop {
+ public:
+  EngineLoop(std::shared_ptr<Transformer> model, EngineOptions options = {});
+  ~EngineLoop();  // stops the thread; requests not finished get an r1::Error through their future
+
+  // Validates `request` (throws r1::Error at once when it is bad) and queues it. on_sample runs on
+  // the loop thread as each sample finishes (request index 0); the future holds every sample.
+  std::future<std::vector<GeneratedSample>> submit(GenerationRequest request,
+                                                   Engine::OnSample on_sample = {});
+  EngineStats stats() const;
+  const Transformer& model() const { return *model_; }
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  void run();
+
+  std::shared_ptr<Transformer> model_;
+  EngineOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<EnginePending>> queue_;
+  bool stopping_ = false;
+  EngineStats stats_;
+  std::thread thread_;
 };
 
 // Validates a request against a model's vocabulary and context; throws r1::Error naming the value.

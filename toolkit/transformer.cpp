@@ -305,4 +305,25 @@ void save_transformer(Transformer& model, const std::string& dir) {
   });
 }
 
+torch::Device parse_device(const std::string& name, const std::string& flag) {
+  torch::Device device(torch::kCPU);
+  try {
+    device = torch::Device(name);
+  } catch (const c10::Error&) {
+    throw Error(flag + ": \"" + name + "\" is not a device (cpu, cuda, cuda:1)");
+  }
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw Error(flag + " " + name + ": CUDA is not available in this build or machine");
+  return device;
+}
+
+std::shared_ptr<Transformer> load_transformer_for(const std::string& dir,
+                                                  const std::string& dtype_name,
+                                                  const std::string& device_name) {
+  const torch::Device device = parse_device(device_name, "--device");
+  std::optional<at::ScalarType> dtype;
+  if (dtype_name != "auto") dtype = parse_dtype(dtype_name, "--dtype");
+  return load_transformer(dir, dtype, device);
+}
+
 }  // namespace r1

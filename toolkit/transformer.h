@@ -80,6 +80,13 @@ std::shared_ptr<Transformer> load_transformer(const std::string& dir,
                                               std::optional<at::ScalarType> dtype = std::nullopt,
                                               torch::Device device = torch::kCPU);
 
+// "cpu", "cuda", "cuda:1" -> a device that is available here; throws r1::Error naming `flag`.
+torch::Device parse_device(const std::string& name, const std::string& flag);
+// A command's --dtype/--device pair: "auto" dtype is float32 on CPU and the checkpoint's on CUDA.
+std::shared_ptr<Transformer> load_transformer_for(const std::string& dir,
+                                                  const std::string& dtype_name,
+                                                  const std::string& device_name);
+
 // Writes `model` as a Hugging Face checkpoint directory (config.json + model.safetensors in the
 // model's dtype), creating `dir`. Loadable by load_transformer and by transformers.
 void save_transformer(Transformer& model, const std::string& dir);

@@ -98,18 +98,7 @@ int run(int argc, char** argv) {
   if (chat && text_opt->empty()) throw r1::Error("--chat needs --prompt TEXT");
   if (threads > 0) at::set_num_threads(static_cast<int>(threads));
 
-  torch::Device device(torch::kCPU);
-  try {
-    device = torch::Device(device_name);
-  } catch (const c10::Error&) {
-    throw r1::Error("--device: \"" + device_name + "\" is not a device (cpu, cuda, cuda:1)");
-  }
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw r1::Error("--device " + device_name + ": CUDA is not available in this build or machine");
-  std::optional<at::ScalarType> dtype;
-  if (dtype_name != "auto") dtype = r1::parse_dtype(dtype_name, "--dtype");
-
-  auto model = r1::load_transformer(model_dir, dtype, device);
+  auto model = r1::load_transformer_for(model_dir, dtype_name, device_name);
   const auto& cfg = model->config();
   const auto gen = r1::load_generation_defaults(model_dir);
 

@@ -1,0 +1,386 @@
+// Generation backends (see backend.h).
+#include "evals/backend.h"
+
+#include <torch/torch.h>  // at::set_num_threads
+
+#include <algorithm>   // std::min
+#include <atomic>      // std::atomic
+#include <chrono>      // std::chrono
+#include <cmath>       // std::pow
+#include <cstdlib>     // std::getenv
+#include <filesystem>  // std::filesystem
+#include <mutex>       // std::mutex
+#include <optional>    // std::optional
+#include <thread>      // std::thread
+
+#include "toolkit/engine.h"        // r1::Engine
+#include "toolkit/error.h"         // r1::Error, r1::check
+#include "toolkit/http.h"          // r1::HttpClient
+#include "toolkit/json.h"          // r1::parse_json
+#include "toolkit/model_config.h"  // r1::load_generation_defaults
+#include "toolkit/sha256.h"        // r1::sha256_hex
+#include "toolkit/tokenizer.h"     // r1::Tokenizer
+
+namespace r1 {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// The prompt text of a chat under a template, with "<think>\n" appended when the protocol forces
+// it and the template did not already (DeepSeek-R1's current template does).
+std::string render_prompt(const ChatTemplate& tmpl, const std::vector<ChatMessage>& messages,
+                          bool force_think) {
+  std::string text = render_chat(tmpl, messages, /*add_generation_prompt=*/true);
+  const std::string think = "<think>\n";
+  if (force_think && (text.size() < think.size() ||
+                      text.compare(text.size() - think.size(), think.size(), think) != 0))
+    text += think;
+  return text;
+}
+
+// ---- native ----------------------------------------------------------------------------------
+
+class NativeBackend : public Backend {
+ public:
+  explicit NativeBackend(const NativeOptions& o) : options_(o) {
+    check(std::filesystem::is_directory(o.model_dir),
+          "--model " + o.model_dir + ": not a directory (a Hugging Face checkpoint)");
+    check(std::filesystem::exists(std::filesystem::path(o.model_dir) / "tokenizer.json"),
+          o.model_dir + ": no tokenizer.json (r1eval needs the checkpoint's tokenizer)");
+    if (o.threads > 0) at::set_num_threads(o.threads);
+    model_ = load_transformer_for(o.model_dir, o.dtype, o.device);
+    tok_ = Tokenizer::load(o.model_dir);
+    tmpl_ = load_chat_template(o.model_dir, o.chat_template);
+    const auto gen = load_generation_defaults(o.model_dir);
+    eos_ = gen.eos_token_ids.empty() ? model_->config().eos_token_ids : gen.eos_token_ids;
+    if (eos_.empty() && tok_->eos_id) eos_.push_back(*tok_->eos_id);
+  }
+
+  nlohmann::json describe() const override {
+    return {{"kind", "native"},
+            {"model", std::filesystem::absolute(options_.model_dir).lexically_normal().string()},
+            {"chat_template", chat_format_name(tmpl_.format)},
+            {"dtype", options_.dtype},
+            {"device", options_.device}};
+  }
+
+  std::string prompt_hash(const PromptJob& job, const GenParams& params) override {
+    return sha256_hex(render_prompt(tmpl_, job.messages, params.force_think));
+  }
+
+  void generate(const std::vector<PromptJob>& jobs, const GenParams& params,
+                const OnDone& on_done) override {
+    std::vector<GenerationRequest> requests;
+    std::vector<size_t> job_of;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (jobs[i].samples.empty()) continue;
+      GenerationRequest r;
+      // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
+      r.prompt = tok_->encode(render_prompt(tmpl_, jobs[i].messages, params.force_think), false);
+      r.n = static_cast<int64_t>(jobs[i].samples.size());
+      r.sampling.temperature = params.temperature;
+      r.sampling.top_p = params.top_p;
+      r.sampling.top_k = params.top_k;
+      r.max_new_tokens = params.max_new_tokens;
+      r.stop_ids = eos_;
+      for (const auto& s : jobs[i].samples) r.sample_seeds.push_back(s.second);
+      requests.push_back(std::move(r));
+      job_of.push_back(i);
+    }
+    EngineOptions eo;
+    eo.max_batch = options_.max_batch;
+    eo.max_context = options_.max_context;
+    Engine engine(model_, eo);
+    const auto start = Clock::now();
+    engine.generate(requests, [&](size_t req, int64_t sample, const GeneratedSample& g) {
+      const size_t job = job_of[req];
+      Completion c;
+      std::vector<int64_t> ids = g.ids;
+      if (!ids.empty() && g.finish_reason == "stop" &&
+          std::find(eos_.begin(), eos_.end(), ids.back()) != eos_.end())
+        ids.pop_back();
+      c.text = tok_->decode(ids, /*skip_special_tokens=*/true);
+      c.finish_reason = g.finish_reason;
+      c.prompt_tokens = static_cast<int64_t>(requests[req].prompt.size());
+      c.completion_tokens = static_cast<int64_t>(g.ids.size());
+      c.latency_s = seconds_since(start);
+      on_done(job, jobs[job].samples[sample].first, jobs[job].samples[sample].second, c);
+    });
+    stats_ = engine.stats();
+  }
+
+  nlohmann::json stats() const override {
+    return {{"decode_steps", stats_.decode_steps},
+            {"prefills", stats_.prefills},
+            {"mean_batch", stats_.mean_batch()}};
+  }
+
+ private:
+  NativeOptions options_;
+  std::shared_ptr<Transformer> model_;
+  std::optional<Tokenizer> tok_;
+  ChatTemplate tmpl_;
+  std::vector<int64_t> eos_;
+  EngineStats stats_;
+};
+
+// ---- HTTP ------------------------------------------------------------------------------------
+
+// Thrown for an attempt worth retrying (connection trouble, 429, 5xx, a malformed answer).
+struct Retryable {
+  std::string what;
+  double retry_after_s = -1;
+};
+
+std::string server_message(const std::string& body) {
+  try {
+    const auto j = nlohmann::json::parse(body);
+    if (j.contains("error")) {
+      const auto& e = j["error"];
+      if (e.is_object() && e.contains("message") && e["message"].is_string())
+        return e["message"].get<std::string>();
+      if (e.is_string()) return e.get<std::string>();
+    }
+    if (j.contains("detail") && j["detail"].is_string()) return j["detail"].get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+  }
+  return body.substr(0, 200);
+}
+
+class HttpBackend : public Backend {
+ public:
+  explicit HttpBackend(const HttpOptions& o) : options_(o) {
+    check(!o.endpoints.empty(), "give at least one --endpoint URL");
+    check(o.api == "chat" || o.api == "completions",
+          "--api " + o.api + ": must be chat or completions");
+    check(o.concurrency >= 1, "--concurrency must be at least 1");
+    check(o.timeout_s > 0, "--timeout must be positive");
+    check(o.max_retries >= 0, "--retries must be >= 0");
+    for (const auto& e : o.endpoints) urls_.push_back(parse_url(e));
+    api_key_ = o.api_key;
+    for (const char* var : {"R1_API_KEY", "OPENAI_API_KEY"})
+      if (api_key_.empty())
+        if (const char* v = std::getenv(var); v && *v) api_key_ = v;
+    if (o.api == "completions") {
+      check(!o.tokenizer_dir.empty(),
+            "--api completions renders the chat template here: give --tokenizer DIR (the "
+            "model's tokenizer_config.json)");
+      tmpl_ = load_chat_template(o.tokenizer_dir, o.chat_template);
+    }
+    preflight();
+  }
+
+  nlohmann::json describe() const override {
+    return {{"kind", "http"},
+            {"endpoints", options_.endpoints},
+            {"served_model", model_},
+            {"api", options_.api}};
+  }
+
+  std::string prompt_hash(const PromptJob& job, const GenParams& params) override {
+    if (tmpl_) return sha256_hex(render_prompt(*tmpl_, job.messages, params.force_think));
+    nlohmann::json m = nlohmann::json::array();
+    for (const auto& msg : job.messages) m.push_back({{"role", msg.role}, {"content", msg.content}});
+    return sha256_hex(m.dump());
+  }
+
+  void generate(const std::vector<PromptJob>& jobs, const GenParams& params,
+                const OnDone& on_done) override {
+    struct Item {
+      size_t job;
+      size_t sample;
+    };
+    std::vector<Item> items;
+    for (size_t i = 0; i < jobs.size(); ++i)
+      for (size_t s = 0; s < jobs[i].samples.size(); ++s) items.push_back({i, s});
+    std::atomic<size_t> next{0}, rr{0};
+    std::atomic<bool> stop{false};
+    std::mutex err_mu;
+    std::string first_error;
+    auto fail = [&](const std::string& what) {
+      std::lock_guard<std::mutex> lock(err_mu);
+      if (first_error.empty()) first_error = what;
+      stop = true;
+    };
+    auto worker = [&] {
+      std::vector<std::unique_ptr<HttpClient>> clients(urls_.size());
+      for (;;) {
+        if (stop) return;
+        const size_t k = next.fetch_add(1);
+        if (k >= items.size()) return;
+        const Item it = items[k];
+        const PromptJob& job = jobs[it.job];
+        const auto [index, seed] = job.samples[it.sample];
+        const std::string body = request_body(job, params, seed);
+        std::string last;
+        for (int attempt = 0;; ++attempt) {
+          const size_t e = rr.fetch_add(1) % urls_.size();
+          if (!clients[e]) clients[e] = std::make_unique<HttpClient>(urls_[e], options_.timeout_s,
+                                                                     options_.ca_file);
+          const auto start = Clock::now();
+          try {
+            Completion c = attempt_once(*clients[e], body);
+            c.latency_s = seconds_since(start);
+            on_done(it.job, index, seed, c);
+            break;
+          } catch (const Retryable& r) {
+            last = options_.endpoints[e] + ": " + r.what;
+            if (attempt >= options_.max_retries) {
+              fail("gave up on problem " + job.problem_id + " sample " + std::to_string(index) +
+                   " after " + std::to_string(attempt + 1) + " tries: " + last);
+              return;
+            }
+            double wait = options_.retry_base_s * std::pow(2.0, attempt);
+            if (r.retry_after_s >= 0) wait = r.retry_after_s;
+            wait = std::min(wait, 60.0);
+            // Sleep in slices so a failure elsewhere stops this worker promptly.
+            const auto until = Clock::now() + std::chrono::duration<double>(wait);
+            while (Clock::now() < until) {
+              if (stop) return;
+              std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+          } catch (const std::exception& ex) {
+            fail(options_.endpoints[e] + ": " + ex.what());
+            return;
+          }
+        }
+      }
+    };
+    const int n = std::min<int>(options_.concurrency, std::max<size_t>(items.size(), 1));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+    if (!first_error.empty()) throw Error(first_error);
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> headers() const {
+    if (api_key_.empty()) return {};
+    return {{"Authorization", "Bearer " + api_key_}};
+  }
+
+  // GET /models on each endpoint: fails fast on a dead server or a bad key, and names the model
+  // when --served-model is not given.
+  void preflight() {
+    for (size_t e = 0; e < urls_.size(); ++e) {
+      HttpClient client(urls_[e], std::min(options_.timeout_s, 30.0), options_.ca_file);
+      HttpResponse r;
+      try {
+        r = client.request("GET", "/models", "", headers());
+      } catch (const HttpError& ex) {
+        throw Error("endpoint " + options_.endpoints[e] + " is unreachable: " + ex.what() +
+                    " (is the server running?)");
+      }
+      if (r.status == 401 || r.status == 403)
+        throw Error("endpoint " + options_.endpoints[e] + " refused the API key (HTTP " +
+                    std::to_string(r.status) + "): set $R1_API_KEY or $OPENAI_API_KEY");
+      if (r.status != 200 || !model_.empty() || !options_.served_model.empty()) continue;
+      try {
+        const auto j = nlohmann::json::parse(r.body);
+        model_ = j.at("data").at(0).at("id").get<std::string>();
+      } catch (const nlohmann::json::exception&) {
+      }
+    }
+    if (!options_.served_model.empty()) model_ = options_.served_model;
+    check(!model_.empty(), "endpoint " + options_.endpoints[0] +
+                               " does not list its models: give --served-model NAME");
+  }
+
+  std::string request_body(const PromptJob& job, const GenParams& p, uint64_t seed) const {
+    nlohmann::json b = {{"model", model_},
+                        {"temperature", p.temperature},
+                        {"top_p", p.top_p},
+                        {"max_tokens", p.max_new_tokens},
+                        {"seed", seed},
+                        {"n", 1}};
+    if (p.top_k > 0) b["top_k"] = p.top_k;
+    if (tmpl_) {
+      // Servers tokenize a completions prompt with its special tokens (vLLM, llama.cpp, r1serve
+      // add the BOS), so the template's own BOS text is left out.
+      std::string prompt = render_prompt(*tmpl_, job.messages, p.force_think);
+      if (!tmpl_->bos_token.empty() && prompt.rfind(tmpl_->bos_token, 0) == 0)
+        prompt.erase(0, tmpl_->bos_token.size());
+      b["prompt"] = prompt;
+    } else {
+      nlohmann::json m = nlohmann::json::array();
+      for (const auto& msg : job.messages)
+        m.push_back({{"role", msg.role}, {"content", msg.content}});
+      b["messages"] = m;
+    }
+    return b.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+
+  Completion attempt_once(HttpClient& client, const std::string& body) const {
+    const std::string path = tmpl_ ? "/completions" : "/chat/completions";
+    HttpResponse r;
+    try {
+      r = client.request("POST", path, body, headers());
+    } catch (const HttpError& e) {
+      throw Retryable{e.what()};
+    }
+    if (r.status == 429 || r.status == 408 || r.status >= 500) {
+      Retryable x{"HTTP " + std::to_string(r.status) + " " + server_message(r.body)};
+      if (!r.retry_after.empty()) {
+        try {
+          x.retry_after_s = std::stod(r.retry_after);
+        } catch (const std::exception&) {
+        }
+      }
+      throw x;
+    }
+    if (r.status != 200)
+      throw Error("HTTP " + std::to_string(r.status) + ": " + server_message(r.body));
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(r.body);
+    } catch (const nlohmann::json::exception&) {
+      throw Retryable{"the answer is not valid JSON"};
+    }
+    try {
+      const auto& choice = j.at("choices").at(0);
+      Completion c;
+      if (tmpl_) {
+        c.text = choice.at("text").get<std::string>();
+      } else {
+        const auto& m = choice.at("message");
+        c.text = m.at("content").is_null() ? "" : m.at("content").get<std::string>();
+        for (const char* key : {"reasoning_content", "reasoning"})
+          if (m.contains(key) && m[key].is_string()) c.reasoning = m[key].get<std::string>();
+      }
+      c.finish_reason = choice.contains("finish_reason") && choice["finish_reason"].is_string()
+                            ? choice["finish_reason"].get<std::string>()
+                            : "unknown";
+      if (j.contains("usage") && j["usage"].is_object()) {
+        const auto& u = j["usage"];
+        if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_integer())
+          c.prompt_tokens = u["prompt_tokens"].get<int64_t>();
+        if (u.contains("completion_tokens") && u["completion_tokens"].is_number_integer())
+          c.completion_tokens = u["completion_tokens"].get<int64_t>();
+      }
+      return c;
+    } catch (const nlohmann::json::exception&) {
+      throw Retryable{"the answer has no choices[0] text (not an OpenAI-compatible reply)"};
+    }
+  }
+
+  HttpOptions options_;
+  std::vector<Url> urls_;
+  std::string api_key_, model_;
+  std::optional<ChatTemplate> tmpl_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_native_backend(const NativeOptions& options) {
+  return std::make_unique<NativeBackend>(options);
+}
+
+std::unique_ptr<Backend> make_http_backend(const HttpOptions& options) {
+  return std::make_unique<HttpBackend>(options);
+}
+
+}  // namespace r1

@@ -1,0 +1,126 @@
+// Benchmark registry and datasets (see benchmarks.h).
+#include "evals/benchmarks.h"
+
+#include <cstdlib>     // std::getenv
+#include <filesystem>  // std::filesystem
+#include <set>         // std::set
+
+#include "toolkit/error.h"  // r1::Error, r1::check
+#include "toolkit/fs.h"     // r1::read_file
+#include "toolkit/json.h"   // r1::parse_json
+
+namespace r1 {
+
+const std::vector<BenchmarkSpec>& benchmark_registry() {
+  static const std::vector<BenchmarkSpec> specs = {
+      {"aime2024", "aime24.jsonl",
+       "af2b8bd2aa911b6333ad0df32f3ca05c7ae8ed10f1731f4372c8ae26990bf7ac",
+       "QwenLM/Qwen2.5-Math evaluation/data/aime24/test.jsonl", "id", "problem", "answer", {},
+       "math"},
+      {"aime2025", "aime25.jsonl",
+       "c5acfb811880bdfda320a83a6477eda249e44b7e31e8cd00233d469f6241b3d0",
+       "AIME 2025 I and II (eth-sri/matharena data/aime), one JSON object per problem", "id",
+       "problem", "answer", {}, "math"},
+      {"math500", "math500.jsonl",
+       "35dc41080a3680858b27fa7e0533d2d547825316fc5dafe5d316f4ccc5a06132",
+       "openai/prm800k math_splits/test.jsonl (MATH-500)", "unique_id", "problem", "answer",
+       {"subject", "level"}, "math"},
+  };
+  return specs;
+}
+
+const BenchmarkSpec& find_benchmark(const std::string& name) {
+  std::string known;
+  for (const auto& s : benchmark_registry()) {
+    if (s.name == name) return s;
+    known += (known.empty() ? "" : ", ") + s.name;
+  }
+  throw Error("unknown benchmark '" + name + "' (known: " + known +
+              "; or --dataset FILE for your own JSONL)");
+}
+
+BenchmarkSpec custom_benchmark(const std::string& path, const std::string& question_field,
+                               const std::string& answer_field, const std::string& id_field) {
+  BenchmarkSpec s;
+  s.name = std::filesystem::path(path).stem().string();
+  s.file = path;
+  s.id_field = id_field;
+  s.question_field = question_field;
+  s.answer_field = answer_field;
+  return s;
+}
+
+std::vector<std::string> dataset_dirs(const std::string& flag) {
+  std::vector<std::string> dirs;
+  if (!flag.empty()) dirs.push_back(flag);
+  if (const char* env = std::getenv("R1_DATA"); env && *env) dirs.push_back(env);
+  if (const char* home = std::getenv("HOME"); home && *home)
+    dirs.push_back(std::string(home) + "/.cache/r1/datasets");
+  return dirs;
+}
+
+std::optional<std::string> locate_dataset(const BenchmarkSpec& spec,
+                                          const std::vector<std::string>& dirs) {
+  if (spec.sha256.empty()) {  // a user's own file: the path as given
+    if (std::filesystem::is_regular_file(spec.file)) return spec.file;
+    return std::nullopt;
+  }
+  for (const auto& d : dirs) {
+    const auto p = std::filesystem::path(d) / spec.file;
+    if (std::filesystem::is_regular_file(p)) return p.string();
+  }
+  return std::nullopt;
+}
+
+std::string require_dataset(const BenchmarkSpec& spec, const std::vector<std::string>& dirs) {
+  if (auto p = locate_dataset(spec, dirs)) return *p;
+  if (spec.sha256.empty()) throw Error(spec.file + ": dataset file not found");
+  std::string where;
+  for (const auto& d : dirs) where += (where.empty() ? "" : ", ") + d;
+  throw Error(spec.name + ": dataset file " + spec.file + " not found in " + where +
+              " (put " + spec.file + " from " + spec.source +
+              " there, or pass --data-dir DIR)");
+}
+
+std::vector<Problem> load_dataset(const std::string& path, const BenchmarkSpec& spec) {
+  const std::string text = read_file(path);
+  std::vector<Problem> problems;
+  std::set<std::string> ids;
+  size_t start = 0, line_no = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    ++line_no;
+    const std::string line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path + ":" + std::to_string(line_no);
+    const nlohmann::json row = parse_json(line, where);
+    check(row.is_object(), where + ": a row must be a JSON object");
+    // A field as text: strings as they are, numbers as written (AIME ids, MATH levels).
+    auto field = [&](const std::string& key) {
+      check(row.contains(key), where + ": missing field '" + key + "'");
+      const auto& v = row[key];
+      check(v.is_string() || v.is_number(),
+            where + ": field '" + key + "' must be a string or a number");
+      return v.is_string() ? v.get<std::string>() : v.dump();
+    };
+    Problem p;
+    p.id = spec.id_field.empty() ? std::to_string(line_no) : field(spec.id_field);
+    p.question = field(spec.question_field);
+    p.answer = field(spec.answer_field);
+    check(!p.question.empty(), where + ": field '" + spec.question_field + "' is empty");
+    for (const auto& t : spec.tag_fields) p.tags.emplace_back(t, field(t));
+    check(ids.insert(p.id).second, where + ": problem id '" + p.id + "' appears twice");
+    problems.push_back(std::move(p));
+  }
+  check(!problems.empty(), path + ": no problems in the file");
+  return problems;
+}
+
+std::string checksum_status(const BenchmarkSpec& spec, const std::string& sha256) {
+  if (spec.sha256.empty()) return "custom";
+  return spec.sha256 == sha256 ? "matches" : "differs";
+}
+
+}  // namespace r1

@@ -1,0 +1,58 @@
+// The benchmark registry and dataset loading: each benchmark names its public JSONL file, the
+// fields that hold the id, the question and the answer, the fields to break results down by, its
+// grader, and the sha256 of the public version (a local file is reported as "matches" or
+// "differs"). Files are looked up in --data-dir, $R1_DATA, then ~/.cache/r1/datasets. A user's own
+// JSONL is a benchmark too (custom_benchmark). Leaves out downloading: r1 says which file is
+// missing and where to put it.
+#pragma once
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include <optional>  // std::optional
+#include <string>    // std::string
+#include <utility>   // std::pair
+#include <vector>    // std::vector
+
+namespace r1 {
+
+struct BenchmarkSpec {
+  std::string name;            // "aime2024"
+  std::string file;            // "aime24.jsonl"
+  std::string sha256;          // of the public file; empty for a user's own dataset
+  std::string source;          // where the public file comes from (for the missing-file message)
+  std::string id_field;        // empty: the 1-based line number is the id
+  std::string question_field;  // "problem"
+  std::string answer_field;    // "answer"
+  std::vector<std::string> tag_fields;  // breakdowns, e.g. {"subject", "level"}
+  std::string grader = "math";          // "math" (the code graders come with the sandbox)
+};
+
+struct Problem {
+  std::string id, question, answer;
+  std::vector<std::pair<std::string, std::string>> tags;  // (field, value) per tag field
+};
+
+const std::vector<BenchmarkSpec>& benchmark_registry();
+// The registered benchmark `name`; throws r1::Error listing the known names otherwise.
+const BenchmarkSpec& find_benchmark(const std::string& name);
+// A user's own JSONL file as a benchmark named after the file (fields as given).
+BenchmarkSpec custom_benchmark(const std::string& path, const std::string& question_field,
+                               const std::string& answer_field, const std::string& id_field);
+
+// Directories searched for dataset files, in order: `flag` (if set), $R1_DATA,
+// ~/.cache/r1/datasets.
+std::vector<std::string> dataset_dirs(const std::string& flag);
+// The first existing `spec.file` in `dirs`, or nullopt.
+std::optional<std::string> locate_dataset(const BenchmarkSpec& spec,
+                                          const std::vector<std::string>& dirs);
+// locate_dataset or an r1::Error naming the file, the directories searched and where to get it.
+std::string require_dataset(const BenchmarkSpec& spec, const std::vector<std::string>& dirs);
+
+// Reads the problems of `path`; a malformed row throws r1::Error "PATH:LINE: ..." naming the
+// field; duplicate ids and an empty file are errors too.
+std::vector<Problem> load_dataset(const std::string& path, const BenchmarkSpec& spec);
+
+// "matches", "differs" (with the public sha256 known), or "custom".
+std::string checksum_status(const BenchmarkSpec& spec, const std::string& sha256);
+
+}  // namespace r1

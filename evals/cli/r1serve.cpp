@@ -1,0 +1,299 @@
+// r1serve: an OpenAI-compatible HTTP server over r1's engine, so any client (lighteval, the openai
+// package, r1eval's HTTP backend) can evaluate r1's models:
+//   r1serve --model DIR [--host 127.0.0.1] [--port 8000] [--max-batch 64]
+// GET /health, GET /v1/models, POST /v1/completions (prompt as text or token ids) and
+// POST /v1/chat/completions (the checkpoint's chat template), with n, temperature, top_p, top_k,
+// max_tokens, seed, stop and logprobs. Concurrent requests share the engine's batch (continuous
+// batching); with a seed, a request's samples are reproducible (n = 1: the seed is the sample's
+// seed; sample j of n > 1: derive_seed(seed, {j})). Leaves out streaming, echo, best_of, logit_bias, penalties and tools: asked for,
+// they are refused with a 400 naming the field.
+#include <CLI/CLI.hpp>        // CLI::App
+#include <ATen/Parallel.h>    // at::set_num_threads
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include <csignal>     // sigwait
+#include <cstdio>      // std::fprintf
+#include <ctime>       // std::time
+#include <filesystem>  // std::filesystem
+#include <random>      // std::random_device
+
+#include "toolkit/chat_template.h"  // r1::render_chat
+#include "toolkit/cli_main.h"       // r1::guarded_main
+#include "toolkit/engine.h"         // r1::EngineLoop
+#include "toolkit/error.h"          // r1::Error
+#include "toolkit/fs.h"             // r1::write_file_atomic
+#include "toolkit/http.h"           // r1::HttpServer
+#include "toolkit/model_config.h"   // r1::load_generation_defaults
+#include "toolkit/tokenizer.h"      // r1::Tokenizer
+#include "toolkit/transformer.h"    // r1::load_transformer_for
+
+namespace {
+
+using nlohmann::json;
+
+// A request the client got wrong: 400 with the message.
+struct BadRequest {
+  std::string message;
+};
+
+r1::HttpReply json_reply(int status, const json& body) {
+  r1::HttpReply r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+r1::HttpReply error_reply(int status, const std::string& message, const std::string& type) {
+  return json_reply(status, {{"error", {{"message", message}, {"type", type}}}});
+}
+
+class Server {
+ public:
+  Server(std::shared_ptr<r1::Transformer> model, r1::Tokenizer tok, r1::ChatTemplate tmpl,
+         std::vector<int64_t> eos, std::string name, r1::EngineOptions eo)
+      : tok_(std::move(tok)),
+        tmpl_(std::move(tmpl)),
+        eos_(std::move(eos)),
+        name_(std::move(name)),
+        max_context_(eo.max_context > 0 ? eo.max_context
+                                        : model->config().max_position_embeddings),
+        loop_(model, with_detokenizer(eo)) {}
+
+  r1::HttpReply handle(const r1::HttpRequest& req) {
+    const std::string path = req.target.substr(0, req.target.find('?'));
+    try {
+      if (path == "/health") return json_reply(200, {{"status", "ok"}});
+      if (path == "/v1/models" && req.method == "GET") return models();
+      if (path == "/v1/completions" && req.method == "POST") return complete(req.body, false);
+      if (path == "/v1/chat/completions" && req.method == "POST") return complete(req.body, true);
+      return error_reply(404, req.method + " " + path + " is not served here", "not_found");
+    } catch (const BadRequest& e) {
+      return error_reply(400, e.message, "invalid_request_error");
+    } catch (const r1::Error& e) {  // engine validation: the request's values
+      return error_reply(400, e.what(), "invalid_request_error");
+    }
+  }
+
+ private:
+  r1::EngineOptions with_detokenizer(r1::EngineOptions eo) {
+    eo.detokenize = [this](const std::vector<int64_t>& ids) { return tok_.decode(ids); };
+    return eo;
+  }
+
+  r1::HttpReply models() const {
+    return json_reply(200, {{"object", "list"},
+                            {"data",
+                             {{{"id", name_},
+                               {"object", "model"},
+                               {"owned_by", "r1"},
+                               {"max_model_len", max_context_}}}}});
+  }
+
+  static json parse_body(const std::string& body) {
+    try {
+      json j = json::parse(body);
+      if (!j.is_object()) throw BadRequest{"the body must be a JSON object"};
+      return j;
+    } catch (const json::exception& e) {
+      throw BadRequest{std::string("the body is not valid JSON: ") + e.what()};
+    }
+  }
+
+  template <typename T>
+  static std::optional<T> opt(const json& j, const char* key) {
+    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+    try {
+      return j[key].get<T>();
+    } catch (const json::exception&) {
+      throw BadRequest{std::string("field '") + key + "' has the wrong type"};
+    }
+  }
+
+  r1::HttpReply complete(const std::string& body, bool chat) {
+    const json j = parse_body(body);
+    for (const char* unsupported : {"stream", "echo", "best_of", "logit_bias", "tools"})
+      if (j.contains(unsupported) && !j[unsupported].is_null() && j[unsupported] != false)
+        throw BadRequest{std::string("field '") + unsupported + "' is not supported by r1serve"};
+    r1::GenerationRequest g;
+    if (chat) {
+      if (!j.contains("messages") || !j["messages"].is_array() || j["messages"].empty())
+        throw BadRequest{"field 'messages' must be a non-empty array"};
+      std::vector<r1::ChatMessage> messages;
+      for (const auto& m : j["messages"]) {
+        if (!m.is_object() || !m.contains("role") || !m["role"].is_string() ||
+            !m.contains("content") || !m["content"].is_string())
+          throw BadRequest{"each message needs a string 'role' and a string 'content'"};
+        messages.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+      }
+      // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
+      g.prompt = tok_.encode(r1::render_chat(tmpl_, messages, true), false);
+    } else {
+      if (!j.contains("prompt")) throw BadRequest{"field 'prompt' is required"};
+      json p = j["prompt"];
+      if (p.is_array() && p.size() == 1 && p[0].is_string()) p = p[0];
+      if (p.is_string()) {
+        g.prompt = tok_.encode(p.get<std::string>(), true);
+      } else if (p.is_array() && !p.empty() && std::all_of(p.begin(), p.end(), [](const json& x) {
+                   return x.is_number_integer();
+                 })) {
+        g.prompt = p.get<std::vector<int64_t>>();
+      } else {
+        throw BadRequest{"field 'prompt' must be a string or a non-empty array of token ids"};
+      }
+    }
+    const int64_t prompt_len = static_cast<int64_t>(g.prompt.size());
+    g.n = opt<int64_t>(j, "n").value_or(1);
+    if (g.n < 1 || g.n > 1024) throw BadRequest{"field 'n' must be in [1, 1024]"};
+    g.sampling.temperature = opt<double>(j, "temperature").value_or(1.0);
+    g.sampling.top_p = opt<double>(j, "top_p").value_or(1.0);
+    g.sampling.top_k = std::max<int64_t>(opt<int64_t>(j, "top_k").value_or(0), 0);
+    auto max_tokens = opt<int64_t>(j, "max_tokens");
+    if (chat && !max_tokens) max_tokens = opt<int64_t>(j, "max_completion_tokens");
+    g.max_new_tokens = max_tokens.value_or(chat ? max_context_ - prompt_len : 16);
+    if (g.max_new_tokens < 1) throw BadRequest{"field 'max_tokens' must be at least 1"};
+    if (auto seed = opt<int64_t>(j, "seed")) {
+      g.seed = static_cast<uint64_t>(*seed);
+    } else {
+      g.seed = (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
+    }
+    if (j.contains("stop") && !j["stop"].is_null()) {
+      if (j["stop"].is_string()) {
+        g.stop_strings = {j["stop"].get<std::string>()};
+      } else if (j["stop"].is_array() && std::all_of(j["stop"].begin(), j["stop"].end(),
+                                                     [](const json& x) { return x.is_string(); })) {
+        g.stop_strings = j["stop"].get<std::vector<std::string>>();
+      } else {
+        throw BadRequest{"field 'stop' must be a string or an array of strings"};
+      }
+    }
+    // With n = 1 the request's seed is the sample's own seed, as in r1eval's native backend, so
+    // a sample is the same whether r1eval runs the model itself or through r1serve.
+    if (g.n == 1) g.sample_seeds = {g.seed};
+    if (!opt<bool>(j, "ignore_eos").value_or(false)) g.stop_ids = eos_;
+    const bool logprobs = chat ? opt<bool>(j, "logprobs").value_or(false)
+                               : opt<int64_t>(j, "logprobs").has_value();
+
+    std::vector<r1::GeneratedSample> samples;
+    try {
+      samples = loop_.submit(std::move(g)).get();
+    } catch (const r1::Error& e) {
+      throw BadRequest{e.what()};
+    }
+    json choices = json::array();
+    int64_t completion_tokens = 0;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      const auto& s = samples[i];
+      completion_tokens += static_cast<int64_t>(s.ids.size());
+      std::string text = tok_.decode(s.ids, /*skip_special_tokens=*/true);
+      // OpenAI leaves the matched stop string out of the text.
+      if (!s.stop_string.empty()) text = text.substr(0, text.find(s.stop_string));
+      json choice = {{"index", i}, {"finish_reason", s.finish_reason}};
+      json lp = nullptr;
+      if (logprobs) {
+        json tokens = json::array(), values = json::array();
+        for (size_t t = 0; t < s.ids.size(); ++t) {
+          tokens.push_back(tok_.decode({s.ids[t]}));
+          values.push_back(s.logprobs[t]);
+        }
+        if (chat) {
+          json content = json::array();
+          for (size_t t = 0; t < s.ids.size(); ++t)
+            content.push_back({{"token", tokens[t]}, {"logprob", values[t]}, {"token_id", s.ids[t]}});
+          lp = {{"content", content}};
+        } else {
+          lp = {{"tokens", tokens}, {"token_logprobs", values}, {"token_ids", s.ids}};
+        }
+      }
+      choice["logprobs"] = lp;
+      if (chat) {
+        choice["message"] = {{"role", "assistant"}, {"content", text}};
+      } else {
+        choice["text"] = text;
+      }
+      choices.push_back(choice);
+    }
+    const auto created = static_cast<int64_t>(std::time(nullptr));
+    return json_reply(200, {{"id", std::string(chat ? "chatcmpl-" : "cmpl-") +
+                                       std::to_string(++counter_)},
+                            {"object", chat ? "chat.completion" : "text_completion"},
+                            {"created", created},
+                            {"model", name_},
+                            {"choices", choices},
+                            {"usage",
+                             {{"prompt_tokens", prompt_len},
+                              {"completion_tokens", completion_tokens},
+                              {"total_tokens", prompt_len + completion_tokens}}}});
+  }
+
+  r1::Tokenizer tok_;
+  r1::ChatTemplate tmpl_;
+  std::vector<int64_t> eos_;
+  std::string name_;
+  int64_t max_context_;
+  std::atomic<int64_t> counter_{0};
+  r1::EngineLoop loop_;
+};
+
+int run(int argc, char** argv) {
+  CLI::App app{"r1serve: an OpenAI-compatible server over r1's engine"};
+  std::string model_dir, host = "127.0.0.1", dtype = "auto", device = "cpu", chat_template, name,
+                         port_file;
+  int port = 8000, threads = 0;
+  r1::EngineOptions eo;
+  app.add_option("--model", model_dir, "Hugging Face checkpoint directory")->required();
+  app.add_option("--host", host, "address to listen on");
+  app.add_option("--port", port, "port (0 = any free port)")->check(CLI::Range(0, 65535));
+  app.add_option("--port-file", port_file, "write the port here once listening");
+  app.add_option("--served-model-name", name, "model id in the API (default: the dir's name)");
+  app.add_option("--dtype", dtype, "auto (float32 on CPU, the checkpoint's on CUDA), bfloat16");
+  app.add_option("--device", device, "cpu, cuda, cuda:1");
+  app.add_option("--max-batch", eo.max_batch, "sequences decoded together")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-context", eo.max_context, "context limit (0 = the model's)");
+  app.add_option("--chat-template", chat_template, "chat format name or .jinja file");
+  app.add_option("--threads", threads, "CPU threads for the model (0 = default)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  r1::check(std::filesystem::exists(std::filesystem::path(model_dir) / "tokenizer.json"),
+            model_dir + ": no tokenizer.json (r1serve needs the checkpoint's tokenizer)");
+  if (threads > 0) at::set_num_threads(threads);
+  if (name.empty()) name = std::filesystem::path(model_dir).lexically_normal().filename().string();
+
+  // SIGINT/SIGTERM are taken by sigwait below, in this thread only.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto model = r1::load_transformer_for(model_dir, dtype, device);
+  auto tok = r1::Tokenizer::load(model_dir);
+  auto tmpl = r1::load_chat_template(model_dir, chat_template);
+  const auto gen = r1::load_generation_defaults(model_dir);
+  auto eos = gen.eos_token_ids.empty() ? model->config().eos_token_ids : gen.eos_token_ids;
+  Server server(model, std::move(tok), std::move(tmpl), std::move(eos), name, eo);
+  r1::HttpServer http(host, port, [&](const r1::HttpRequest& r) { return server.handle(r); });
+  http.start();
+  if (!port_file.empty()) {  // atomically, so a watcher never reads half of it
+    const std::string text = std::to_string(http.port()) + "\n";
+    r1::write_file_atomic(port_file, [&](std::FILE* f) {
+      return std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    });
+  }
+  std::fprintf(stderr, "r1serve: serving %s on http://%s:%d/v1\n", name.c_str(), host.c_str(),
+               http.port());
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "r1serve: stopping (signal %d)\n", sig);
+  http.stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return r1::guarded_main("r1serve", [&] { return run(argc, argv); });
+}

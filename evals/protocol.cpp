@@ -1,0 +1,110 @@
+// Evaluation protocols (see protocol.h).
+#include "evals/protocol.h"
+
+#include "toolkit/error.h"     // r1::Error, r1::check
+#include "toolkit/sampling.h"  // r1::derive_seed
+
+namespace r1 {
+namespace {
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+Protocol protocol_preset(const std::string& name) {
+  Protocol p;
+  p.preset = name;
+  if (name == "r1") return p;
+  if (name == "r1-64") {
+    p.samples = 64;
+    return p;
+  }
+  if (name == "greedy") {
+    p.temperature = 0;
+    p.top_p = 1;
+    p.samples = 1;
+    return p;
+  }
+  throw Error("unknown protocol preset '" + name + "' (known: r1, r1-64, greedy)");
+}
+
+nlohmann::json protocol_to_json(const Protocol& p) {
+  return {{"preset", p.preset},
+          {"system_prompt", p.system_prompt},
+          {"prompt_template", p.prompt_template},
+          {"force_think", p.force_think},
+          {"temperature", p.temperature},
+          {"top_p", p.top_p},
+          {"top_k", p.top_k},
+          {"max_new_tokens", p.max_new_tokens},
+          {"samples", p.samples},
+          {"seed", p.seed},
+          {"extract", p.extract},
+          {"float_places", p.float_places}};
+}
+
+Protocol protocol_from_json(const nlohmann::json& j, const std::string& where) {
+  check(j.is_object(), where + ": protocol must be a JSON object");
+  Protocol p;
+  auto get = [&](const char* key, auto& out) {
+    check(j.contains(key), where + ": protocol is missing field " + key);
+    try {
+      j.at(key).get_to(out);
+    } catch (const nlohmann::json::exception&) {
+      throw Error(where + ": protocol field " + key + " has the wrong type");
+    }
+  };
+  get("preset", p.preset);
+  get("system_prompt", p.system_prompt);
+  get("prompt_template", p.prompt_template);
+  get("force_think", p.force_think);
+  get("temperature", p.temperature);
+  get("top_p", p.top_p);
+  get("top_k", p.top_k);
+  get("max_new_tokens", p.max_new_tokens);
+  get("samples", p.samples);
+  get("seed", p.seed);
+  get("extract", p.extract);
+  get("float_places", p.float_places);
+  return p;
+}
+
+std::string generation_difference(const Protocol& a, const Protocol& b) {
+  if (a.system_prompt != b.system_prompt) return "system_prompt";
+  if (a.prompt_template != b.prompt_template) return "prompt_template";
+  if (a.force_think != b.force_think) return "force_think";
+  if (a.temperature != b.temperature) return "temperature";
+  if (a.top_p != b.top_p) return "top_p";
+  if (a.top_k != b.top_k) return "top_k";
+  if (a.max_new_tokens != b.max_new_tokens) return "max_new_tokens";
+  if (a.seed != b.seed) return "seed";
+  return "";
+}
+
+std::vector<ChatMessage> protocol_messages(const Protocol& p, const Problem& problem) {
+  std::vector<ChatMessage> m;
+  if (!p.system_prompt.empty()) m.push_back({"system", p.system_prompt});
+  std::string user = p.prompt_template;
+  const std::string key = "{problem}";
+  const size_t at = user.find(key);
+  check(at != std::string::npos, "prompt template has no {problem}: " + p.prompt_template);
+  user.replace(at, key.size(), problem.question);
+  m.push_back({"user", user});
+  return m;
+}
+
+uint64_t sample_seed(uint64_t run_seed, const std::string& benchmark, const std::string& problem_id,
+                     int64_t sample_index) {
+  return derive_seed(run_seed, {fnv1a(benchmark), fnv1a(problem_id),
+                                static_cast<uint64_t>(sample_index)}) &
+         0x7fffffffull;
+}
+
+}  // namespace r1

@@ -1,0 +1,371 @@
+// Evaluation runs (see runner.h).
+#include "evals/runner.h"
+
+#include <chrono>      // std::chrono
+#include <cstdio>      // std::fprintf
+#include <filesystem>  // std::filesystem
+#include <map>         // std::map
+#include <mutex>       // std::mutex
+#include <set>         // std::set
+
+#include "evals/benchmarks.h"    // r1::load_dataset
+#include "evals/extract.h"       // r1::extract_preset
+#include "evals/math_grader.h"   // r1::grade_response
+#include "evals/metrics.h"       // r1::compute_metrics
+#include "evals/sample_store.h"  // r1::SampleStore
+#include "toolkit/error.h"       // r1::Error, r1::check
+#include "toolkit/fs.h"          // r1::write_file_atomic
+#include "toolkit/json.h"        // r1::read_json_file
+#include "toolkit/progress.h"    // r1::Progress
+#include "toolkit/sha256.h"      // r1::sha256_file
+
+namespace r1 {
+namespace fs = std::filesystem;
+namespace {
+
+struct BenchData {
+  BenchmarkSpec spec;
+  std::string path, sha256;
+  std::vector<Problem> problems;
+};
+
+nlohmann::json spec_to_json(const BenchData& b) {
+  return {{"name", b.spec.name},
+          {"file", b.spec.file},
+          {"path", fs::absolute(b.path).lexically_normal().string()},
+          {"sha256", b.sha256},
+          {"checksum", checksum_status(b.spec, b.sha256)},
+          {"id_field", b.spec.id_field},
+          {"question_field", b.spec.question_field},
+          {"answer_field", b.spec.answer_field},
+          {"tag_fields", b.spec.tag_fields},
+          {"grader", b.spec.grader},
+          {"problems", b.problems.size()}};
+}
+
+BenchData load_bench(const BenchmarkSpec& spec, const std::string& path, int64_t limit) {
+  BenchData b{spec, path, sha256_file(path), load_dataset(path, spec)};
+  if (limit > 0 && static_cast<int64_t>(b.problems.size()) > limit) b.problems.resize(limit);
+  return b;
+}
+
+std::vector<BenchData> load_benchmarks(const RunOptions& o) {
+  std::vector<BenchData> out;
+  const auto dirs = dataset_dirs(o.data_dir);
+  for (const auto& name : o.benchmarks) {
+    const BenchmarkSpec& spec = find_benchmark(name);
+    out.push_back(load_bench(spec, require_dataset(spec, dirs), o.limit));
+  }
+  if (!o.dataset.empty()) {
+    const auto spec = custom_benchmark(o.dataset, o.question_field, o.answer_field, o.id_field);
+    out.push_back(load_bench(spec, require_dataset(spec, dirs), o.limit));
+  }
+  check(!out.empty(), "name a benchmark (r1eval list shows them) or give --dataset FILE");
+  std::set<std::string> names;
+  for (const auto& b : out)
+    check(names.insert(b.spec.name).second, "benchmark " + b.spec.name + " named twice");
+  return out;
+}
+
+ExtractConfig extract_config(const Protocol& p) {
+  ExtractConfig c = extract_preset(p.extract);
+  // With the reasoning forced open, a response that never closes it has no answer.
+  c.require_think = p.force_think;
+  return c;
+}
+
+// Grades a record in place from its response (and reasoning).
+void grade_record(SampleRecord& s, const std::string& gold, const Protocol& p,
+                  const ExtractConfig& config) {
+  CompareOptions opts;
+  opts.float_places = p.float_places;
+  const Grade g =
+      grade_response(gold, grading_text(s.response, s.reasoning), config, s.finish_reason, opts);
+  s.extracted = g.extracted;
+  s.correct = g.correct;
+  s.reason = g.reason;
+}
+
+std::vector<ProblemInfo> problem_infos(const BenchData& b) {
+  std::vector<ProblemInfo> out;
+  for (const auto& p : b.problems) out.push_back({p.id, p.answer, p.tags});
+  return out;
+}
+
+// results.json and summary.md from the store's samples of the run's problems, indices < samples.
+nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
+                             const std::vector<BenchData>& benches,
+                             const std::vector<SampleRecord>& all, const Protocol& p,
+                             int bootstrap) {
+  nlohmann::json results = {{"run", run}, {"benchmarks", nlohmann::json::object()}};
+  std::vector<BenchmarkMetrics> ms;
+  for (const auto& b : benches) {
+    std::set<std::string> ids;
+    for (const auto& pr : b.problems) ids.insert(pr.id);
+    std::vector<SampleRecord> mine;
+    for (const auto& s : all)
+      if (s.benchmark == b.spec.name && ids.count(s.problem_id) && s.sample_index < p.samples)
+        mine.push_back(s);
+    MetricsOptions mo;
+    mo.bootstrap = bootstrap;
+    mo.seed = p.seed;
+    mo.compare.float_places = p.float_places;
+    ms.push_back(compute_metrics(b.spec.name, problem_infos(b), mine, mo));
+    results["benchmarks"][b.spec.name] = metrics_to_json(ms.back());
+  }
+  const std::string text = results.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  write_file_atomic(dir + "/results.json", [&](std::FILE* f) {
+    return std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fputc('\n', f) != EOF;
+  });
+  std::string config = "backend: " + run["backend"].dump() + "\nprotocol: " +
+                       run["protocol"].dump() + "\n";
+  for (const auto& b : benches)
+    config += "dataset " + b.spec.name + ": " + b.path + " (sha256 " + b.sha256.substr(0, 12) +
+              "..., " + checksum_status(b.spec, b.sha256) + ")\n";
+  const std::string md = render_summary_md("r1eval: " + dir, ms, config);
+  write_file_atomic(dir + "/summary.md", [&](std::FILE* f) {
+    return std::fwrite(md.data(), 1, md.size(), f) == md.size();
+  });
+  return results;
+}
+
+void write_json(const std::string& path, const nlohmann::json& j) {
+  const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  write_file_atomic(path, [&](std::FILE* f) {
+    return std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fputc('\n', f) != EOF;
+  });
+}
+
+// Checks that a resumed run is the same run: same backend identity, same generation settings.
+void check_same_run(const nlohmann::json& stored, const nlohmann::json& backend,
+                    const Protocol& p, const std::string& where) {
+  check(stored.contains("backend") && stored.contains("protocol"),
+        where + ": not an r1eval run (no backend or protocol)");
+  for (const char* key : {"kind", "model", "served_model", "api"}) {
+    const auto a = stored["backend"].value(key, nlohmann::json());
+    const auto b = backend.value(key, nlohmann::json());
+    check(a == b, where + ": this run was made with " + key + " " + a.dump() + ", not " +
+                      b.dump() + " (use another --out for a new run)");
+  }
+  const Protocol old = protocol_from_json(stored["protocol"], where);
+  const std::string diff = generation_difference(old, p);
+  check(diff.empty(), where + ": this run was made with another " + diff + " (" +
+                          protocol_to_json(old)[diff].dump() + ", now " +
+                          protocol_to_json(p)[diff].dump() + "); use another --out for a new run");
+}
+
+std::string percent(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * x);
+  return buf;
+}
+
+}  // namespace
+
+std::string grading_text(const std::string& response, const std::string& reasoning) {
+  if (reasoning.empty()) return response;
+  return reasoning + "\n</think>\n" + response;
+}
+
+nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
+  check(!o.out_dir.empty(), "give the run directory with --out DIR");
+  check(o.protocol.samples >= 1, "--samples must be at least 1");
+  check(o.protocol.max_new_tokens >= 1, "--max-new-tokens must be at least 1");
+  const ExtractConfig xc = extract_config(o.protocol);
+  const auto benches = load_benchmarks(o);
+  fs::create_directories(o.out_dir);
+  const std::string run_path = o.out_dir + "/run.json";
+  nlohmann::json run;
+  const nlohmann::json backend_desc = backend.describe();
+  if (fs::exists(run_path)) {
+    run = read_json_file(run_path);
+    check_same_run(run, backend_desc, o.protocol, run_path);
+  }
+  // What this invocation resolved (the stored generation settings are equal, checked above).
+  run["backend"] = backend_desc;
+  run["protocol"] = protocol_to_json(o.protocol);
+  if (!o.command.empty()) run["command"] = o.command;
+  if (!run.contains("benchmarks")) run["benchmarks"] = nlohmann::json::object();
+  for (const auto& b : benches) run["benchmarks"][b.spec.name] = spec_to_json(b);
+  write_json(run_path, run);
+
+  SampleStore store(o.out_dir + "/samples.jsonl");
+  if (store.torn_bytes() > 0)
+    std::fprintf(stderr, "r1eval: %s: cut %lld bytes of a sample torn by an interrupted run\n",
+                 store.path().c_str(), static_cast<long long>(store.torn_bytes()));
+
+  // What is stored per problem: prompt hashes must match what would be sent now.
+  std::map<std::pair<std::string, std::string>, std::string> stored_hash;
+  for (const auto& s : store.samples()) stored_hash[{s.benchmark, s.problem_id}] = s.prompt_hash;
+
+  GenParams gp;
+  gp.temperature = o.protocol.temperature;
+  gp.top_p = o.protocol.top_p;
+  gp.top_k = o.protocol.top_k;
+  gp.max_new_tokens = o.protocol.max_new_tokens;
+  gp.force_think = o.protocol.force_think;
+
+  std::vector<PromptJob> jobs;
+  std::vector<const Problem*> job_problem;
+  std::vector<std::string> job_hash;
+  int64_t missing = 0;
+  for (const auto& b : benches) {
+    int64_t bench_missing = 0;
+    for (const auto& pr : b.problems) {
+      PromptJob job{b.spec.name, pr.id, protocol_messages(o.protocol, pr), {}};
+      const std::string hash = backend.prompt_hash(job, gp);
+      auto it = stored_hash.find({b.spec.name, pr.id});
+      check(it == stored_hash.end() || it->second == hash,
+            store.path() + ": problem " + pr.id + " of " + b.spec.name +
+                " was generated from another prompt (the dataset or the template changed); use "
+                "another --out for a new run");
+      for (int64_t i = 0; i < o.protocol.samples; ++i)
+        if (!store.contains(b.spec.name, pr.id, i))
+          job.samples.push_back({i, sample_seed(o.protocol.seed, b.spec.name, pr.id, i)});
+      bench_missing += static_cast<int64_t>(job.samples.size());
+      if (job.samples.empty()) continue;
+      jobs.push_back(std::move(job));
+      job_problem.push_back(&pr);
+      job_hash.push_back(hash);
+    }
+    const int64_t want = static_cast<int64_t>(b.problems.size()) * o.protocol.samples;
+    std::fprintf(stderr, "r1eval: %s: %zu problems x %lld samples; %lld stored, %lld to generate\n",
+                 b.spec.name.c_str(), b.problems.size(),
+                 static_cast<long long>(o.protocol.samples),
+                 static_cast<long long>(want - bench_missing), static_cast<long long>(bench_missing));
+    missing += bench_missing;
+  }
+
+  if (missing > 0) {
+    // Running per-problem counts for the progress line's pass@1.
+    std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> counts;
+    for (const auto& s : store.samples()) {
+      auto& c = counts[{s.benchmark, s.problem_id}];
+      c.first += 1;
+      c.second += s.correct;
+    }
+    std::mutex mu;
+    Progress progress("r1eval: samples", missing, o.progress && Progress::stderr_is_terminal());
+    int64_t done = 0, tokens = 0;
+    const auto start = std::chrono::steady_clock::now();
+    backend.generate(jobs, gp, [&](size_t j, int64_t index, uint64_t seed, const Completion& c) {
+      SampleRecord s;
+      s.benchmark = jobs[j].benchmark;
+      s.problem_id = jobs[j].problem_id;
+      s.sample_index = index;
+      s.seed = seed;
+      s.prompt_hash = job_hash[j];
+      s.response = c.text;
+      s.reasoning = c.reasoning;
+      s.finish_reason = c.finish_reason;
+      s.prompt_tokens = c.prompt_tokens;
+      s.completion_tokens = c.completion_tokens;
+      s.latency_s = c.latency_s;
+      grade_record(s, job_problem[j]->answer, o.protocol, xc);
+      store.append(s);
+      std::lock_guard<std::mutex> lock(mu);
+      auto& cnt = counts[{s.benchmark, s.problem_id}];
+      cnt.first += 1;
+      cnt.second += s.correct;
+      double sum = 0;
+      for (const auto& [k, v] : counts) sum += double(v.second) / v.first;
+      tokens += std::max<int64_t>(c.completion_tokens, 0);
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      progress.update(++done, std::to_string(counts.size()) + " problems, " +
+                                  std::to_string(static_cast<int64_t>(tokens / std::max(secs, 1e-9))) +
+                                  " tok/s, pass@1 " + percent(sum / counts.size()));
+    });
+  }
+  const nlohmann::json stats = backend.stats();
+  if (!stats.empty()) run["backend_stats"] = stats;
+  return write_results(o.out_dir, run, benches, store.samples(), o.protocol, o.bootstrap);
+}
+
+nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
+  const std::string run_path = dir + "/run.json";
+  check(fs::exists(run_path), dir + ": not an r1eval run directory (no run.json)");
+  nlohmann::json run = read_json_file(run_path);
+  check(run.contains("protocol") && run.contains("benchmarks") && run["benchmarks"].is_object(),
+        run_path + ": no protocol or benchmarks");
+  Protocol p = protocol_from_json(run["protocol"], run_path);
+  if (!o.extract.empty()) p.extract = o.extract;
+  if (o.float_places >= 0) p.float_places = o.float_places;
+  const ExtractConfig xc = extract_config(p);
+
+  std::vector<BenchData> benches;
+  for (const auto& [name, b] : run["benchmarks"].items()) {
+    const std::string where = run_path + ": benchmarks." + name;
+    BenchmarkSpec spec;
+    try {
+      spec.name = name;
+      spec.file = b.at("file").get<std::string>();
+      spec.id_field = b.at("id_field").get<std::string>();
+      spec.question_field = b.at("question_field").get<std::string>();
+      spec.answer_field = b.at("answer_field").get<std::string>();
+      spec.tag_fields = b.at("tag_fields").get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception&) {
+      throw Error(where + ": missing or malformed dataset fields");
+    }
+    std::string path = b.value("path", "");
+    if (!o.data_dir.empty() || !fs::exists(path)) {  // moved: look for its file name
+      std::string found;
+      for (const auto& d : dataset_dirs(o.data_dir))
+        if (found.empty() && fs::is_regular_file(fs::path(d) / fs::path(spec.file).filename()))
+          found = (fs::path(d) / fs::path(spec.file).filename()).string();
+      check(!found.empty(), where + ": dataset " + path + " is gone; pass --data-dir DIR");
+      path = found;
+    }
+    BenchData d = load_bench(spec, path, b.value("problems", 0));
+    if (d.sha256 != b.value("sha256", ""))
+      std::fprintf(stderr, "r1eval: %s: %s differs from the file the run used (sha256)\n",
+                   name.c_str(), path.c_str());
+    benches.push_back(std::move(d));
+  }
+
+  SampleStore store(dir + "/samples.jsonl");
+  std::map<std::pair<std::string, std::string>, const std::string*> gold;
+  for (const auto& b : benches)
+    for (const auto& pr : b.problems) gold[{b.spec.name, pr.id}] = &pr.answer;
+  std::vector<SampleRecord> samples = store.samples();
+  int64_t changed = 0;
+  for (auto& s : samples) {
+    auto it = gold.find({s.benchmark, s.problem_id});
+    if (it == gold.end()) continue;  // a problem outside the run's current set: kept as is
+    const bool before = s.correct;
+    grade_record(s, *it->second, p, xc);
+    changed += before != s.correct;
+  }
+  store.rewrite(samples);
+  std::fprintf(stderr, "r1eval: regraded %zu samples, %lld verdicts changed\n", samples.size(),
+               static_cast<long long>(changed));
+  run["protocol"] = protocol_to_json(p);
+  write_json(run_path, run);
+  return write_results(dir, run, benches, samples, p, o.bootstrap);
+}
+
+nlohmann::json compare_run_dirs(const std::string& a, const std::string& b, std::string* markdown,
+                                int bootstrap) {
+  const auto ra = read_json_file(a + "/results.json");
+  const auto rb = read_json_file(b + "/results.json");
+  check(ra.contains("benchmarks") && ra["benchmarks"].is_object(),
+        a + "/results.json: no benchmarks");
+  check(rb.contains("benchmarks") && rb["benchmarks"].is_object(),
+        b + "/results.json: no benchmarks");
+  nlohmann::json out = {{"a", a}, {"b", b}, {"benchmarks", nlohmann::json::object()}};
+  std::string md = "# r1eval compare\n\nA = `" + a + "`, B = `" + b + "`\n\n";
+  for (const auto& [name, ma] : ra["benchmarks"].items()) {
+    if (!rb["benchmarks"].contains(name)) continue;
+    const auto A = metrics_from_json(ma, a + "/results.json: benchmarks." + name);
+    const auto B =
+        metrics_from_json(rb["benchmarks"][name], b + "/results.json: benchmarks." + name);
+    const auto cmp = compare_paired(name, problem_counts(A), problem_counts(B), 0, bootstrap);
+    out["benchmarks"][name] = comparison_to_json(cmp);
+    md += render_comparison_md(cmp) + "\n\n";
+  }
+  check(!out["benchmarks"].empty(), a + " and " + b + " share no benchmark");
+  if (markdown) *markdown = md;
+  return out;
+}
+
+}  // namespace r1

@@ -1,0 +1,55 @@
+// An evaluation run, end to end: benchmarks -> prompts (protocol) -> backend -> sample store
+// (append + fsync per sample, resumable) -> grading -> metrics -> results.json and summary.md in
+// the run directory. Also re-grading a run without generating, and comparing two runs paired per
+// problem. Leaves out code benchmarks (they come with the sandbox).
+#pragma once
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include <cstdint>  // int64_t
+#include <string>   // std::string
+#include <vector>   // std::vector
+
+#include "evals/backend.h"   // r1::Backend
+#include "evals/protocol.h"  // r1::Protocol
+
+namespace r1 {
+
+struct RunOptions {
+  std::vector<std::string> benchmarks;  // registry names
+  // A user's own JSONL instead (or as well): path and fields.
+  std::string dataset, question_field = "problem", answer_field = "answer", id_field;
+  std::string data_dir;  // searched first (then $R1_DATA, ~/.cache/r1/datasets)
+  Protocol protocol;
+  std::string out_dir;    // the run directory (created; resumed when it holds a run)
+  int64_t limit = 0;      // only the first `limit` problems of each benchmark (0: all)
+  bool progress = true;   // a progress line on a terminal
+  int bootstrap = 10000;  // bootstrap replicates for intervals
+  std::string command;    // the command line, stored in run.json
+};
+
+// Runs or resumes the evaluation and writes results.json and summary.md; returns results.json.
+// Throws r1::Error when the run directory holds a different run (other model or generation
+// settings), for bad data, or when the backend gives up (completed samples stay stored).
+nlohmann::json run_eval(const RunOptions& options, Backend& backend);
+
+struct RegradeOptions {
+  std::string extract;   // extraction preset; empty: the run's
+  int float_places = -1;  // -1: the run's
+  std::string data_dir;  // where to find the datasets if they moved
+  int bootstrap = 10000;
+};
+// Re-extracts and re-grades every stored sample (the store is rewritten atomically), then
+// recomputes results.json and summary.md. Generates nothing.
+nlohmann::json regrade_run(const std::string& run_dir, const RegradeOptions& options);
+
+// Paired per-problem comparison of two runs' results.json, for each benchmark they share; returns
+// {"benchmarks": {name: comparison}} and fills `markdown`.
+nlohmann::json compare_run_dirs(const std::string& run_a, const std::string& run_b,
+                                std::string* markdown, int bootstrap = 10000);
+
+// The text graded for a sample: the response, with separately returned reasoning put back in
+// front of it and closed ("...</think>\n" + response).
+std::string grading_text(const std::string& response, const std::string& reasoning);
+
+}  // namespace r1

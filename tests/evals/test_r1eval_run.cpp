@@ -1,0 +1,405 @@
+// r1eval run end to end on the tiny random R1-style checkpoint (tests/data/models/tiny-r1): the
+// native backend, r1serve through the HTTP backend (chat and completions: the same samples as the
+// native engine), kill -9 and resume, a faulty HTTP server (resets, 500, 429, stalls, malformed
+// JSON) with no sample lost or duplicated, regrade of a hand-made store against the closed-form
+// pass@k, and clear errors for bad input.
+#include <gtest/gtest.h>
+#include <signal.h>    // kill
+#include <sys/wait.h>  // waitpid
+#include <fcntl.h>     // open
+#include <unistd.h>    // fork, execl, dup2
+
+#include <atomic>      // std::atomic
+#include <chrono>      // std::chrono
+#include <filesystem>  // std::filesystem
+#include <fstream>     // std::ofstream
+#include <map>         // std::map
+#include <set>         // std::set
+#include <thread>      // std::this_thread
+
+#include "evals/metrics.h"       // r1::pass_at_k
+#include "evals/protocol.h"      // r1::sample_seed
+#include "evals/runner.h"        // r1::run_eval
+#include "evals/sample_store.h"  // r1::SampleStore
+#include "tests/test_util.h"     // r1::test::TempDir
+#include "toolkit/error.h"       // r1::Error
+#include "toolkit/fs.h"          // r1::read_file
+#include "toolkit/http.h"        // r1::HttpServer
+#include "toolkit/json.h"        // r1::read_json_file
+#include "toolkit/transformer.h"  // r1::load_transformer
+
+namespace {
+
+using r1::test::bin;
+using r1::test::run_command;
+
+const std::string kModel = "tests/data/models/tiny-r1";
+const std::string kData = "../shared/data/benchmarks";
+
+std::string eval_cmd(const std::string& out, const std::string& extra) {
+  return bin("r1eval") + " run aime2024 --data-dir " + kData + " --out " + out +
+         " --no-progress --bootstrap 200 " + extra;
+}
+
+// (problem, index) -> the stored sample; fails the test on a duplicate.
+std::map<std::pair<std::string, int64_t>, r1::SampleRecord> stored(const std::string& dir) {
+  std::map<std::pair<std::string, int64_t>, r1::SampleRecord> out;
+  r1::SampleStore store(dir + "/samples.jsonl");
+  for (const auto& s : store.samples()) {
+    EXPECT_TRUE(out.emplace(std::make_pair(s.problem_id, s.sample_index), s).second);
+    EXPECT_EQ(s.seed, r1::sample_seed(0, s.benchmark, s.problem_id, s.sample_index));
+  }
+  return out;
+}
+
+void expect_same_samples(const std::string& a, const std::string& b) {
+  const auto sa = stored(a), sb = stored(b);
+  ASSERT_EQ(sa.size(), sb.size());
+  for (const auto& [key, s] : sa) {
+    ASSERT_TRUE(sb.count(key)) << key.first << " " << key.second;
+    const auto& t = sb.at(key);
+    EXPECT_EQ(s.response, t.response) << key.first << " " << key.second;
+    EXPECT_EQ(s.finish_reason, t.finish_reason);
+    EXPECT_EQ(s.completion_tokens, t.completion_tokens);
+    EXPECT_EQ(s.prompt_hash.empty(), false);
+  }
+}
+
+TEST(R1evalRun, NativeBackendStoresGradesAndResumes) {
+  r1::test::TempDir dir;
+  const std::string out = dir / "run";
+  auto r = run_command(eval_cmd(out, "--model " + kModel +
+                                         " --limit 3 --samples 4 --max-new-tokens 24"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("3 problems x 4 samples; 0 stored, 12 to generate"), std::string::npos);
+  EXPECT_NE(r.out.find("| aime2024 | 3 | 4 |"), std::string::npos) << r.out;
+  const auto samples = stored(out);
+  EXPECT_EQ(samples.size(), 12u);
+  for (const auto& [key, s] : samples) {
+    EXPECT_EQ(s.prompt_tokens > 0, true);
+    EXPECT_LE(s.completion_tokens, 24);
+    // A random model never closes its reasoning: no answer, never "correct".
+    EXPECT_FALSE(s.correct);
+    EXPECT_TRUE(s.reason == "truncated" || s.reason == "unclosed_think") << s.reason;
+  }
+  const auto results = r1::read_json_file(out + "/results.json");
+  const auto& m = results["benchmarks"]["aime2024"];
+  EXPECT_EQ(m["problems"], 3);
+  EXPECT_EQ(m["samples"], 12);
+  EXPECT_EQ(m["no_answer_rate"], 1.0);
+  EXPECT_EQ(results["run"]["protocol"]["temperature"], 0.6);
+  EXPECT_EQ(results["run"]["benchmarks"]["aime2024"]["checksum"], "matches");
+  EXPECT_TRUE(std::filesystem::exists(out + "/summary.md"));
+
+  // Resume: nothing to do, nothing rewritten.
+  const std::string before = r1::read_file(out + "/samples.jsonl");
+  r = run_command(eval_cmd(out, "--model " + kModel + " --limit 3 --samples 4 --max-new-tokens 24"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("12 stored, 0 to generate"), std::string::npos) << r.out;
+  EXPECT_EQ(r1::read_file(out + "/samples.jsonl"), before);
+  // More samples extend the run; the first four stay as they were.
+  r = run_command(eval_cmd(out, "--model " + kModel + " --limit 3 --samples 6 --max-new-tokens 24"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("12 stored, 6 to generate"), std::string::npos) << r.out;
+  EXPECT_EQ(r1::read_file(out + "/samples.jsonl").substr(0, before.size()), before);
+  // Another temperature is another run: refused, store untouched.
+  r = run_command(eval_cmd(out, "--model " + kModel +
+                                    " --limit 3 --samples 6 --max-new-tokens 24 --temperature 1"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("another temperature"), std::string::npos) << r.out;
+  EXPECT_EQ(stored(out).size(), 18u);
+
+  // Samples do not depend on batching: one sequence at a time gives the same text.
+  const std::string solo = dir / "solo";
+  r = run_command(eval_cmd(solo, "--model " + kModel +
+                                     " --limit 3 --samples 6 --max-new-tokens 24 --max-batch 1"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  expect_same_samples(out, solo);
+}
+
+// Starts r1serve on a free port; stops it (SIGTERM) on destruction.
+class R1serve {
+ public:
+  R1serve(const std::string& port_file, const std::string& model) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string b = bin("r1serve");
+      execl(b.c_str(), b.c_str(), "--model", model.c_str(), "--port", "0", "--port-file",
+            port_file.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 600 && !std::filesystem::exists(port_file); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    port_ = std::filesystem::exists(port_file) ? std::stoi(r1::read_file(port_file)) : 0;
+  }
+  ~R1serve() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// tiny-r1 with its output layer scaled up, so its next-token distributions are peaked like a
+// trained model's rather than almost uniform (where float rounding decides between near-ties).
+std::string sharpened_model(const std::string& dir) {
+  auto model = r1::load_transformer(kModel);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& [name, t] : model->hf_parameters())
+      if (name == "lm_head.weight") t.mul_(40);
+  }
+  r1::save_transformer(*model, dir);
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "generation_config.json"})
+    std::filesystem::copy_file(kModel + "/" + f, dir + "/" + f,
+                               std::filesystem::copy_options::overwrite_existing);
+  return dir;
+}
+
+TEST(R1evalRun, ThroughR1serveTheSamplesEqualTheNativeOnes) {
+  r1::test::TempDir dir;
+  const std::string model = sharpened_model(dir / "tiny-r1");
+  R1serve server(dir / "port", model);
+  ASSERT_GT(server.port(), 0) << "r1serve did not start";
+  const std::string args = " --limit 2 --samples 3 --max-new-tokens 20";
+  auto r = run_command(eval_cmd(dir / "native", "--model " + model + args));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = run_command(eval_cmd(dir / "chat", "--endpoint " + server.url() + " --concurrency 4" + args));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  expect_same_samples(dir / "native", dir / "chat");
+  r = run_command(eval_cmd(dir / "completions", "--endpoint " + server.url() +
+                                                    " --api completions --tokenizer " + model +
+                                                    " --concurrency 3" + args));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  expect_same_samples(dir / "native", dir / "completions");
+  const auto run = r1::read_json_file(dir / "chat/run.json");
+  EXPECT_EQ(run["backend"]["served_model"], "tiny-r1");  // from GET /models
+}
+
+TEST(R1evalRun, KillNineAndResumeLosesNothingAndDuplicatesNothing) {
+  r1::test::TempDir dir;
+  const std::string args = " --model " + kModel + " --limit 6 --samples 4 --max-new-tokens 48 --max-batch 2";
+  const std::string out = dir / "killed";
+  for (int round = 0; round < 3; ++round) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      dup2(null, 2);
+      const std::string b = bin("r1eval");
+      execl(b.c_str(), b.c_str(), "run", "aime2024", "--data-dir", kData.c_str(), "--out",
+            out.c_str(), "--no-progress", "--bootstrap", "200", "--model", kModel.c_str(),
+            "--limit", "6", "--samples", "4", "--max-new-tokens", "48", "--max-batch", "2",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Kill it once a few more samples are stored (or after a while).
+    const size_t before =
+        std::filesystem::exists(out + "/samples.jsonl") ? stored(out).size() : 0;
+    for (int i = 0; i < 400; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      if (std::filesystem::exists(out + "/samples.jsonl") &&
+          r1::read_file(out + "/samples.jsonl").size() > 0 &&
+          std::count(std::istreambuf_iterator<char>(std::ifstream(out + "/samples.jsonl").rdbuf()),
+                     {}, '\n') >= static_cast<long>(before + 3))
+        break;
+    }
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+  auto r = run_command(eval_cmd(out, args));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = run_command(eval_cmd(dir / "clean", args));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(stored(out).size(), 24u);
+  expect_same_samples(out, dir / "clean");
+}
+
+// A server that misbehaves on a fixed schedule and otherwise answers a boxed value that is right
+// for even seeds and wrong for odd ones.
+TEST(R1evalRun, FaultyServerLosesAndDuplicatesNoSample) {
+  r1::test::TempDir dir;
+  const std::string data = dir / "mine.jsonl";
+  {
+    std::ofstream f(data);
+    for (int i = 0; i < 8; ++i)
+      f << "{\"id\": \"p" << i << "\", \"question\": \"What is " << i << "+" << i
+        << "?\", \"gold\": \"" << 2 * i << "\"}\n";
+  }
+  std::atomic<int> calls{0};
+  std::mutex mu;
+  std::map<uint64_t, int> answered;  // seed -> good answers sent
+  r1::HttpServer server("127.0.0.1", 0, [&](const r1::HttpRequest& req) {
+    r1::HttpReply reply;
+    if (req.method == "GET") {
+      reply.body = R"({"object":"list","data":[{"id":"fake","object":"model"}]})";
+      return reply;
+    }
+    const int k = calls++;
+    switch (k % 7) {
+      case 1: reply.reset = true; return reply;
+      case 2: reply.status = 500; reply.body = R"({"error":{"message":"boom"}})"; return reply;
+      case 3:
+        reply.status = 429;
+        reply.headers = {{"Retry-After", "0"}};
+        reply.body = R"({"error":{"message":"slow down"}})";
+        return reply;
+      case 4: reply.body = "{\"choices\": [{\"message\""; return reply;  // malformed JSON
+      case 5: std::this_thread::sleep_for(std::chrono::milliseconds(1200)); break;  // stall
+      default: break;
+    }
+    const auto body = nlohmann::json::parse(req.body);
+    const uint64_t seed = body["seed"].get<uint64_t>();
+    const std::string q = body["messages"][0]["content"].get<std::string>();
+    const int i = std::stoi(q.substr(q.find("What is ") + 8));
+    const int answer = seed % 2 == 0 ? 2 * i : 2 * i + 1;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      answered[seed] += 1;
+    }
+    reply.body = nlohmann::json({{"choices",
+                                  {{{"message", {{"role", "assistant"},
+                                                 {"content", "</think>\nSo \\boxed{" +
+                                                                 std::to_string(answer) + "}"},
+                                                 {"reasoning_content", "adding"}}},
+                                    {"finish_reason", "stop"}}}},
+                                 {"usage", {{"prompt_tokens", 11}, {"completion_tokens", 7}}}})
+                     .dump();
+    return reply;
+  });
+  server.start();
+  r1::HttpOptions h;
+  h.endpoints = {"http://127.0.0.1:" + std::to_string(server.port()) + "/v1"};
+  h.concurrency = 6;
+  h.timeout_s = 0.5;
+  h.max_retries = 30;
+  h.retry_base_s = 0.01;
+  auto backend = r1::make_http_backend(h);
+  r1::RunOptions o;
+  o.dataset = data;
+  o.question_field = "question";
+  o.answer_field = "gold";
+  o.id_field = "id";
+  o.protocol = r1::protocol_preset("r1");
+  o.protocol.samples = 5;
+  o.out_dir = dir / "run";
+  o.progress = false;
+  o.bootstrap = 100;
+  const auto results = r1::run_eval(o, *backend);
+  server.stop();
+
+  EXPECT_GT(calls.load(), 40 + 5);  // the faults happened
+  const auto samples = stored(o.out_dir);
+  ASSERT_EQ(samples.size(), 40u);
+  double expected = 0;
+  std::map<std::string, int> correct;
+  for (const auto& [key, s] : samples) {
+    EXPECT_EQ(s.correct, s.seed % 2 == 0) << key.first << " " << key.second;
+    EXPECT_EQ(s.reasoning, "adding");
+    EXPECT_EQ(s.completion_tokens, 7);
+    correct[key.first] += s.correct;
+  }
+  for (const auto& [id, c] : correct) expected += c / 5.0 / correct.size();
+  const auto& m = results["benchmarks"]["mine"];
+  EXPECT_NEAR(m["pass@1"].get<double>(), expected, 1e-12);
+  // A sample answered twice (a stall that the server finished after the client gave up) is
+  // stored once.
+  for (const auto& [seed, n] : answered) EXPECT_GE(n, 1);
+}
+
+TEST(R1evalRun, RegradeAHandMadeStoreGivesTheClosedFormPassAtK) {
+  r1::test::TempDir dir;
+  const std::string data = dir / "mine.jsonl", out = dir / "run";
+  std::ofstream(data) << "{\"problem\": \"a\", \"answer\": \"1/2\"}\n"
+                      << "{\"problem\": \"b\", \"answer\": \"7\"}\n"
+                      << "{\"problem\": \"c\", \"answer\": \"x+1\"}\n";
+  // 8 samples per problem: 3, 8 and 0 correct (answers written, verdicts left wrong on purpose).
+  const std::vector<std::pair<std::string, std::vector<std::string>>> answers = {
+      {"1", {"0.5", "\\frac{1}{2}", "1/2", "2", "3", "4", "5", "6"}},
+      {"2", {"7", "7", "7.0", "7", "7", "7", "7", "7"}},
+      {"3", {"x", "x", "x", "x", "x", "x+2", "y", "z"}}};
+  std::filesystem::create_directories(out);
+  {
+    r1::SampleStore store(out + "/samples.jsonl");
+    for (const auto& [id, list] : answers)
+      for (size_t i = 0; i < list.size(); ++i) {
+        r1::SampleRecord s;
+        s.benchmark = "mine";
+        s.problem_id = id;
+        s.sample_index = static_cast<int64_t>(i);
+        s.prompt_hash = "h";
+        s.response = "thinking\n</think>\n\\boxed{" + list[i] + "}";
+        s.finish_reason = "stop";
+        s.reason = "different";
+        store.append(s);
+      }
+  }
+  auto protocol = r1::protocol_to_json(r1::protocol_preset("r1"));
+  protocol["samples"] = 8;
+  const nlohmann::json run = {
+      {"backend", {{"kind", "native"}, {"model", "hand-made"}}},
+      {"protocol", protocol},
+      {"benchmarks",
+       {{"mine",
+         {{"file", data}, {"path", data}, {"id_field", ""}, {"question_field", "problem"},
+          {"answer_field", "answer"}, {"tag_fields", nlohmann::json::array()}, {"problems", 3}}}}}};
+  std::ofstream(out + "/run.json") << run.dump();
+  const auto r = run_command(bin("r1eval") + " regrade " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto m = r1::read_json_file(out + "/results.json")["benchmarks"]["mine"];
+  const int c[3] = {3, 8, 0};
+  for (int k : {1, 2, 4, 8}) {
+    // Closed form: 1 - C(n-c, k) / C(n, k), n = 8.
+    auto choose = [](int n, int r) {
+      double v = 1;
+      for (int i = 0; i < r; ++i) v = v * (n - i) / (i + 1);
+      return r < 0 || r > n ? 0.0 : v;
+    };
+    double want = 0;
+    for (int ci : c) want += (1 - choose(8 - ci, k) / choose(8, k)) / 3;
+    EXPECT_NEAR(m["pass@k"][std::to_string(k)].get<double>(), want, 1e-12) << "k=" << k;
+  }
+  EXPECT_NEAR(m["pass@1"].get<double>(), (3.0 / 8 + 1 + 0) / 3, 1e-12);
+  // maj@8: a's majority is 1/2 (3 equal forms), b's 7, c's x (wrong): 2 of 3.
+  EXPECT_NEAR(m["maj@n"].get<double>(), 2.0 / 3, 1e-12);
+}
+
+TEST(R1evalRun, BadInputGivesOneClearLine) {
+  r1::test::TempDir dir;
+  struct Case {
+    std::string args, message;
+  };
+  std::ofstream(dir / "bad.jsonl") << "{\"problem\": \"x\", \"answer\": \"1\"}\n{\"problem\": 3\n";
+  const std::vector<Case> cases = {
+      {"run aime2023 --model " + kModel, "unknown benchmark 'aime2023' (known: aime2024"},
+      {"run aime2024 --data-dir " + dir.path() + " --model " + kModel,
+       "aime24.jsonl not found in " + dir.path()},
+      {"run --dataset " + (dir / "bad.jsonl") + " --model " + kModel, "bad.jsonl:2: not valid JSON"},
+      {"run aime2024 --data-dir " + kData, "give exactly one of --model DIR"},
+      {"run aime2024 --data-dir " + kData + " --endpoint http://127.0.0.1:9/v1 --out " +
+           (dir / "dead"),
+       "endpoint http://127.0.0.1:9/v1 is unreachable"},
+      {"run aime2024 --data-dir " + kData + " --endpoint ftp://x/v1", "endpoint URL 'ftp://x/v1'"},
+      {"run aime2024 --data-dir " + kData + " --model /nonexistent", "/nonexistent: not a directory"},
+      {"run aime2024 --data-dir " + kData + " --model " + kModel + " --extract nope", "nope"},
+      {"regrade " + dir.path(), "not an r1eval run directory"},
+  };
+  for (const auto& c : cases) {
+    const bool is_run = c.args.rfind("run ", 0) == 0;
+    const auto r = run_command(bin("r1eval") + " " + c.args + (is_run ? " --no-progress" : ""));
+    EXPECT_EQ(r.exit_code, 1) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.message), std::string::npos) << c.args << "\n" << r.out;
+    // One error line, no usage dump or backtrace after it.
+    const size_t at = r.out.find("r1eval: error: ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find('\n', at), r.out.size() - 1) << c.args << "\n" << r.out;
+  }
+}
+
+}  // namespace

@@ -1,0 +1,128 @@
+// HTTP/1.1 plumbing on Boost.Beast: a keep-alive client (http and https, peer and host name
+// verified) for OpenAI-style endpoints, and a thread-per-connection server for r1's own endpoints
+// and test fakes. Leaves out HTTP/2, proxies, redirects, chunked uploads, IPv6 literals and TLS on
+// the server side (put a reverse proxy in front for that).
+#pragma once
+
+#include <cstddef>     // size_t
+#include <functional>  // std::function
+#include <memory>      // std::unique_ptr
+#include <string>      // std::string
+#include <utility>     // std::pair
+#include <vector>      // std::vector
+
+#include "toolkit/error.h"  // r1::Error
+
+namespace r1 {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// Request and response bodies above this size are refused (413 on the server, HttpError on the
+// client).
+constexpr size_t kHttpMaxBody = size_t{64} << 20;
+
+// An endpoint such as "https://api.example.com/v1" split into what a connection needs.
+struct Url {
+  bool tls = false;       // https
+  std::string host;       // name or IPv4 address, no brackets
+  std::string port;       // "80" / "443" when the URL names none
+  std::string base_path;  // "" or "/v1": no trailing slash, request paths are appended to it
+};
+
+// Parses "http[s]://host[:port][/base/path][/]"; throws r1::Error("endpoint URL 'X': ...") for
+// another scheme, a missing host, a bad port, credentials, a query or a fragment.
+Url parse_url(const std::string& url);
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::string retry_after;  // the Retry-After header, "" when absent
+};
+
+// A transport failure: connection refused or reset, timeout, TLS or certificate failure, a
+// malformed or oversized response. The message names the URL: "http://h:80/v1/x: timed out after
+// 30s". HTTP error statuses are not HttpErrors: they come back in HttpResponse::status.
+class HttpError : public Error {
+ public:
+  using Error::Error;
+};
+
+// One persistent keep-alive connection to one endpoint, opened on the first request and reopened
+// when the server has closed it: a request on a reused connection that fails before any response
+// byte arrives (but did not time out) is sent once more on a fresh connection. Not thread-safe:
+// use one client per thread.
+class HttpClient {
+ public:
+  // `timeout_s` bounds each request() as a whole: connect, TLS handshake, write and read (DNS
+  // lookup is bounded by the system resolver). `ca_file` (PEM) replaces the system trust store.
+  HttpClient(Url url, double timeout_s, const std::string& ca_file = "");
+  ~HttpClient();
+  HttpClient(HttpClient&&) noexcept;
+  HttpClient& operator=(HttpClient&&) noexcept;
+
+  // Sends METHOD base_path+path with `body` (Content-Type application/json unless `headers` says
+  // otherwise) and returns the response, whatever its status. Throws HttpError on transport
+  // failure, r1::Error on an unknown method.
+  HttpResponse request(const std::string& method, const std::string& path, const std::string& body,
+                       const HttpHeaders& headers = {});
+
+  const Url& url() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct HttpRequest {
+  std::string method;  // "POST"
+  std::string target;  // path and query as sent: "/v1/completions?x=1"
+  std::string body;
+  HttpHeaders headers;
+  // The first header called `name` (case-insensitive), "" if absent.
+  std::string header(const std::string& name) const;
+};
+
+struct HttpReply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  bool reset = false;   // test hook: drop the connection with a TCP RST instead of answering
+  HttpHeaders headers;  // extra headers, e.g. {"Retry-After", "2"}
+};
+
+// Serves `handler` on HOST:PORT, one thread per connection with keep-alive, so a handler may block
+// for minutes (waiting for a model) without holding up other connections. Malformed requests get
+// 400 and oversized bodies 413, then the connection is closed; a handler exception becomes 500
+// {"error":{"message":...}}; connections beyond `max_connections` get 503.
+class HttpServer {
+ public:
+  using Handler = std::function<HttpReply(const HttpRequest&)>;
+
+  // Binds and listens now (port 0 picks a free port, see port()); throws r1::Error("cannot listen
+  // on HOST:PORT: reason").
+  HttpServer(std::string host, int port, Handler handler, int max_connections = 256);
+  ~HttpServer();  // stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  int port() const;
+  // Idle keep-alive connections (and clients that stall mid-request) are closed after this many
+  // seconds; default 60. Set before start().
+  void set_idle_timeout(double seconds);
+  // Starts accepting on a background thread.
+  void start();
+  // Closes the listener and every connection and joins all threads. Connections waiting for a
+  // request close at once; a handler already running is waited for (its reply may be lost).
+  // Idempotent; safe to call from any thread other than a handler.
+  void stop();
+  // Blocks until stop() has finished (for a server's main thread).
+  void wait();
+  // Connections accepted since construction (for tests of keep-alive reuse).
+  size_t connections_accepted() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace r1

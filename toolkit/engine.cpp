@@ -8,6 +8,7 @@
 #include <torch/torch.h>  // torch ops
 
 #include <algorithm>  // std::find
+#include <chrono>     // std::chrono
 #include <deque>      // std::deque
 #include <exception>  // std::exception_ptr
 #include <optional>   // std::optional
@@ -349,10 +350,11 @@ void EngineLoop::run() {
         batcher->add(std::move(queue_.front()));
         queue_.pop_front();
       }
-      stats_ = stats;
     }
     try {
+      const auto t0 = std::chrono::steady_clock::now();
       batcher->step();
+      stats.busy_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     } catch (...) {
       // A failed forward (e.g. out of memory) fails every request in the batch; start afresh.
       for (auto& p : live)
@@ -360,7 +362,9 @@ void EngineLoop::run() {
       live.clear();
       batcher.emplace(*model_, options_, options_.max_batch, 256, stats);
     }
-    std::erase_if(live, [](const auto& p) { return p->remaining == 0; });
+    stats.requests += std::erase_if(live, [](const auto& p) { return p->remaining == 0; });
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_ = stats;
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& p : live)

@@ -50,9 +50,11 @@ struct EngineOptions {
 };
 
 // How full the batch was: decode steps run and sequences decoded over them (mean batch =
-// rows / steps), and prefill forwards.
+// rows / steps), prefill forwards, and how long the model worked.
 struct EngineStats {
   int64_t decode_steps = 0, decode_rows = 0, prefills = 0;
+  int64_t requests = 0;  // finished
+  double busy_s = 0;     // wall time spent in model steps
   double mean_batch() const { return decode_steps ? double(decode_rows) / decode_steps : 0; }
 };
 

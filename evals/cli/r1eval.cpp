@@ -153,7 +153,7 @@ struct RunArgs {
   std::optional<bool> force_think;
   r1::NativeOptions native;
   r1::HttpOptions http;
-  bool no_progress = false;
+  bool no_progress = false, resume = false;
 };
 
 // A short name for the model, for the default run directory.
@@ -190,6 +190,8 @@ int run_run(RunArgs& a, const std::string& command) {
   a.run.progress = !a.no_progress;
   a.run.command = command;
   if (a.run.out_dir.empty()) a.run.out_dir = "runs/" + model_tag(a) + "-" + p.preset;
+  r1::check(!a.resume || std::filesystem::exists(a.run.out_dir + "/run.json"),
+            "--resume: " + a.run.out_dir + " holds no run to resume (no run.json)");
   std::fprintf(stderr, "r1eval: run %s, protocol %s\n", a.run.out_dir.c_str(),
                r1::protocol_to_json(p).dump().c_str());
   auto backend = native ? r1::make_native_backend(a.native) : r1::make_http_backend(a.http);
@@ -247,6 +249,8 @@ int run(int argc, char** argv) {
                    "answer extraction: boxed, boxed-or-phrase, lenient, anywhere");
   runc->add_option("--float-places", ra.float_places, "grader decimals")->check(CLI::Range(0, 15));
   runc->add_flag("--no-progress", ra.no_progress, "no progress line");
+  runc->add_flag("--resume", ra.resume,
+                 "require an existing run in --out (an existing run is always resumed)");
   runc->add_option("--model", ra.native.model_dir, "local Hugging Face checkpoint (native engine)");
   runc->add_option("--dtype", ra.native.dtype, "auto, float32, bfloat16");
   runc->add_option("--device", ra.native.device, "cpu, cuda, cuda:1");

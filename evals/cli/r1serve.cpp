@@ -1,7 +1,7 @@
 // r1serve: an OpenAI-compatible HTTP server over r1's engine, so any client (lighteval, the openai
 // package, r1eval's HTTP backend) can evaluate r1's models:
 //   r1serve --model DIR [--host 127.0.0.1] [--port 8000] [--max-batch 64]
-// GET /health, GET /v1/models, POST /v1/completions (prompt as text or token ids) and
+// GET /health, GET /metrics (engine counters), GET /v1/models, POST /v1/completions (prompt as text or token ids) and
 // POST /v1/chat/completions (the checkpoint's chat template), with n, temperature, top_p, top_k,
 // max_tokens, seed, stop and logprobs. Concurrent requests share the engine's batch (continuous
 // batching); with a seed, a request's samples are reproducible (n = 1: the seed is the sample's
@@ -63,6 +63,7 @@ class Server {
     const std::string path = req.target.substr(0, req.target.find('?'));
     try {
       if (path == "/health") return json_reply(200, {{"status", "ok"}});
+      if (path == "/metrics") return metrics();
       if (path == "/v1/models" && req.method == "GET") return models();
       if (path == "/v1/completions" && req.method == "POST") return complete(req.body, false);
       if (path == "/v1/chat/completions" && req.method == "POST") return complete(req.body, true);
@@ -87,6 +88,16 @@ class Server {
                                {"object", "model"},
                                {"owned_by", "r1"},
                                {"max_model_len", max_context_}}}}});
+  }
+
+  // The engine's counters: requests served, model time, batch fill (for benchmarks).
+  r1::HttpReply metrics() const {
+    const auto st = loop_.stats();
+    return json_reply(200, {{"requests", st.requests},
+                            {"engine_busy_s", st.busy_s},
+                            {"decode_steps", st.decode_steps},
+                            {"prefills", st.prefills},
+                            {"mean_batch", st.mean_batch()}});
   }
 
   static json parse_body(const std::string& body) {

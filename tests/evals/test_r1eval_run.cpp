@@ -181,6 +181,73 @@ TEST(R1evalRun, ThroughR1serveTheSamplesEqualTheNativeOnes) {
   EXPECT_EQ(run["backend"]["served_model"], "tiny-r1");  // from GET /models
 }
 
+TEST(R1serve, ServesTheOpenAiEndpoints) {
+  r1::test::TempDir dir;
+  R1serve server(dir / "port", kModel);
+  ASSERT_GT(server.port(), 0) << "r1serve did not start";
+  r1::HttpClient client(r1::parse_url(server.url()), 30);
+  auto get = [&](const std::string& path) { return client.request("GET", path, ""); };
+  auto post = [&](const std::string& path, const nlohmann::json& body) {
+    const auto r = client.request("POST", path, body.dump());
+    return std::make_pair(r.status, nlohmann::json::parse(r.body));
+  };
+  r1::HttpClient root(r1::parse_url("http://127.0.0.1:" + std::to_string(server.port())), 30);
+  EXPECT_EQ(root.request("GET", "/health", "").status, 200);
+  const auto models = nlohmann::json::parse(get("/models").body);
+  EXPECT_EQ(models["data"][0]["id"], "tiny-r1");
+
+  // Token ids in, n samples with log-probs out; the same seed gives the same samples.
+  const nlohmann::json req = {{"prompt", {997, 10, 20, 30}}, {"n", 3}, {"max_tokens", 5},
+                              {"temperature", 0.7}, {"seed", 11}, {"logprobs", 1},
+                              {"ignore_eos", true}};
+  auto [status, out] = post("/completions", req);
+  ASSERT_EQ(status, 200) << out.dump();
+  ASSERT_EQ(out["choices"].size(), 3u);
+  for (const auto& c : out["choices"]) {
+    EXPECT_EQ(c["finish_reason"], "length");
+    EXPECT_EQ(c["logprobs"]["token_logprobs"].size(), 5u);
+    for (const auto& lp : c["logprobs"]["token_logprobs"]) EXPECT_LE(lp.get<double>(), 0.0);
+  }
+  EXPECT_EQ(out["usage"]["prompt_tokens"], 4);
+  EXPECT_EQ(out["usage"]["completion_tokens"], 15);
+  EXPECT_EQ(post("/completions", req).second["choices"], out["choices"]);
+
+  // A stop string ends the sample and is left out of the text.
+  const std::string first = out["choices"][0]["text"].get<std::string>();
+  ASSERT_FALSE(first.empty());
+  nlohmann::json stop_req = req;
+  stop_req["n"] = 1;
+  const auto one = post("/completions", stop_req).second["choices"][0]["text"].get<std::string>();
+  ASSERT_GE(one.size(), 2u);
+  stop_req["stop"] = {one.substr(1, 1)};
+  const auto stopped = post("/completions", stop_req).second["choices"][0];
+  EXPECT_EQ(stopped["finish_reason"], "stop");
+  EXPECT_EQ(stopped["text"], one.substr(0, one.find(one.substr(1, 1))));
+
+  // Chat: the checkpoint's template (R1: the reply continues after "<think>\n").
+  auto [chat_status, chat] = post("/chat/completions",
+                                  {{"messages", {{{"role", "user"}, {"content", "1+1?"}}}},
+                                   {"max_tokens", 4}, {"seed", 1}});
+  ASSERT_EQ(chat_status, 200) << chat.dump();
+  EXPECT_EQ(chat["choices"][0]["message"]["role"], "assistant");
+  EXPECT_TRUE(chat["choices"][0]["message"]["content"].is_string());
+  EXPECT_EQ(chat["object"], "chat.completion");
+
+  // Bad requests: 400 with a message naming the field; unknown paths 404.
+  const auto bad = client.request("POST", "/completions", "{not json");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("not valid JSON"), std::string::npos);
+  EXPECT_EQ(post("/completions", {{"prompt", {5000000}}}).first, 400);
+  auto [n_status, n_err] = post("/completions", {{"prompt", "x"}, {"n", 0}});
+  EXPECT_EQ(n_status, 400);
+  EXPECT_NE(n_err["error"]["message"].get<std::string>().find("'n'"), std::string::npos);
+  EXPECT_EQ(post("/completions", {{"prompt", "x"}, {"stream", true}}).first, 400);
+  EXPECT_EQ(post("/chat/completions", {{"messages", "hi"}}).first, 400);
+  EXPECT_EQ(get("/nope").status, 404);
+  const auto metrics = nlohmann::json::parse(root.request("GET", "/metrics", "").body);
+  EXPECT_GE(metrics["requests"].get<int64_t>(), 4);
+}
+
 TEST(R1evalRun, KillNineAndResumeLosesNothingAndDuplicatesNothing) {
   r1::test::TempDir dir;
   const std::string args = " --model " + kModel + " --limit 6 --samples 4 --max-new-tokens 48 --max-batch 2";

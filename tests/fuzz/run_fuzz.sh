@@ -43,7 +43,11 @@ findings=$fuzz_build/findings/$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p "$findings"
 
 status=0
-"$fuzzer" "${limits[@]}" -max_total_time="${R1_FUZZ_SECONDS:-30}" -print_final_stats=1 \
+# $R1_FUZZ_RUNS (with $R1_FUZZ_SEED, default 1) makes the run reproducible: the same inputs on any
+# machine, as ctest needs; without it, exploratory fuzzing for $R1_FUZZ_SECONDS.
+budget=(-max_total_time="${R1_FUZZ_SECONDS:-30}")
+[ -n "${R1_FUZZ_RUNS:-}" ] && budget=(-runs="$R1_FUZZ_RUNS" -seed="${R1_FUZZ_SEED:-1}")
+"$fuzzer" "${limits[@]}" "${budget[@]}" -print_final_stats=1 \
   -artifact_prefix="$findings/" "$work/corpus" || status=$?
 
 # slow-unit-* files are informational; everything else libFuzzer writes is a finding.
@@ -56,4 +60,4 @@ if [ "$status" -ne 0 ] || [ ${#found[@]} -gt 0 ]; then
   exit 1
 fi
 rmdir "$findings" 2>/dev/null || true
-echo "run_fuzz: no findings in ${R1_FUZZ_SECONDS:-30} s"
+echo "run_fuzz: no findings (${budget[*]})"

@@ -167,13 +167,18 @@ class Parser {
       if (x.is_rational() && bits > 1 && GiNaC::abs(x) > GiNaC::numeric(kMaxBits) / bits)
         return opaque("pow", base, ex);
     }
-    // A number to a symbolic power with large numbers in it (10^{10^{17} A}): evaluating it at
-    // a sample point would build a float with a huge exponent. Kept opaque as well.
+    // A number to a symbolic power with large numbers in it (10^{10^{17} A}), or with a number
+    // to a symbolic power in it (a tower, 10^{10^{A}}: found by the fuzzer): evaluating it at a
+    // sample point would build a float with a huge exponent. Kept opaque as well.
     if (GiNaC::is_a<GiNaC::numeric>(base) && !GiNaC::is_a<GiNaC::numeric>(ex))
-      for (auto it = ex.preorder_begin(); it != ex.preorder_end(); ++it)
+      for (auto it = ex.preorder_begin(); it != ex.preorder_end(); ++it) {
         if (GiNaC::is_a<GiNaC::numeric>(*it) &&
             GiNaC::abs(GiNaC::ex_to<GiNaC::numeric>(*it)) > GiNaC::numeric(10000))
           return opaque("pow", base, ex);
+        if (GiNaC::is_a<GiNaC::power>(*it) && GiNaC::is_a<GiNaC::numeric>(it->op(0)) &&
+            !GiNaC::is_a<GiNaC::numeric>(it->op(1)))
+          return opaque("pow", base, ex);
+      }
     return GiNaC::pow(base, ex);
   }
 

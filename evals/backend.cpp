@@ -16,7 +16,7 @@
 #include "toolkit/engine.h"        // r1::Engine
 #include "toolkit/error.h"         // r1::Error, r1::check
 #include "toolkit/http.h"          // r1::HttpClient
-#include "toolkit/json.h"          // r1::parse_json
+#include "toolkit/json.h"          // r1::dump_json
 #include "toolkit/model_config.h"  // r1::load_generation_defaults
 #include "toolkit/sha256.h"        // r1::sha256_hex
 #include "toolkit/tokenizer.h"     // r1::Tokenizer
@@ -56,7 +56,7 @@ class NativeBackend : public Backend {
     tok_ = Tokenizer::load(o.model_dir);
     tmpl_ = load_chat_template(o.model_dir, o.chat_template);
     const auto gen = load_generation_defaults(o.model_dir);
-    eos_ = gen.eos_token_ids.empty() ? model_->config().eos_token_ids : gen.eos_token_ids;
+    eos_ = stop_token_ids(gen, model_->config());
     if (eos_.empty() && tok_->eos_id) eos_.push_back(*tok_->eos_id);
   }
 
@@ -182,10 +182,8 @@ class HttpBackend : public Backend {
   }
 
   std::string prompt_hash(const PromptJob& job, const GenParams& params) override {
-    if (tmpl_) return sha256_hex(render_prompt(*tmpl_, job.messages, params.force_think));
-    nlohmann::json m = nlohmann::json::array();
-    for (const auto& msg : job.messages) m.push_back({{"role", msg.role}, {"content", msg.content}});
-    return sha256_hex(m.dump());
+    const nlohmann::json p = prompt_payload(job, params);
+    return sha256_hex(p.is_string() ? p.get<std::string>() : p.dump());
   }
 
   void generate(const std::vector<PromptJob>& jobs, const GenParams& params,
@@ -258,7 +256,7 @@ class HttpBackend : public Backend {
   }
 
  private:
-  std::vector<std::pair<std::string, std::string>> headers() const {
+  HttpHeaders headers() const {
     if (api_key_.empty()) return {};
     return {{"Authorization", "Bearer " + api_key_}};
   }
@@ -298,20 +296,24 @@ class HttpBackend : public Backend {
                         {"seed", seed},
                         {"n", 1}};
     if (p.top_k > 0) b["top_k"] = p.top_k;
+    b[tmpl_ ? "prompt" : "messages"] = prompt_payload(job, p);
+    return dump_json(b);
+  }
+
+  // What a request carries of the job: the rendered prompt text (completions API) or the
+  // messages (chat API).
+  nlohmann::json prompt_payload(const PromptJob& job, const GenParams& p) const {
     if (tmpl_) {
       // Servers tokenize a completions prompt with its special tokens (vLLM, llama.cpp, r1serve
       // add the BOS), so the template's own BOS text is left out.
       std::string prompt = render_prompt(*tmpl_, job.messages, p.force_think);
       if (!tmpl_->bos_token.empty() && prompt.rfind(tmpl_->bos_token, 0) == 0)
         prompt.erase(0, tmpl_->bos_token.size());
-      b["prompt"] = prompt;
-    } else {
-      nlohmann::json m = nlohmann::json::array();
-      for (const auto& msg : job.messages)
-        m.push_back({{"role", msg.role}, {"content", msg.content}});
-      b["messages"] = m;
+      return prompt;
     }
-    return b.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    nlohmann::json m = nlohmann::json::array();
+    for (const auto& msg : job.messages) m.push_back({{"role", msg.role}, {"content", msg.content}});
+    return m;
   }
 
   Completion attempt_once(HttpClient& client, const std::string& body) const {

@@ -59,17 +59,22 @@ std::vector<std::string> dataset_dirs(const std::string& flag) {
   return dirs;
 }
 
+std::optional<std::string> find_in_dirs(const std::string& file_name,
+                                        const std::vector<std::string>& dirs) {
+  for (const auto& d : dirs) {
+    const auto p = std::filesystem::path(d) / file_name;
+    if (std::filesystem::is_regular_file(p)) return p.string();
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> locate_dataset(const BenchmarkSpec& spec,
                                           const std::vector<std::string>& dirs) {
   if (spec.sha256.empty()) {  // a user's own file: the path as given
     if (std::filesystem::is_regular_file(spec.file)) return spec.file;
     return std::nullopt;
   }
-  for (const auto& d : dirs) {
-    const auto p = std::filesystem::path(d) / spec.file;
-    if (std::filesystem::is_regular_file(p)) return p.string();
-  }
-  return std::nullopt;
+  return find_in_dirs(spec.file, dirs);
 }
 
 std::string require_dataset(const BenchmarkSpec& spec, const std::vector<std::string>& dirs) {

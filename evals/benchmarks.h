@@ -42,7 +42,10 @@ BenchmarkSpec custom_benchmark(const std::string& path, const std::string& quest
 // Directories searched for dataset files, in order: `flag` (if set), $R1_DATA,
 // ~/.cache/r1/datasets.
 std::vector<std::string> dataset_dirs(const std::string& flag);
-// The first existing `spec.file` in `dirs`, or nullopt.
+// The first of dirs/`file_name` that exists, or nullopt.
+std::optional<std::string> find_in_dirs(const std::string& file_name,
+                                        const std::vector<std::string>& dirs);
+// The first existing `spec.file` in `dirs` (a user's own file: the path as given), or nullopt.
 std::optional<std::string> locate_dataset(const BenchmarkSpec& spec,
                                           const std::vector<std::string>& dirs);
 // locate_dataset or an r1::Error naming the file, the directories searched and where to get it.

@@ -140,12 +140,6 @@ void majority_vote(const std::vector<const SampleRecord*>& samples, const Metric
   }
 }
 
-std::string pct(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * x);
-  return buf;
-}
-
 // A difference of rates in percentage points, signed ("+2.7", "-0.4", "0.0").
 std::string points(double x) {
   char buf[32];
@@ -224,6 +218,12 @@ void check_counts(const std::string& what, const std::string& id, int64_t n, int
 }
 
 }  // namespace
+
+std::string format_percent(double rate) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * rate);
+  return buf;
+}
 
 double pass_at_k(int64_t n, int64_t c, int64_t k) {
   check(c >= 0 && c <= n && k >= 1 && k <= n,
@@ -511,14 +511,14 @@ std::string render_summary_md(const std::string& title, const std::vector<Benchm
     }
     out += std::to_string(m.n_min);
     if (m.n_max != m.n_min) out += "-" + std::to_string(m.n_max);
-    out += " | " + pct(m.pass1) + " ± " + pct(m.pass1_stderr) + " | ";
-    out += m.ci95 ? "[" + pct(m.ci95->first) + ", " + pct(m.ci95->second) + "]" : none;
-    out += " | " + pct(m.maj) + " |";
+    out += " | " + format_percent(m.pass1) + " ± " + format_percent(m.pass1_stderr) + " | ";
+    out += m.ci95 ? "[" + format_percent(m.ci95->first) + ", " + format_percent(m.ci95->second) + "]" : none;
+    out += " | " + format_percent(m.maj) + " |";
     for (int64_t k : ks) {
       auto it = m.pass_at_k.find(k);
-      out += " " + (it == m.pass_at_k.end() ? none : pct(it->second)) + " |";
+      out += " " + (it == m.pass_at_k.end() ? none : format_percent(it->second)) + " |";
     }
-    out += " " + pct(m.truncated_rate) + " | " + pct(m.no_answer_rate) + " | ";
+    out += " " + format_percent(m.truncated_rate) + " | " + format_percent(m.no_answer_rate) + " | ";
     if (m.tokens_mean) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.0f", *m.tokens_mean);
@@ -533,7 +533,7 @@ std::string render_summary_md(const std::string& title, const std::vector<Benchm
       out += "\n## " + md_cell(m.benchmark) + " by " + md_cell(b.tag) + "\n\n| " + md_cell(b.tag) +
              " | problems | pass@1 |\n|---|---:|---:|\n";
       for (const BreakdownRow& r : b.rows) {
-        out += "| " + md_cell(r.value) + " | " + std::to_string(r.problems) + " | " + pct(r.pass1) +
+        out += "| " + md_cell(r.value) + " | " + std::to_string(r.problems) + " | " + format_percent(r.pass1) +
                " |\n";
       }
     }
@@ -645,8 +645,8 @@ nlohmann::json comparison_to_json(const PairedComparison& p) {
 }
 
 std::string render_comparison_md(const PairedComparison& p) {
-  std::string out = "**" + p.benchmark + "**: pass@1 " + pct(p.pass1_a) + " (A) against " +
-                    pct(p.pass1_b) + " (B) on the " + std::to_string(p.problems_common) +
+  std::string out = "**" + p.benchmark + "**: pass@1 " + format_percent(p.pass1_a) + " (A) against " +
+                    format_percent(p.pass1_b) + " (B) on the " + std::to_string(p.problems_common) +
                     " problems both runs hold";
   if (p.only_a > 0 || p.only_b > 0) {
     out += " (left out: " + std::to_string(p.only_a) + " only in A, " + std::to_string(p.only_b) +

@@ -121,6 +121,9 @@ BenchmarkMetrics metrics_from_json(const nlohmann::json& j, const std::string& w
 std::string render_summary_md(const std::string& title, const std::vector<BenchmarkMetrics>& runs,
                               const std::string& config_lines);
 
+// A rate as a percentage with one decimal: 0.283 -> "28.3%" (summaries, progress lines).
+std::string format_percent(double rate);
+
 // Per-problem (n, c) of a run, the input of compare_paired.
 using ProblemCounts = std::map<std::string, std::pair<int64_t, int64_t>>;  // id -> (n, c)
 ProblemCounts problem_counts(const BenchmarkMetrics& m);

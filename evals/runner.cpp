@@ -15,7 +15,7 @@
 #include "evals/sample_store.h"  // r1::SampleStore
 #include "toolkit/error.h"       // r1::Error, r1::check
 #include "toolkit/fs.h"          // r1::write_file_atomic
-#include "toolkit/json.h"        // r1::read_json_file
+#include "toolkit/json.h"        // r1::read_json_file, r1::dump_json
 #include "toolkit/progress.h"    // r1::Progress
 #include "toolkit/sha256.h"      // r1::sha256_file
 
@@ -113,27 +113,14 @@ nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
     ms.push_back(compute_metrics(b.spec.name, problem_infos(b), mine, mo));
     results["benchmarks"][b.spec.name] = metrics_to_json(ms.back());
   }
-  const std::string text = results.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  write_file_atomic(dir + "/results.json", [&](std::FILE* f) {
-    return std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fputc('\n', f) != EOF;
-  });
+  write_file_atomic(dir + "/results.json", dump_json(results, 2) + "\n");
   std::string config = "backend: " + run["backend"].dump() + "\nprotocol: " +
                        run["protocol"].dump() + "\n";
   for (const auto& b : benches)
     config += "dataset " + b.spec.name + ": " + b.path + " (sha256 " + b.sha256.substr(0, 12) +
               "..., " + checksum_status(b.spec, b.sha256) + ")\n";
-  const std::string md = render_summary_md("r1eval: " + dir, ms, config);
-  write_file_atomic(dir + "/summary.md", [&](std::FILE* f) {
-    return std::fwrite(md.data(), 1, md.size(), f) == md.size();
-  });
+  write_file_atomic(dir + "/summary.md", render_summary_md("r1eval: " + dir, ms, config));
   return results;
-}
-
-void write_json(const std::string& path, const nlohmann::json& j) {
-  const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  write_file_atomic(path, [&](std::FILE* f) {
-    return std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fputc('\n', f) != EOF;
-  });
 }
 
 // Checks that a resumed run is the same run: same backend identity, same generation settings.
@@ -152,12 +139,6 @@ void check_same_run(const nlohmann::json& stored, const nlohmann::json& backend,
   check(diff.empty(), where + ": this run was made with another " + diff + " (" +
                           protocol_to_json(old)[diff].dump() + ", now " +
                           protocol_to_json(p)[diff].dump() + "); use another --out for a new run");
-}
-
-std::string percent(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * x);
-  return buf;
 }
 
 }  // namespace
@@ -187,16 +168,23 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
   if (!o.command.empty()) run["command"] = o.command;
   if (!run.contains("benchmarks")) run["benchmarks"] = nlohmann::json::object();
   for (const auto& b : benches) run["benchmarks"][b.spec.name] = spec_to_json(b);
-  write_json(run_path, run);
+  write_file_atomic(run_path, dump_json(run, 2) + "\n");
 
   SampleStore store(o.out_dir + "/samples.jsonl");
   if (store.torn_bytes() > 0)
     std::fprintf(stderr, "r1eval: %s: cut %lld bytes of a sample torn by an interrupted run\n",
                  store.path().c_str(), static_cast<long long>(store.torn_bytes()));
 
-  // What is stored per problem: prompt hashes must match what would be sent now.
+  // What is stored per problem: prompt hashes must match what would be sent now; per-problem
+  // (samples, correct) for the progress line's running pass@1.
   std::map<std::pair<std::string, std::string>, std::string> stored_hash;
-  for (const auto& s : store.samples()) stored_hash[{s.benchmark, s.problem_id}] = s.prompt_hash;
+  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> counts;
+  for (const auto& s : store.samples()) {
+    stored_hash[{s.benchmark, s.problem_id}] = s.prompt_hash;
+    auto& c = counts[{s.benchmark, s.problem_id}];
+    c.first += 1;
+    c.second += s.correct;
+  }
 
   GenParams gp;
   gp.temperature = o.protocol.temperature;
@@ -237,13 +225,8 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
   }
 
   if (missing > 0) {
-    // Running per-problem counts for the progress line's pass@1.
-    std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> counts;
-    for (const auto& s : store.samples()) {
-      auto& c = counts[{s.benchmark, s.problem_id}];
-      c.first += 1;
-      c.second += s.correct;
-    }
+    double rate_sum = 0;  // sum over problems of correct / samples, kept as samples arrive
+    for (const auto& [key, c] : counts) rate_sum += double(c.second) / c.first;
     std::mutex mu;
     Progress progress("r1eval: samples", missing, o.progress && Progress::stderr_is_terminal());
     int64_t done = 0, tokens = 0;
@@ -265,16 +248,16 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
       store.append(s);
       std::lock_guard<std::mutex> lock(mu);
       auto& cnt = counts[{s.benchmark, s.problem_id}];
+      if (cnt.first > 0) rate_sum -= double(cnt.second) / cnt.first;
       cnt.first += 1;
       cnt.second += s.correct;
-      double sum = 0;
-      for (const auto& [k, v] : counts) sum += double(v.second) / v.first;
+      rate_sum += double(cnt.second) / cnt.first;
       tokens += std::max<int64_t>(c.completion_tokens, 0);
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       progress.update(++done, std::to_string(counts.size()) + " problems, " +
                                   std::to_string(static_cast<int64_t>(tokens / std::max(secs, 1e-9))) +
-                                  " tok/s, pass@1 " + percent(sum / counts.size()));
+                                  " tok/s, pass@1 " + format_percent(rate_sum / counts.size()));
     });
   }
   const nlohmann::json stats = backend.stats();
@@ -309,12 +292,10 @@ nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
     }
     std::string path = b.value("path", "");
     if (!o.data_dir.empty() || !fs::exists(path)) {  // moved: look for its file name
-      std::string found;
-      for (const auto& d : dataset_dirs(o.data_dir))
-        if (found.empty() && fs::is_regular_file(fs::path(d) / fs::path(spec.file).filename()))
-          found = (fs::path(d) / fs::path(spec.file).filename()).string();
-      check(!found.empty(), where + ": dataset " + path + " is gone; pass --data-dir DIR");
-      path = found;
+      const auto found =
+          find_in_dirs(fs::path(spec.file).filename().string(), dataset_dirs(o.data_dir));
+      check(found.has_value(), where + ": dataset " + path + " is gone; pass --data-dir DIR");
+      path = *found;
     }
     BenchData d = load_bench(spec, path, b.value("problems", 0));
     if (d.sha256 != b.value("sha256", ""))
@@ -340,7 +321,7 @@ nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
   std::fprintf(stderr, "r1eval: regraded %zu samples, %lld verdicts changed\n", samples.size(),
                static_cast<long long>(changed));
   run["protocol"] = protocol_to_json(p);
-  write_json(run_path, run);
+  write_file_atomic(run_path, dump_json(run, 2) + "\n");
   return write_results(dir, run, benches, samples, p, o.bootstrap);
 }
 

@@ -10,7 +10,7 @@
 
 #include "toolkit/error.h"  // r1::Error, r1::check
 #include "toolkit/fs.h"     // r1::read_file, r1::write_file_atomic
-#include "toolkit/json.h"   // r1::parse_json
+#include "toolkit/json.h"   // r1::parse_json, r1::dump_json
 
 namespace r1 {
 namespace {
@@ -133,9 +133,7 @@ SampleStore::~SampleStore() {
 }
 
 void SampleStore::append(const SampleRecord& s) {
-  const std::string line = sample_to_json(s).dump(-1, ' ', false,
-                                                  nlohmann::json::error_handler_t::replace) +
-                           "\n";
+  const std::string line = dump_json(sample_to_json(s)) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
   const Key key{key_name(s.benchmark, s.problem_id), s.sample_index};
   check(!index_.count(key), path_ + ": sample " + std::to_string(s.sample_index) + " of problem " +
@@ -160,14 +158,9 @@ void SampleStore::rewrite(const std::vector<SampleRecord>& samples) {
                                  samples[i].problem_id + " twice");
     index[key] = i;
   }
-  write_file_atomic(path_, [&](std::FILE* f) {
-    for (const auto& s : samples) {
-      const std::string line =
-          sample_to_json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-      if (std::fwrite(line.data(), 1, line.size(), f) != line.size()) return false;
-    }
-    return true;
-  });
+  std::string text;
+  for (const auto& s : samples) text += dump_json(sample_to_json(s)) + "\n";
+  write_file_atomic(path_, text);
   const int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd < 0) throw Error(path_ + ": cannot reopen (" + std::strerror(errno) + ")");
   ::flock(fd, LOCK_EX | LOCK_NB);  // the new file is not visible to others before the rename

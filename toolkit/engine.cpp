@@ -256,20 +256,32 @@ void check_request(const GenerationRequest& r, size_t index, int64_t vocab_size,
           where + ": stop id " + std::to_string(id) + " is outside the vocabulary");
 }
 
-Engine::Engine(std::shared_ptr<Transformer> model, EngineOptions options)
-    : model_(std::move(model)), options_(std::move(options)) {
-  if (options_.max_context <= 0) options_.max_context = model_->config().max_position_embeddings;
-  check(options_.max_batch >= 1, "engine: max_batch must be at least 1");
+namespace {
+
+// Options with the model's own context filled in; throws r1::Error for a bad batch size.
+EngineOptions resolve_options(const Transformer& model, EngineOptions o) {
+  if (o.max_context <= 0) o.max_context = model.config().max_position_embeddings;
+  check(o.max_batch >= 1, "engine: max_batch must be at least 1");
+  return o;
 }
+
+// check_request, and what only the engine knows: stop strings need its detokenizer.
+void check_engine_request(const GenerationRequest& r, size_t index, const Transformer& model,
+                          const EngineOptions& o) {
+  check_request(r, index, model.config().vocab_size, o.max_context);
+  check(r.stop_strings.empty() || o.detokenize,
+        "request " + std::to_string(index) + ": stop strings need a tokenizer");
+}
+
+}  // namespace
+
+Engine::Engine(std::shared_ptr<Transformer> model, EngineOptions options)
+    : model_(std::move(model)), options_(resolve_options(*model_, std::move(options))) {}
 
 std::vector<std::vector<GeneratedSample>> Engine::generate(
     const std::vector<GenerationRequest>& requests, const OnSample& on_sample) {
-  const auto& cfg = model_->config();
-  for (size_t i = 0; i < requests.size(); ++i) {
-    check_request(requests[i], i, cfg.vocab_size, options_.max_context);
-    check(requests[i].stop_strings.empty() || options_.detokenize,
-          "request " + std::to_string(i) + ": stop strings need a tokenizer");
-  }
+  for (size_t i = 0; i < requests.size(); ++i)
+    check_engine_request(requests[i], i, *model_, options_);
   torch::InferenceMode inference;
   int64_t longest = 1, samples = 0;
   for (const auto& r : requests) {
@@ -294,9 +306,7 @@ std::vector<std::vector<GeneratedSample>> Engine::generate(
 }
 
 EngineLoop::EngineLoop(std::shared_ptr<Transformer> model, EngineOptions options)
-    : model_(std::move(model)), options_(std::move(options)) {
-  if (options_.max_context <= 0) options_.max_context = model_->config().max_position_embeddings;
-  check(options_.max_batch >= 1, "engine: max_batch must be at least 1");
+    : model_(std::move(model)), options_(resolve_options(*model_, std::move(options))) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -311,8 +321,7 @@ EngineLoop::~EngineLoop() {
 
 std::future<std::vector<GeneratedSample>> EngineLoop::submit(GenerationRequest request,
                                                              Engine::OnSample on_sample) {
-  check_request(request, 0, model_->config().vocab_size, options_.max_context);
-  check(request.stop_strings.empty() || options_.detokenize, "stop strings need a tokenizer");
+  check_engine_request(request, 0, *model_, options_);
   auto p = std::make_shared<EnginePending>();
   auto promise = std::make_shared<std::promise<std::vector<GeneratedSample>>>();
   auto future = promise->get_future();

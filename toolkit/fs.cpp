@@ -49,4 +49,10 @@ void write_file_atomic(const std::string& path, const std::function<bool(std::FI
   }
 }
 
+void write_file_atomic(const std::string& path, const std::string& content) {
+  write_file_atomic(path, [&](std::FILE* f) {
+    return std::fwrite(content.data(), 1, content.size(), f) == content.size();
+  });
+}
+
 }  // namespace r1

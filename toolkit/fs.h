@@ -15,5 +15,7 @@ std::string read_file(const std::string& path);
 // or a full disk leaves either the old file or the new one, never a torn one. `write` returns false
 // on a failed write; the temp file is removed and r1::Error thrown.
 void write_file_atomic(const std::string& path, const std::function<bool(std::FILE*)>& write);
+// The same for a whole text (or byte string) at once.
+void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace r1

@@ -16,4 +16,8 @@ nlohmann::json parse_json(const std::string& text, const std::string& origin) {
 
 nlohmann::json read_json_file(const std::string& path) { return parse_json(read_file(path), path); }
 
+std::string dump_json(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace r1

@@ -12,5 +12,8 @@ namespace r1 {
 nlohmann::json parse_json(const std::string& text, const std::string& origin);
 // Reads and parses the file at `path` (errors name the path).
 nlohmann::json read_json_file(const std::string& path);
+// Serialises `j` (indent -1: one line); invalid UTF-8 in strings (model text) becomes U+FFFD
+// instead of throwing.
+std::string dump_json(const nlohmann::json& j, int indent = -1);
 
 }  // namespace r1

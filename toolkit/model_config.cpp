@@ -211,4 +211,8 @@ GenerationDefaults load_generation_defaults(const std::string& dir) {
   return g;
 }
 
+std::vector<int64_t> stop_token_ids(const GenerationDefaults& gen, const ModelConfig& config) {
+  return gen.eos_token_ids.empty() ? config.eos_token_ids : gen.eos_token_ids;
+}
+
 }  // namespace r1

@@ -57,6 +57,8 @@ ModelConfig load_model_config(const std::string& dir);
 ModelConfig parse_model_config(const std::string& json_text, const std::string& origin);
 // Reads `dir`/generation_config.json when present (all fields empty when not).
 GenerationDefaults load_generation_defaults(const std::string& dir);
+// The ids that end a sample: generation_config.json's when it names any, else config.json's.
+std::vector<int64_t> stop_token_ids(const GenerationDefaults& gen, const ModelConfig& config);
 
 // config.json text for `c` (transformers field names), so checkpoints r1 writes load in
 // transformers.

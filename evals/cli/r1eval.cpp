@@ -25,7 +25,7 @@
 #include "toolkit/error.h"      // r1::Error
 #include "toolkit/fs.h"         // r1::read_file
 #include "toolkit/http.h"       // r1::parse_url
-#include "toolkit/json.h"       // r1::parse_json
+#include "toolkit/json.h"       // r1::parse_json, r1::dump_json
 #include "toolkit/sha256.h"     // r1::sha256_file
 
 namespace {
@@ -119,7 +119,7 @@ int run_grade(const GradeArgs& a) {
       nlohmann::json out = {{"correct", job.grade.correct}, {"reason", job.grade.reason}};
       out["extracted"] =
           job.grade.extracted ? nlohmann::json(*job.grade.extracted) : nlohmann::json(nullptr);
-      std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      std::cout << r1::dump_json(out) << "\n";
     }
   }
   return 0;

@@ -23,6 +23,7 @@
 #include "toolkit/error.h"          // r1::Error
 #include "toolkit/fs.h"             // r1::write_file_atomic
 #include "toolkit/http.h"           // r1::HttpServer
+#include "toolkit/json.h"           // r1::dump_json
 #include "toolkit/model_config.h"   // r1::load_generation_defaults
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
 #include "toolkit/transformer.h"    // r1::load_transformer_for
@@ -39,7 +40,7 @@ struct BadRequest {
 r1::HttpReply json_reply(int status, const json& body) {
   r1::HttpReply r;
   r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.body = r1::dump_json(body);
   return r;
 }
 
@@ -284,15 +285,12 @@ int run(int argc, char** argv) {
   auto tok = r1::Tokenizer::load(model_dir);
   auto tmpl = r1::load_chat_template(model_dir, chat_template);
   const auto gen = r1::load_generation_defaults(model_dir);
-  auto eos = gen.eos_token_ids.empty() ? model->config().eos_token_ids : gen.eos_token_ids;
+  auto eos = r1::stop_token_ids(gen, model->config());
   Server server(model, std::move(tok), std::move(tmpl), std::move(eos), name, eo);
   r1::HttpServer http(host, port, [&](const r1::HttpRequest& r) { return server.handle(r); });
   http.start();
   if (!port_file.empty()) {  // atomically, so a watcher never reads half of it
-    const std::string text = std::to_string(http.port()) + "\n";
-    r1::write_file_atomic(port_file, [&](std::FILE* f) {
-      return std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    });
+    r1::write_file_atomic(port_file, std::to_string(http.port()) + "\n");
   }
   std::fprintf(stderr, "r1serve: serving %s on http://%s:%d/v1\n", name.c_str(), host.c_str(),
                http.port());

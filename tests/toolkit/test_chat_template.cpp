@@ -55,10 +55,7 @@ TEST(ChatTemplate, LoadsFromTokenizerConfigAndRejectsTools) {
   nlohmann::json cfg = {
       {"bos_token", {{"content", "<｜begin▁of▁sentence｜>"}}},
       {"chat_template", read_file("tests/data/chat_templates/deepseek_r1.jinja")}};
-  write_file_atomic(dir / "tokenizer_config.json", [&](std::FILE* f) {
-    const std::string s = cfg.dump();
-    return std::fwrite(s.data(), 1, s.size(), f) == s.size();
-  });
+  write_file_atomic(dir / "tokenizer_config.json", cfg.dump());
   auto t = load_chat_template(dir.path());
   EXPECT_EQ(t.format, ChatFormat::kDeepSeekR1);
   EXPECT_EQ(render_chat(t, {{"user", "1+1?"}}, true),

@@ -17,6 +17,7 @@
 #include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/engine.h"         // r1::Engine
 #include "toolkit/error.h"          // r1::Error
+#include "toolkit/json.h"           // r1::dump_json
 #include "toolkit/model_config.h"   // r1::load_generation_defaults
 #include "toolkit/progress.h"       // r1::Progress
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
@@ -131,7 +132,7 @@ int run(int argc, char** argv) {
       temperature.value_or(sample_default ? gen.temperature.value_or(1.0) : 0.0);
   req.sampling.top_p = top_p.value_or(gen.top_p.value_or(1.0));
   req.sampling.top_k = top_k.value_or(gen.top_k.value_or(0));
-  if (!ignore_eos) req.stop_ids = gen.eos_token_ids.empty() ? cfg.eos_token_ids : gen.eos_token_ids;
+  if (!ignore_eos) req.stop_ids = r1::stop_token_ids(gen, cfg);
 
   r1::EngineOptions opts;
   opts.max_batch = max_batch;
@@ -154,7 +155,7 @@ int run(int argc, char** argv) {
           {"ids", s.ids}, {"logprobs", s.logprobs}, {"finish_reason", s.finish_reason}};
       if (tok) j["text"] = tok->decode(s.ids, /*skip_special_tokens=*/true);
       if (!s.stop_string.empty()) j["stop"] = s.stop_string;
-      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      std::cout << r1::dump_json(j) << "\n";
     } else if (tok) {
       std::cout << "[" << s.finish_reason << "] " << tok->decode(s.ids, true) << "\n";
     } else {

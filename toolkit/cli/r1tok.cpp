@@ -15,6 +15,7 @@
 #include "toolkit/chat_template.h"  // r1::render_chat
 #include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/error.h"          // r1::Error
+#include "toolkit/json.h"           // r1::dump_json
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
 
 namespace {
@@ -128,9 +129,8 @@ int run(int argc, char** argv) {
   size_t n = 0;
   for (const auto& row : read_jsonl()) {
     ++n;
-    std::cout << nlohmann::json(
+    std::cout << r1::dump_json(
                      tok.decode(ids_of(row, "stdin line " + std::to_string(n)), skip_special))
-                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
   }
   return 0;

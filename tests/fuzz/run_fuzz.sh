@@ -47,15 +47,27 @@ status=0
 # machine, as ctest needs; without it, exploratory fuzzing for $R1_FUZZ_SECONDS.
 budget=(-max_total_time="${R1_FUZZ_SECONDS:-30}")
 [ -n "${R1_FUZZ_RUNS:-}" ] && budget=(-runs="$R1_FUZZ_RUNS" -seed="${R1_FUZZ_SEED:-1}")
-"$fuzzer" "${limits[@]}" "${budget[@]}" -print_final_stats=1 \
-  -artifact_prefix="$findings/" "$work/corpus" || status=$?
+# Address-space randomisation off where the kernel allows it (setarch -R): GiNaC orders terms by
+# hashes that can depend on addresses, so with it on a seeded run can take another path on
+# another machine. The log goes to a file: ctest keeps only part of a long output, and the end
+# (the finding) is what matters.
+norand=()
+setarch "$(uname -m)" -R true 2>/dev/null && norand=(setarch "$(uname -m)" -R)
+log=$work/fuzz.log
+"${norand[@]}" "$fuzzer" "${limits[@]}" "${budget[@]}" -print_final_stats=1 \
+  -artifact_prefix="$findings/" "$work/corpus" >"$log" 2>&1 || status=$?
+grep -m1 -E "^INFO: Seed" "$log" || true
+tail -n 8 "$log"
 
 # slow-unit-* files are informational; everything else libFuzzer writes is a finding.
 mapfile -t found < <(find "$findings" -type f ! -name 'slow-unit-*' | sort)
 if [ "$status" -ne 0 ] || [ ${#found[@]} -gt 0 ]; then
   echo "run_fuzz: FAILED (fuzzer exit $status)" >&2
+  # What libFuzzer and the sanitizers said, without the progress lines.
+  grep -v -E "^#[0-9]+" "$log" | tail -n 80 >&2
   for f in "${found[@]}"; do
     echo "run_fuzz: reproducer: $f  (replay: bash $0 $build $f)" >&2
+    echo "run_fuzz: its bytes (hex): $(head -c 600 "$f" | od -An -tx1 | tr -d ' \n')" >&2
   done
   exit 1
 fi

@@ -5,9 +5,10 @@
 #include <filesystem>  // std::filesystem
 #include <set>         // std::set
 
-#include "toolkit/error.h"  // r1::Error, r1::check
-#include "toolkit/fs.h"     // r1::read_file
-#include "toolkit/json.h"   // r1::parse_json
+#include "evals/code_benchmarks.h"  // r1::load_code_dataset
+#include "toolkit/error.h"          // r1::Error, r1::check
+#include "toolkit/fs.h"             // r1::read_file
+#include "toolkit/json.h"           // r1::parse_json
 
 namespace r1 {
 
@@ -25,6 +26,70 @@ const std::vector<BenchmarkSpec>& benchmark_registry() {
        "35dc41080a3680858b27fa7e0533d2d547825316fc5dafe5d316f4ccc5a06132",
        "openai/prm800k math_splits/test.jsonl (MATH-500)", "unique_id", "problem", "answer",
        {"subject", "level"}, "math"},
+      // Code: the language of an untagged fence is Python; limits are per test (HumanEval: its
+      // one check() run) unless the problem states its own (Codeforces statements do).
+      {.name = "humaneval",
+       .file = "humaneval.jsonl",
+       .sha256 = "1d49078ba3e2b196b9344535bef34a43021f038fad9561d6ee7c53450609a6a2",
+       .source = "openai/human-eval data/HumanEval.jsonl.gz (decompressed)",
+       .id_field = "task_id",
+       .question_field = "prompt",
+       .answer_field = "",
+       .tag_fields = {},
+       .grader = "code",
+       .format = "humaneval",
+       .time_limit_s = 10,
+       .memory_mb = 1024},
+      {.name = "livecodebench",
+       .file = "lcb_release_v1_public.jsonl",
+       .sha256 = "9a3e22c2ccbaf7762768beacd4d201026a68b25a776f307eb85122d0bc639e4e",
+       .source = "LiveCodeBench code_generation_lite release_v1, public tests, one JSON object "
+                 "per line",
+       .id_field = "question_id",
+       .question_field = "question_content",
+       .answer_field = "",
+       .tag_fields = {"difficulty", "platform", "type"},
+       .grader = "code",
+       .format = "livecodebench",
+       .time_limit_s = 6,
+       .memory_mb = 1024},
+      {.name = "codecontests",
+       .file = "rllm_code_contests_test.json",
+       .sha256 = "0e3c580698270ab930268cbc63ea6b9cf920874ac40de4a06bdbebc7c2eade71",
+       .source = "agentica-project/rllm rllm/data/test/code/code_contests.json",
+       .id_field = "",
+       .question_field = "problem",
+       .answer_field = "",
+       .tag_fields = {},
+       .grader = "code",
+       .format = "codecontests",
+       .time_limit_s = 6,
+       .memory_mb = 1024},
+      {.name = "codecontests-sf",
+       .file = "code_contests_sample20.jsonl",
+       .sha256 = "e286e28fe9d118f34580a36627ddd4f9105d651ef81c22f4cca406c96f94ac8f",
+       .source = "bytedance/SandboxFusion sandbox/tests/datasets/samples/"
+                 "code_eval_code_contests.jsonl",
+       .id_field = "id",
+       .question_field = "content",
+       .answer_field = "",
+       .tag_fields = {"difficulty", "source"},
+       .grader = "code",
+       .format = "codecontests",
+       .time_limit_s = 6,
+       .memory_mb = 1024},
+      {.name = "codeforces",
+       .file = "rllm_codeforces_test.json",
+       .sha256 = "8e9eab7fce7e432abe4437dd997c16f1514be51d224f2d72a7bd07d58cce476a",
+       .source = "agentica-project/rllm rllm/data/test/code/codeforces.json",
+       .id_field = "",
+       .question_field = "problem",
+       .answer_field = "",
+       .tag_fields = {},
+       .grader = "code",
+       .format = "codecontests",
+       .time_limit_s = 6,
+       .memory_mb = 1024},
   };
   return specs;
 }
@@ -87,10 +152,9 @@ std::string require_dataset(const BenchmarkSpec& spec, const std::vector<std::st
               " there, or pass --data-dir DIR)");
 }
 
-std::vector<Problem> load_dataset(const std::string& path, const BenchmarkSpec& spec) {
+void for_each_jsonl_row(const std::string& path,
+                        const std::function<void(const nlohmann::json&, const std::string&)>& row) {
   const std::string text = read_file(path);
-  std::vector<Problem> problems;
-  std::set<std::string> ids;
   size_t start = 0, line_no = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
@@ -100,8 +164,17 @@ std::vector<Problem> load_dataset(const std::string& path, const BenchmarkSpec& 
     start = end + 1;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = path + ":" + std::to_string(line_no);
-    const nlohmann::json row = parse_json(line, where);
-    check(row.is_object(), where + ": a row must be a JSON object");
+    const nlohmann::json j = parse_json(line, where);
+    check(j.is_object(), where + ": a row must be a JSON object");
+    row(j, where);
+  }
+}
+
+std::vector<Problem> load_dataset(const std::string& path, const BenchmarkSpec& spec) {
+  if (spec.format != "jsonl") return load_code_dataset(path, spec);
+  std::vector<Problem> problems;
+  std::set<std::string> ids;
+  for_each_jsonl_row(path, [&](const nlohmann::json& row, const std::string& where) {
     // A field as text: strings as they are, numbers as written (AIME ids, MATH levels).
     auto field = [&](const std::string& key) {
       check(row.contains(key), where + ": missing field '" + key + "'");
@@ -111,14 +184,15 @@ std::vector<Problem> load_dataset(const std::string& path, const BenchmarkSpec& 
       return v.is_string() ? v.get<std::string>() : v.dump();
     };
     Problem p;
-    p.id = spec.id_field.empty() ? std::to_string(line_no) : field(spec.id_field);
+    // Without an id field the id is the line number.
+    p.id = spec.id_field.empty() ? where.substr(where.rfind(':') + 1) : field(spec.id_field);
     p.question = field(spec.question_field);
     p.answer = field(spec.answer_field);
     check(!p.question.empty(), where + ": field '" + spec.question_field + "' is empty");
     for (const auto& t : spec.tag_fields) p.tags.emplace_back(t, field(t));
     check(ids.insert(p.id).second, where + ": problem id '" + p.id + "' appears twice");
     problems.push_back(std::move(p));
-  }
+  });
   check(!problems.empty(), path + ": no problems in the file");
   return problems;
 }

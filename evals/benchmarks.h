@@ -1,17 +1,20 @@
-// The benchmark registry and dataset loading: each benchmark names its public JSONL file, the
-// fields that hold the id, the question and the answer, the fields to break results down by, its
-// grader, and the sha256 of the public version (a local file is reported as "matches" or
-// "differs"). Files are looked up in --data-dir, $R1_DATA, then ~/.cache/r1/datasets. A user's own
-// JSONL is a benchmark too (custom_benchmark). Leaves out downloading: r1 says which file is
-// missing and where to put it.
+// The benchmark registry and dataset loading: each benchmark names its public file, the fields
+// that hold the id, the question and the answer (math) or its code format (code_benchmarks.h), the
+// fields to break results down by, its grader, and the sha256 of the public version (a local file
+// is reported as "matches" or "differs"). Files are looked up in --data-dir, $R1_DATA, then
+// ~/.cache/r1/datasets. A user's own JSONL is a math benchmark too (custom_benchmark). Leaves out
+// downloading: r1 says which file is missing and where to put it.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include <optional>  // std::optional
-#include <string>    // std::string
-#include <utility>   // std::pair
-#include <vector>    // std::vector
+#include <cstdint>     // int64_t
+#include <functional>  // std::function
+#include <memory>      // std::shared_ptr
+#include <optional>    // std::optional
+#include <string>      // std::string
+#include <utility>     // std::pair
+#include <vector>      // std::vector
 
 namespace r1 {
 
@@ -24,12 +27,22 @@ struct BenchmarkSpec {
   std::string question_field;  // "problem"
   std::string answer_field;    // "answer"
   std::vector<std::string> tag_fields;  // breakdowns, e.g. {"subject", "level"}
-  std::string grader = "math";          // "math" (the code graders come with the sandbox)
+  std::string grader = "math";          // "math" or "code" (code_grader.h)
+  // The loader: "jsonl" (one object per line, the fields above), or a code format read by
+  // load_code_dataset: "humaneval", "livecodebench", "codecontests".
+  std::string format = "jsonl";
+  // Code benchmarks only:
+  std::string language = "python";  // the language of an untagged code fence
+  double time_limit_s = 0;           // CPU seconds per test when the problem states none
+  int64_t memory_mb = 0;             // memory per test (MB) when the problem states none
 };
 
+struct CodeTask;  // code_benchmarks.h
+
 struct Problem {
-  std::string id, question, answer;
+  std::string id, question, answer;  // code problems: answer is empty (the tests are the gold)
   std::vector<std::pair<std::string, std::string>> tags;  // (field, value) per tag field
+  std::shared_ptr<const CodeTask> code = nullptr;         // set for code benchmarks only
 };
 
 const std::vector<BenchmarkSpec>& benchmark_registry();
@@ -51,8 +64,13 @@ std::optional<std::string> locate_dataset(const BenchmarkSpec& spec,
 // locate_dataset or an r1::Error naming the file, the directories searched and where to get it.
 std::string require_dataset(const BenchmarkSpec& spec, const std::vector<std::string>& dirs);
 
-// Reads the problems of `path`; a malformed row throws r1::Error "PATH:LINE: ..." naming the
-// field; duplicate ids and an empty file are errors too.
+// Calls `row(object, "PATH:LINE")` for each non-blank line of a JSONL file; a line that is not a
+// JSON object throws r1::Error naming PATH:LINE.
+void for_each_jsonl_row(const std::string& path,
+                        const std::function<void(const nlohmann::json&, const std::string&)>& row);
+
+// Reads the problems of `path` (code formats: load_code_dataset); a malformed row throws
+// r1::Error "PATH:LINE: ..." naming the field; duplicate ids and an empty file are errors too.
 std::vector<Problem> load_dataset(const std::string& path, const BenchmarkSpec& spec);
 
 // "matches", "differs" (with the public sha256 known), or "custom".

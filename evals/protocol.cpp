@@ -1,8 +1,9 @@
 // Evaluation protocols (see protocol.h).
 #include "evals/protocol.h"
 
-#include "toolkit/error.h"     // r1::Error, r1::check
-#include "toolkit/sampling.h"  // r1::derive_seed
+#include "evals/code_benchmarks.h"  // r1::code_prompt
+#include "toolkit/error.h"          // r1::Error, r1::check
+#include "toolkit/sampling.h"       // r1::derive_seed
 
 namespace r1 {
 namespace {
@@ -39,6 +40,7 @@ nlohmann::json protocol_to_json(const Protocol& p) {
   return {{"preset", p.preset},
           {"system_prompt", p.system_prompt},
           {"prompt_template", p.prompt_template},
+          {"code_prompt_template", p.code_prompt_template},
           {"force_think", p.force_think},
           {"temperature", p.temperature},
           {"top_p", p.top_p},
@@ -64,6 +66,8 @@ Protocol protocol_from_json(const nlohmann::json& j, const std::string& where) {
   get("preset", p.preset);
   get("system_prompt", p.system_prompt);
   get("prompt_template", p.prompt_template);
+  // Runs made before code benchmarks have no code_prompt_template: the default.
+  if (j.contains("code_prompt_template")) get("code_prompt_template", p.code_prompt_template);
   get("force_think", p.force_think);
   get("temperature", p.temperature);
   get("top_p", p.top_p);
@@ -79,6 +83,7 @@ Protocol protocol_from_json(const nlohmann::json& j, const std::string& where) {
 std::string generation_difference(const Protocol& a, const Protocol& b) {
   if (a.system_prompt != b.system_prompt) return "system_prompt";
   if (a.prompt_template != b.prompt_template) return "prompt_template";
+  if (a.code_prompt_template != b.code_prompt_template) return "code_prompt_template";
   if (a.force_think != b.force_think) return "force_think";
   if (a.temperature != b.temperature) return "temperature";
   if (a.top_p != b.top_p) return "top_p";
@@ -91,11 +96,11 @@ std::string generation_difference(const Protocol& a, const Protocol& b) {
 std::vector<ChatMessage> protocol_messages(const Protocol& p, const Problem& problem) {
   std::vector<ChatMessage> m;
   if (!p.system_prompt.empty()) m.push_back({"system", p.system_prompt});
-  std::string user = p.prompt_template;
+  std::string user = problem.code ? p.code_prompt_template : p.prompt_template;
   const std::string key = "{problem}";
   const size_t at = user.find(key);
-  check(at != std::string::npos, "prompt template has no {problem}: " + p.prompt_template);
-  user.replace(at, key.size(), problem.question);
+  check(at != std::string::npos, "prompt template has no {problem}: " + user);
+  user.replace(at, key.size(), problem.code ? code_prompt(problem) : problem.question);
   m.push_back({"user", user});
   return m;
 }

@@ -2,8 +2,10 @@
 // "r1" (DeepSeek-R1: no system prompt, the problem then "Please reason step by step, and put your
 // final answer within \boxed{}." in the user turn, the response forced to start with "<think>\n",
 // temperature 0.6, top-p 0.95, 32,768 new tokens, 16 samples), "r1-64" (the same with 64 samples,
-// as the R1 README reports) and "greedy" (temperature 0, one sample). Every field can be
-// overridden; the resolved protocol is stored with the run. Leaves out few-shot prompts.
+// as the R1 README reports) and "greedy" (temperature 0, one sample). Code problems get their
+// benchmark's own prompt (code_benchmarks.h code_prompt) through code_prompt_template, without the
+// \boxed{} instruction. Every field can be overridden; the resolved protocol is stored with the run.
+// Leaves out few-shot prompts.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -23,6 +25,8 @@ struct Protocol {
   // The user turn; "{problem}" is replaced by the question.
   std::string prompt_template =
       "{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.";
+  // The user turn of a code problem; "{problem}" is replaced by its benchmark's prompt.
+  std::string code_prompt_template = "{problem}";
   bool force_think = true;  // the response starts with "<think>\n" (added to the prompt)
   double temperature = 0.6;
   double top_p = 0.95;

@@ -1,50 +1,79 @@
 // Evaluation runs (see runner.h).
 #include "evals/runner.h"
 
+#include <algorithm>   // std::any_of
 #include <chrono>      // std::chrono
 #include <cstdio>      // std::fprintf
 #include <filesystem>  // std::filesystem
+#include <functional>  // std::function
 #include <map>         // std::map
 #include <mutex>       // std::mutex
 #include <set>         // std::set
 
-#include "evals/benchmarks.h"    // r1::load_dataset
-#include "evals/extract.h"       // r1::extract_preset
-#include "evals/math_grader.h"   // r1::grade_response
-#include "evals/metrics.h"       // r1::compute_metrics
-#include "evals/sample_store.h"  // r1::SampleStore
-#include "toolkit/error.h"       // r1::Error, r1::check
-#include "toolkit/fs.h"          // r1::write_file_atomic
-#include "toolkit/json.h"        // r1::read_json_file, r1::dump_json
-#include "toolkit/progress.h"    // r1::Progress
-#include "toolkit/sha256.h"      // r1::sha256_file
+#include "evals/benchmarks.h"       // r1::load_dataset
+#include "evals/code_benchmarks.h"  // r1::filter_by_date, r1::CodeTask
+#include "evals/code_grader.h"      // r1::grade_code_samples
+#include "evals/extract.h"          // r1::extract_preset
+#include "evals/math_grader.h"      // r1::grade_response
+#include "evals/metrics.h"          // r1::compute_metrics
+#include "evals/sample_store.h"     // r1::SampleStore
+#include "sandbox/sandbox.h"        // r1::sandbox::Sandbox
+#include "toolkit/error.h"          // r1::Error, r1::check
+#include "toolkit/fs.h"             // r1::write_file_atomic
+#include "toolkit/json.h"           // r1::read_json_file, r1::dump_json
+#include "toolkit/progress.h"       // r1::Progress
+#include "toolkit/sha256.h"         // r1::sha256_file, r1::sha256_hex
 
 namespace r1 {
 namespace fs = std::filesystem;
 namespace {
 
+// The reason of a code sample stored before it is judged.
+constexpr const char* kPending = "pending";
+
 struct BenchData {
   BenchmarkSpec spec;
   std::string path, sha256;
   std::vector<Problem> problems;
+  std::string since, until;  // the contest-date window applied ("" = open; both "": none)
 };
 
+bool is_code(const BenchData& b) { return b.spec.grader == "code"; }
+bool has_window(const BenchData& b) { return !b.since.empty() || !b.until.empty(); }
+
 nlohmann::json spec_to_json(const BenchData& b) {
-  return {{"name", b.spec.name},
-          {"file", b.spec.file},
-          {"path", fs::absolute(b.path).lexically_normal().string()},
-          {"sha256", b.sha256},
-          {"checksum", checksum_status(b.spec, b.sha256)},
-          {"id_field", b.spec.id_field},
-          {"question_field", b.spec.question_field},
-          {"answer_field", b.spec.answer_field},
-          {"tag_fields", b.spec.tag_fields},
-          {"grader", b.spec.grader},
-          {"problems", b.problems.size()}};
+  nlohmann::json j = {{"name", b.spec.name},
+                      {"file", b.spec.file},
+                      {"path", fs::absolute(b.path).lexically_normal().string()},
+                      {"sha256", b.sha256},
+                      {"checksum", checksum_status(b.spec, b.sha256)},
+                      {"id_field", b.spec.id_field},
+                      {"question_field", b.spec.question_field},
+                      {"answer_field", b.spec.answer_field},
+                      {"tag_fields", b.spec.tag_fields},
+                      {"grader", b.spec.grader},
+                      {"format", b.spec.format},
+                      {"problems", b.problems.size()}};
+  if (is_code(b)) {
+    j["language"] = b.spec.language;
+    j["time_limit_s"] = b.spec.time_limit_s;
+    j["memory_mb"] = b.spec.memory_mb;
+  }
+  if (has_window(b)) j["window"] = {{"since", b.since}, {"until", b.until}};
+  return j;
 }
 
-BenchData load_bench(const BenchmarkSpec& spec, const std::string& path, int64_t limit) {
-  BenchData b{spec, path, sha256_file(path), load_dataset(path, spec)};
+// Loads a benchmark's problems; the date window applies when its problems carry dates
+// (livecodebench), then the limit.
+BenchData load_bench(const BenchmarkSpec& spec, const std::string& path, int64_t limit,
+                     const std::string& since = "", const std::string& until = "") {
+  BenchData b{spec, path, sha256_file(path), load_dataset(path, spec), "", ""};
+  const bool dated = b.problems.front().code && !b.problems.front().code->date.empty();
+  if (dated && (!since.empty() || !until.empty())) {
+    b.problems = filter_by_date(std::move(b.problems), since, until, spec.name);
+    b.since = since;
+    b.until = until;
+  }
   if (limit > 0 && static_cast<int64_t>(b.problems.size()) > limit) b.problems.resize(limit);
   return b;
 }
@@ -54,8 +83,14 @@ std::vector<BenchData> load_benchmarks(const RunOptions& o) {
   const auto dirs = dataset_dirs(o.data_dir);
   for (const auto& name : o.benchmarks) {
     const BenchmarkSpec& spec = find_benchmark(name);
-    out.push_back(load_bench(spec, require_dataset(spec, dirs), o.limit));
+    out.push_back(load_bench(spec, require_dataset(spec, dirs), o.limit, o.since, o.until));
   }
+  if (!o.since.empty()) check_date(o.since, "--since");
+  if (!o.until.empty()) check_date(o.until, "--until");
+  if (!o.since.empty() || !o.until.empty())
+    check(std::any_of(out.begin(), out.end(), has_window),
+          "--since/--until select problems by contest date, and none of the benchmarks named has "
+          "dates (livecodebench has)");
   if (!o.dataset.empty()) {
     const auto spec = custom_benchmark(o.dataset, o.question_field, o.answer_field, o.id_field);
     out.push_back(load_bench(spec, require_dataset(spec, dirs), o.limit));
@@ -86,6 +121,48 @@ void grade_record(SampleRecord& s, const std::string& gold, const Protocol& p,
   s.reason = g.reason;
 }
 
+// Judges, in place and in parallel on one sandbox, the code samples of `benches` that `pick`
+// selects; returns how many were judged. The sandbox is made only when there is work.
+int64_t grade_code_records(std::vector<SampleRecord>& samples,
+                           const std::vector<BenchData>& benches, const Protocol& p,
+                           CodeGradeOptions options, bool progress,
+                           const std::function<bool(const SampleRecord&)>& pick) {
+  std::map<std::pair<std::string, std::string>, const CodeTask*> tasks;
+  for (const auto& b : benches)
+    if (is_code(b))
+      for (const auto& pr : b.problems) tasks[{b.spec.name, pr.id}] = pr.code.get();
+  std::vector<size_t> index;
+  std::vector<CodeSample> todo;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const SampleRecord& s = samples[i];
+    const auto it = tasks.find({s.benchmark, s.problem_id});
+    if (it == tasks.end() || !pick(s)) continue;
+    index.push_back(i);
+    todo.push_back({it->second, grading_text(s.response, s.reasoning), s.finish_reason});
+  }
+  if (todo.empty()) return 0;
+  std::fprintf(stderr, "r1eval: judging %zu code samples in the sandbox\n", todo.size());
+  options.require_think = p.force_think;
+  sandbox::Sandbox sandbox(options.sandbox);
+  Progress bar("r1eval: judging", static_cast<int64_t>(todo.size()),
+               progress && Progress::stderr_is_terminal());
+  const auto grades = grade_code_samples(sandbox, todo, options, [&](size_t done, size_t total) {
+    bar.update(static_cast<int64_t>(todo.size() - total + done));
+  });
+  for (size_t k = 0; k < grades.size(); ++k) {
+    SampleRecord& s = samples[index[k]];
+    s.extracted = grades[k].extracted;
+    s.correct = grades[k].correct;
+    s.reason = grades[k].reason;
+  }
+  return static_cast<int64_t>(todo.size());
+}
+
+// The grading settings of code benchmarks, as stored in run.json.
+nlohmann::json code_grading_json(const CodeGradeOptions& o) {
+  return {{"time_limit_s", o.time_limit_s}, {"memory_mb", o.memory_mb}};
+}
+
 std::vector<ProblemInfo> problem_infos(const BenchData& b) {
   std::vector<ProblemInfo> out;
   for (const auto& p : b.problems) out.push_back({p.id, p.answer, p.tags});
@@ -106,19 +183,49 @@ nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
     for (const auto& s : all)
       if (s.benchmark == b.spec.name && ids.count(s.problem_id) && s.sample_index < p.samples)
         mine.push_back(s);
+    std::map<std::string, int64_t> outcomes;
+    if (is_code(b)) {
+      // maj@n over programs: the same code is the same answer. The code is replaced by a short
+      // fingerprint that the math comparison can only match exactly.
+      std::vector<std::string> reasons;
+      for (auto& s : mine) {
+        reasons.push_back(s.reason);
+        if (s.extracted && !s.extracted->empty())
+          s.extracted = "\\text{program " + sha256_hex(*s.extracted).substr(0, 16) + "}";
+      }
+      outcomes = count_code_outcomes(reasons);
+      if (outcomes["SE"] > 0)
+        std::fprintf(stderr,
+                     "r1eval: %s: %lld samples met a sandbox error (SE), counted as not passed; "
+                     "run again (or r1eval regrade) to retry them\n",
+                     b.spec.name.c_str(), static_cast<long long>(outcomes["SE"]));
+    }
     MetricsOptions mo;
     mo.bootstrap = bootstrap;
     mo.seed = p.seed;
     mo.compare.float_places = p.float_places;
     ms.push_back(compute_metrics(b.spec.name, problem_infos(b), mine, mo));
     results["benchmarks"][b.spec.name] = metrics_to_json(ms.back());
+    // Code: samples per sandbox verdict (SE apart: the sandbox's failures, not the model's).
+    if (is_code(b)) results["benchmarks"][b.spec.name]["verdicts"] = outcomes;
   }
   write_file_atomic(dir + "/results.json", dump_json(results, 2) + "\n");
   std::string config = "backend: " + run["backend"].dump() + "\nprotocol: " +
                        run["protocol"].dump() + "\n";
-  for (const auto& b : benches)
+  for (const auto& b : benches) {
     config += "dataset " + b.spec.name + ": " + b.path + " (sha256 " + b.sha256.substr(0, 12) +
-              "..., " + checksum_status(b.spec, b.sha256) + ")\n";
+              "..., " + checksum_status(b.spec, b.sha256) + ")";
+    if (has_window(b))
+      config += ", contest dates " + (b.since.empty() ? "..." : b.since) + " to " +
+                (b.until.empty() ? "..." : b.until);
+    config += "\n";
+    if (is_code(b)) {
+      config += "verdicts " + b.spec.name + ":";
+      for (const auto& [v, n] : results["benchmarks"][b.spec.name]["verdicts"].items())
+        config += " " + v + " " + n.dump();
+      config += "\n";
+    }
+  }
   write_file_atomic(dir + "/summary.md", render_summary_md("r1eval: " + dir, ms, config));
   return results;
 }
@@ -162,8 +269,16 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
     run = read_json_file(run_path);
     check_same_run(run, backend_desc, o.protocol, run_path);
   }
+  const bool any_code = std::any_of(benches.begin(), benches.end(), is_code);
+  if (any_code && run.contains("code_grading") && run["code_grading"] != code_grading_json(o.code))
+    std::fprintf(stderr,
+                 "r1eval: %s: judged before with %s, now %s; samples judged already keep their "
+                 "verdicts (r1eval regrade judges them all again)\n",
+                 run_path.c_str(), run["code_grading"].dump().c_str(),
+                 code_grading_json(o.code).dump().c_str());
   // What this invocation resolved (the stored generation settings are equal, checked above).
   run["backend"] = backend_desc;
+  if (any_code) run["code_grading"] = code_grading_json(o.code);
   run["protocol"] = protocol_to_json(o.protocol);
   if (!o.command.empty()) run["command"] = o.command;
   if (!run.contains("benchmarks")) run["benchmarks"] = nlohmann::json::object();
@@ -244,7 +359,10 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
       s.prompt_tokens = c.prompt_tokens;
       s.completion_tokens = c.completion_tokens;
       s.latency_s = c.latency_s;
-      grade_record(s, job_problem[j]->answer, o.protocol, xc);
+      if (job_problem[j]->code)
+        s.reason = kPending;  // judged after generation, in parallel
+      else
+        grade_record(s, job_problem[j]->answer, o.protocol, xc);
       store.append(s);
       std::lock_guard<std::mutex> lock(mu);
       auto& cnt = counts[{s.benchmark, s.problem_id}];
@@ -262,7 +380,13 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
   }
   const nlohmann::json stats = backend.stats();
   if (!stats.empty()) run["backend_stats"] = stats;
-  return write_results(o.out_dir, run, benches, store.samples(), o.protocol, o.bootstrap);
+  // Code samples not judged yet (this run's, or an interrupted run's) and sandbox errors.
+  std::vector<SampleRecord> samples = store.samples();
+  const int64_t judged = grade_code_records(
+      samples, benches, o.protocol, o.code, o.progress,
+      [](const SampleRecord& s) { return s.reason == kPending || code_outcome(s.reason) == "SE"; });
+  if (judged > 0) store.rewrite(samples);
+  return write_results(o.out_dir, run, benches, samples, o.protocol, o.bootstrap);
 }
 
 nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
@@ -280,6 +404,7 @@ nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
   for (const auto& [name, b] : run["benchmarks"].items()) {
     const std::string where = run_path + ": benchmarks." + name;
     BenchmarkSpec spec;
+    std::string since, until;
     try {
       spec.name = name;
       spec.file = b.at("file").get<std::string>();
@@ -287,6 +412,16 @@ nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
       spec.question_field = b.at("question_field").get<std::string>();
       spec.answer_field = b.at("answer_field").get<std::string>();
       spec.tag_fields = b.at("tag_fields").get<std::vector<std::string>>();
+      // Fields of code benchmarks; absent in runs made before them (math, one JSON per line).
+      spec.grader = b.value("grader", "math");
+      spec.format = b.value("format", "jsonl");
+      spec.language = b.value("language", "python");
+      spec.time_limit_s = b.value("time_limit_s", 0.0);
+      spec.memory_mb = b.value("memory_mb", int64_t{0});
+      if (b.contains("window")) {
+        since = b.at("window").at("since").get<std::string>();
+        until = b.at("window").at("until").get<std::string>();
+      }
     } catch (const nlohmann::json::exception&) {
       throw Error(where + ": missing or malformed dataset fields");
     }
@@ -297,7 +432,7 @@ nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
       check(found.has_value(), where + ": dataset " + path + " is gone; pass --data-dir DIR");
       path = *found;
     }
-    BenchData d = load_bench(spec, path, b.value("problems", 0));
+    BenchData d = load_bench(spec, path, b.value("problems", 0), since, until);
     if (d.sha256 != b.value("sha256", ""))
       std::fprintf(stderr, "r1eval: %s: %s differs from the file the run used (sha256)\n",
                    name.c_str(), path.c_str());
@@ -305,18 +440,29 @@ nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
   }
 
   SampleStore store(dir + "/samples.jsonl");
-  std::map<std::pair<std::string, std::string>, const std::string*> gold;
+  std::map<std::pair<std::string, std::string>, const std::string*> gold;  // math problems
   for (const auto& b : benches)
-    for (const auto& pr : b.problems) gold[{b.spec.name, pr.id}] = &pr.answer;
+    if (!is_code(b))
+      for (const auto& pr : b.problems) gold[{b.spec.name, pr.id}] = &pr.answer;
   std::vector<SampleRecord> samples = store.samples();
-  int64_t changed = 0;
+  std::vector<bool> before;
+  for (const auto& s : samples) before.push_back(s.correct);
   for (auto& s : samples) {
     auto it = gold.find({s.benchmark, s.problem_id});
-    if (it == gold.end()) continue;  // a problem outside the run's current set: kept as is
-    const bool before = s.correct;
+    if (it == gold.end()) continue;  // code, or a problem outside the run's current set: later
     grade_record(s, *it->second, p, xc);
-    changed += before != s.correct;
   }
+  // Code limits: the flags', else the run's.
+  CodeGradeOptions co = o.code;
+  if (run.contains("code_grading") && run["code_grading"].is_object()) {
+    if (co.time_limit_s <= 0) co.time_limit_s = run["code_grading"].value("time_limit_s", 0.0);
+    if (co.memory_mb <= 0) co.memory_mb = run["code_grading"].value("memory_mb", int64_t{0});
+  }
+  grade_code_records(samples, benches, p, co, o.progress, [](const SampleRecord&) { return true; });
+  if (std::any_of(benches.begin(), benches.end(), is_code))
+    run["code_grading"] = code_grading_json(co);
+  int64_t changed = 0;
+  for (size_t i = 0; i < samples.size(); ++i) changed += before[i] != samples[i].correct;
   store.rewrite(samples);
   std::fprintf(stderr, "r1eval: regraded %zu samples, %lld verdicts changed\n", samples.size(),
                static_cast<long long>(changed));

@@ -1,7 +1,9 @@
 // An evaluation run, end to end: benchmarks -> prompts (protocol) -> backend -> sample store
 // (append + fsync per sample, resumable) -> grading -> metrics -> results.json and summary.md in
 // the run directory. Also re-grading a run without generating, and comparing two runs paired per
-// problem. Leaves out code benchmarks (they come with the sandbox).
+// problem. Math samples are graded as they arrive; code samples are stored "pending" and judged
+// in the sandbox after generation, in parallel (a resumed run judges what is still pending, and
+// retries sandbox errors). Leaves out judging while generating.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -10,8 +12,9 @@
 #include <string>   // std::string
 #include <vector>   // std::vector
 
-#include "evals/backend.h"   // r1::Backend
-#include "evals/protocol.h"  // r1::Protocol
+#include "evals/backend.h"      // r1::Backend
+#include "evals/code_grader.h"  // r1::CodeGradeOptions
+#include "evals/protocol.h"     // r1::Protocol
 
 namespace r1 {
 
@@ -26,6 +29,11 @@ struct RunOptions {
   bool progress = true;   // a progress line on a terminal
   int bootstrap = 10000;  // bootstrap replicates for intervals
   std::string command;    // the command line, stored in run.json
+  // Contest-date window of dated benchmarks (livecodebench), "YYYY-MM-DD" inclusive, "" = open.
+  // Stored in run.json per benchmark; another window on resume selects other problems (like
+  // --limit): results cover the window of the latest invocation.
+  std::string since, until;
+  CodeGradeOptions code;  // limits and workers for code benchmarks (require_think: the protocol's)
 };
 
 // Runs or resumes the evaluation and writes results.json and summary.md; returns results.json.
@@ -38,9 +46,12 @@ struct RegradeOptions {
   int float_places = -1;  // -1: the run's
   std::string data_dir;  // where to find the datasets if they moved
   int bootstrap = 10000;
+  // Code benchmarks: limits 0 = the run's (run.json "code_grading"); workers 0 = hardware threads.
+  CodeGradeOptions code;
+  bool progress = true;  // a progress line on a terminal while judging
 };
-// Re-extracts and re-grades every stored sample (the store is rewritten atomically), then
-// recomputes results.json and summary.md. Generates nothing.
+// Re-extracts and re-grades every stored sample (code: judged again in the sandbox; the store is
+// rewritten atomically), then recomputes results.json and summary.md. Generates nothing.
 nlohmann::json regrade_run(const std::string& run_dir, const RegradeOptions& options);
 
 // Paired per-problem comparison of two runs' results.json, for each benchmark they share; returns

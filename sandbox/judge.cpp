@@ -197,10 +197,10 @@ JudgeResult judge(Sandbox& sandbox, Lang lang, const std::string& source,
         case Checker::Kind::ExitCode: break;
         case Checker::Kind::External: {
           // checker in out ans, each a read-only file in the checker's sandbox.
-          const fs::path dir = fs::temp_directory_path() /
-                               ("r1-check-" + std::to_string(getpid()) + "-" +
-                                std::to_string(reinterpret_cast<uintptr_t>(&out)));
-          fs::create_directories(dir);
+          // mkdtemp: an unguessable name, and it never follows a planted symlink.
+          std::string tmpl = (fs::temp_directory_path() / "r1-check-XXXXXX").string();
+          check(mkdtemp(tmpl.data()) != nullptr, "sandbox: cannot create " + tmpl);
+          const fs::path dir = tmpl;
           fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read |
                                    fs::perms::group_exec | fs::perms::others_read |
                                    fs::perms::others_exec);

@@ -113,9 +113,12 @@ std::string build_seccomp_bpf() {
     if (ns_flags & bit)
       rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, bit, bit));
   rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-  // Terminal injection.
-  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TIOCSTI));
-  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TIOCLINUX));
+  // Terminal injection. The kernel reads the request as 32 bits: compare only those, or
+  // TIOCSTI | (1 << 32) would slip through.
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(ioctl), 1,
+                         SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, TIOCSTI));
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(ioctl), 1,
+                         SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, TIOCLINUX));
   if (rc != 0) {
     seccomp_release(ctx);
     throw Error("sandbox: building the seccomp filter failed");
@@ -315,7 +318,8 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
     a.insert(a.end(), {"--ro-bind", host, dest});
   }
   if (!rw_dir_host.empty()) a.insert(a.end(), {"--bind", rw_dir_host, rw_dir});
-  a.insert(a.end(), {"--chdir", rw_dir.empty() ? "/tmp" : rw_dir, "--seccomp", "3", "/.r1/init",
+  a.insert(a.end(), {"--chdir", rw_dir.empty() ? "/tmp" : rw_dir, "--seccomp", "3",
+                     "--info-fd", "5", "/.r1/init",
                      "4", std::to_string(cpu_rl), std::to_string(as_bytes),
                      std::to_string(limits.file_bytes), std::to_string(limits.open_files),
                      std::to_string(nproc), "--"});
@@ -327,12 +331,14 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   // Descriptors: stdin memfd, stdout/stderr pipes, seccomp pipe, status pipe.
   int in_fd = memfd_with(input);
   int out[2] = {-1, -1}, err[2] = {-1, -1}, bpf[2] = {-1, -1}, st[2] = {-1, -1};
+  int info[2] = {-1, -1};  // bwrap's --info-fd: the pid of the sandbox's pid 1
   auto close_all = [&] {
-    for (int fd : {in_fd, out[0], out[1], err[0], err[1], bpf[0], bpf[1], st[0], st[1]})
+    for (int fd : {in_fd, out[0], out[1], err[0], err[1], bpf[0], bpf[1], st[0], st[1], info[0],
+                   info[1]})
       if (fd >= 0) close(fd);
   };
   if (in_fd < 0 || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(bpf, O_CLOEXEC) ||
-      pipe2(st, O_CLOEXEC)) {
+      pipe2(st, O_CLOEXEC) || pipe2(info, O_CLOEXEC)) {
     r.error = errno_text("sandbox: creating pipes");
     close_all();
     return r;
@@ -372,7 +378,8 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
     dup2(err[1], 2);
     dup2(bpf[0], 3);
     dup2(st[1], 4);
-    for (int fd = 5; fd < 1024; ++fd) close(fd);
+    dup2(info[1], 5);
+    for (int fd = 6; fd < 1024; ++fd) close(fd);
     execv(cargv[0], cargv.data());
     static const char msg[] = "r1sandbox: cannot exec bubblewrap\n";
     (void)!write(2, msg, sizeof msg - 1);
@@ -389,6 +396,8 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   bpf[0] = -1;
   close(st[1]);
   st[1] = -1;
+  close(info[1]);
+  info[1] = -1;
   if (pid < 0) {
     m.release(slot);
     errno = fork_errno;
@@ -400,6 +409,39 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   set_nonblock(out[0]);
   set_nonblock(err[0]);
+  set_nonblock(info[0]);
+  // The sandbox's pid 1, as a pidfd (no pid-reuse race). Killing it, not bwrap, is what ends a
+  // run: the kernel then kills every process of the namespace, bwrap reaps pid 1 and exits, and
+  // when we have reaped bwrap nothing of the run is left. (Killing bwrap instead would orphan
+  // pid 1 to the host's init, which reaps it whenever it gets round to it.)
+  int init_pidfd = -1;
+  std::string info_text;
+  auto read_info = [&] {
+    if (init_pidfd >= 0 || info[0] < 0) return;
+    char ib[512];
+    for (;;) {
+      const ssize_t n = read(info[0], ib, sizeof ib);
+      if (n > 0) {
+        info_text.append(ib, static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0) {
+        close(info[0]);
+        info[0] = -1;
+      }
+      break;
+    }
+    const size_t k = info_text.find("\"child-pid\"");
+    if (k == std::string::npos) return;
+    const size_t colon = info_text.find(':', k);
+    if (colon == std::string::npos) return;
+    char* end = nullptr;
+    const long child = std::strtol(info_text.c_str() + colon + 1, &end, 10);
+    if (end == info_text.c_str() + colon + 1 || child <= 0) return;
+    init_pidfd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(child), 0));
+    if (init_pidfd < 0) init_pidfd = -2;  // already gone: nothing to kill there
+  };
   const double wall_s = limits.effective_wall_s();
   const auto deadline = t0 + std::chrono::microseconds(static_cast<int64_t>(wall_s * 1e6));
   bool out_open = true, err_open = true, exited = false, killed = false;
@@ -409,8 +451,15 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
     if (killed) return;
     killed = true;
     kill_reason = why;
-    kill(pid, SIGKILL);
-    kill(-pid, SIGKILL);
+    read_info();
+    if (init_pidfd >= 0) {
+      syscall(SYS_pidfd_send_signal, init_pidfd, SIGKILL, nullptr, 0);
+    } else if (init_pidfd == -1) {
+      // bwrap has not said yet which process is pid 1 (it is still setting up): kill bwrap,
+      // whose --die-with-parent child follows it.
+      kill(pid, SIGKILL);
+      kill(-pid, SIGKILL);
+    }
   };
   char buf[65536];
   auto drain = [&](int fd, bool& open, std::string& sink, size_t cap) {
@@ -429,9 +478,10 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   };
   const size_t out_cap = static_cast<size_t>(limits.output_bytes);
   while (!exited || out_open || err_open) {
-    pollfd pf[3];
+    pollfd pf[4];
     int n = 0;
-    int i_out = -1, i_err = -1, i_pid = -1;
+    int i_out = -1, i_err = -1, i_pid = -1, i_info = -1;
+    if (init_pidfd == -1 && info[0] >= 0) { pf[n] = {info[0], POLLIN, 0}; i_info = n++; }
     if (out_open) { pf[n] = {out[0], POLLIN, 0}; i_out = n++; }
     if (err_open) { pf[n] = {err[0], POLLIN, 0}; i_err = n++; }
     if (!exited && pidfd >= 0) { pf[n] = {pidfd, POLLIN, 0}; i_pid = n++; }
@@ -462,6 +512,7 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
       drain(out[0], out_open, r.stdout_data, out_cap);
     if (i_err >= 0 && (pf[i_err].revents & (POLLIN | POLLHUP | POLLERR)))
       drain(err[0], err_open, r.stderr_data, kStderrCap);
+    if (i_info >= 0 && (pf[i_info].revents & (POLLIN | POLLHUP | POLLERR))) read_info();
     if (i_pid >= 0 && (pf[i_pid].revents & POLLIN)) exited = true;
     if (exited) {
       // bwrap is gone, so is the namespace: whatever is left in the pipes is all there is.
@@ -478,6 +529,7 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   while (wait4(pid, &wstatus, 0, &ru) < 0 && errno == EINTR) {
   }
   if (pidfd >= 0) close(pidfd);
+  if (init_pidfd >= 0) close(init_pidfd);
   r.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   m.release(slot);
 
@@ -530,7 +582,10 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
       contains(r.stderr_data, "out of memory");
   if (r.time_ms > limits.cpu_s * 1e3 || (signaled && code == SIGXCPU)) {
     r.kind = ExitKind::CpuTimeout;
-  } else if (r.memory_kb > limits.memory_mb * 1024 || (failed && alloc_refused)) {
+  } else if (r.memory_kb > limits.memory_mb * 1024 || (failed && alloc_refused) ||
+             (failed && r.memory_kb * 10 >= limits.memory_mb * 1024 * 8)) {
+    // A failed run at 80% or more of the address-space limit is taken as one that hit it (an
+    // unchecked malloc returning NULL dies of SIGSEGV, not of a message).
     r.kind = ExitKind::MemoryLimit;
   } else if (signaled && code == SIGXFSZ) {
     r.kind = ExitKind::OutputLimit;
@@ -602,7 +657,7 @@ Compiled Sandbox::compile(Lang lang, const std::string& source) {
     argv = {m.python, "-I", "-B", "-c",
             "import sys, traceback\nsrc = open(sys.argv[1], 'rb').read()\ntry:\n"
             "    compile(src, 'main.py', 'exec')\nexcept (SyntaxError, ValueError) as e:\n"
-            "    traceback.print_exception_only(type(e), e)\n    sys.exit(1)\n",
+            "    sys.stderr.write(''.join(traceback.format_exception_only(type(e), e)))\n    sys.exit(1)\n",
             "/build/" + src_name};
   }
   const ExecResult r = run_command(argv, "", options_.compile_limits, {}, build, "/build");

@@ -85,7 +85,8 @@ struct SandboxOptions {
   std::string cxx = "g++";                     // C++ compiler
   std::vector<std::string> cxx_flags = {"-O2", "-std=c++17", "-DONLINE_JUDGE"};
   std::string python = "/usr/bin/python3";     // Python 3 interpreter (must live under /usr)
-  Limits compile_limits = {/*cpu_s=*/30, /*wall_s=*/60, /*memory_mb=*/2048,
+  // Compilation: a contest program compiles in a few seconds; compile-time bombs end as CE.
+  Limits compile_limits = {/*cpu_s=*/10, /*wall_s=*/20, /*memory_mb=*/2048,
                            /*output_bytes=*/1 << 20, /*file_bytes=*/256LL << 20,
                            /*open_files=*/256, /*processes=*/64};
   unsigned uid_base = 64000;                   // when run as root: slot i runs as uid_base + i

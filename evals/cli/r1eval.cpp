@@ -1,5 +1,7 @@
 // r1eval: the evaluation harness's command line.
 //   r1eval run BENCH... (--model DIR | --endpoint URL...) [--preset r1|r1-64|greedy] [--out DIR]
+//              [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--time-limit S] [--memory-limit MB]
+//              [--sandbox-workers N]     (code benchmarks: livecodebench, humaneval, ...)
 //   r1eval list | regrade RUN | compare RUN_A RUN_B
 //   r1eval grade [--preset boxed|boxed-or-phrase|lenient|anywhere] [--gold-preset NAME]
 //                [--float-places N] [--threads N] < lines.jsonl
@@ -127,12 +129,13 @@ int run_grade(const GradeArgs& a) {
 
 int run_list(const std::string& data_dir) {
   const auto dirs = r1::dataset_dirs(data_dir);
-  std::printf("%-10s %-16s %-8s %s\n", "benchmark", "file", "data", "where");
+  std::printf("%-16s %-6s %-30s %-8s %s\n", "benchmark", "grader", "file", "data", "where");
   for (const auto& spec : r1::benchmark_registry()) {
     const auto path = r1::locate_dataset(spec, dirs);
     const std::string status =
         path ? r1::checksum_status(spec, r1::sha256_file(*path)) : std::string("missing");
-    std::printf("%-10s %-16s %-8s %s\n", spec.name.c_str(), spec.file.c_str(), status.c_str(),
+    std::printf("%-16s %-6s %-30s %-8s %s\n", spec.name.c_str(), spec.grader.c_str(),
+                spec.file.c_str(), status.c_str(),
                 path ? path->c_str() : ("put it in " + dirs.front()).c_str());
   }
   std::string where;
@@ -148,7 +151,7 @@ struct RunArgs {
   std::optional<int64_t> samples, max_new_tokens, top_k;
   std::optional<double> temperature, top_p;
   std::optional<uint64_t> seed;
-  std::optional<std::string> system_prompt, prompt_template, extract;
+  std::optional<std::string> system_prompt, prompt_template, code_prompt_template, extract;
   std::optional<int> float_places;
   std::optional<bool> force_think;
   r1::NativeOptions native;
@@ -174,6 +177,7 @@ int run_run(RunArgs& a, const std::string& command) {
   if (a.seed) p.seed = *a.seed;
   if (a.system_prompt) p.system_prompt = *a.system_prompt;
   if (a.prompt_template) p.prompt_template = *a.prompt_template;
+  if (a.code_prompt_template) p.code_prompt_template = *a.code_prompt_template;
   if (a.extract) p.extract = *a.extract;
   if (a.float_places) p.float_places = *a.float_places;
   if (a.force_think) p.force_think = *a.force_think;
@@ -182,6 +186,8 @@ int run_run(RunArgs& a, const std::string& command) {
   r1::check(p.top_p > 0 && p.top_p <= 1, "--top-p must be in (0, 1]");
   r1::check(p.prompt_template.find("{problem}") != std::string::npos,
             "--prompt-template must contain {problem}");
+  r1::check(p.code_prompt_template.find("{problem}") != std::string::npos,
+            "--code-prompt-template must contain {problem}");
   const bool native = !a.native.model_dir.empty();
   r1::check(native != !a.http.endpoints.empty(),
             "give exactly one of --model DIR (native engine) or --endpoint URL (HTTP server)");
@@ -221,7 +227,9 @@ int run(int argc, char** argv) {
 
   auto* runc = app.add_subcommand("run", "generate, grade and score benchmarks (resumable)");
   RunArgs ra;
-  runc->add_option("benchmarks", ra.run.benchmarks, "aime2024, aime2025, math500 (r1eval list)");
+  runc->add_option("benchmarks", ra.run.benchmarks,
+                   "aime2024, aime2025, math500, livecodebench, humaneval, codecontests, "
+                   "codecontests-sf, codeforces (r1eval list)");
   runc->add_option("--dataset", ra.run.dataset, "your own JSONL file of problems");
   runc->add_option("--question-field", ra.run.question_field, "its question field (problem)");
   runc->add_option("--answer-field", ra.run.answer_field, "its answer field (answer)");
@@ -243,6 +251,21 @@ int run(int argc, char** argv) {
   runc->add_option("--seed", ra.seed, "run seed (sample seeds derive from it)");
   runc->add_option("--system-prompt", ra.system_prompt, "system turn (R1: none)");
   runc->add_option("--prompt-template", ra.prompt_template, "user turn with {problem}");
+  runc->add_option("--code-prompt-template", ra.code_prompt_template,
+                   "user turn of code problems, {problem} = the benchmark's prompt");
+  runc->add_option("--since", ra.run.since,
+                   "livecodebench: only problems with contest date >= YYYY-MM-DD");
+  runc->add_option("--until", ra.run.until,
+                   "livecodebench: only problems with contest date <= YYYY-MM-DD");
+  runc->add_option("--time-limit", ra.run.code.time_limit_s,
+                   "code: CPU seconds per test (default: the problem's, else the benchmark's)")
+      ->check(CLI::NonNegativeNumber);
+  runc->add_option("--memory-limit", ra.run.code.memory_mb,
+                   "code: memory per test in MB (default: the problem's, else the benchmark's)")
+      ->check(CLI::NonNegativeNumber);
+  runc->add_option("--sandbox-workers", ra.run.code.workers,
+                   "code: programs judged at once (default: CPU cores)")
+      ->check(CLI::NonNegativeNumber);
   runc->add_option("--force-think", ra.force_think,
                    "start the response with <think>\\n (true/false; r1 presets: true)");
   runc->add_option("--extract", ra.extract,
@@ -282,6 +305,17 @@ int run(int argc, char** argv) {
   regrade->add_option("--float-places", rg.float_places, "grader decimals (default: the run's)")
       ->check(CLI::Range(0, 15));
   regrade->add_option("--data-dir", rg.data_dir, "where the datasets are now");
+  regrade->add_option("--time-limit", rg.code.time_limit_s,
+                      "code: CPU seconds per test (default: the run's)")
+      ->check(CLI::NonNegativeNumber);
+  regrade->add_option("--memory-limit", rg.code.memory_mb,
+                      "code: memory per test in MB (default: the run's)")
+      ->check(CLI::NonNegativeNumber);
+  regrade->add_option("--sandbox-workers", rg.code.workers,
+                      "code: programs judged at once (default: CPU cores)")
+      ->check(CLI::NonNegativeNumber);
+  bool regrade_no_progress = false;
+  regrade->add_flag("--no-progress", regrade_no_progress, "no progress line");
 
   auto* compare = app.add_subcommand("compare", "paired per-problem difference of two runs");
   std::string run_a, run_b;
@@ -305,6 +339,7 @@ int run(int argc, char** argv) {
     return run_run(ra, command);
   }
   if (regrade->parsed()) {
+    rg.progress = !regrade_no_progress;
     r1::regrade_run(regrade_dir, rg);
     std::cout << r1::read_file(regrade_dir + "/summary.md");
     return 0;

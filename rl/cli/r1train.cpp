@@ -1,0 +1,68 @@
+// r1train: r1's trainers behind one command, one subcommand each (`r1train sft ...`, `r1train grpo
+// ...`). A subcommand is an entry in kCommands: it adds its flags (derived from its config's visit
+// function) to a CLI11 sub-app and returns the action to run. Leaves out launching several ranks.
+#include <CLI/CLI.hpp>  // CLI::App
+
+#include <cstdio>      // std::printf
+#include <functional>  // std::function
+#include <memory>      // std::make_shared
+#include <string>      // std::string
+#include <vector>      // std::vector
+
+#include "rl/config_flags.h"   // r1::add_config_flags
+#include "rl/grpo_cli.h"       // r1::add_grpo_command
+#include "rl/sft.h"            // r1::SftConfig, r1::run_sft, r1::visit_sft_config
+#include "toolkit/cli_main.h"  // r1::guarded_main
+
+namespace {
+
+using Action = std::function<int()>;
+
+Action add_sft(CLI::App& parent) {
+  auto* app = parent.add_subcommand(
+      "sft",
+      "supervised fine-tuning on chat JSONL; loss on response tokens; resumes from OUT's newest "
+      "checkpoint when rerun with the same flags");
+  auto config = std::make_shared<r1::SftConfig>();
+  r1::add_config_flags(*app, *config, [](auto& c, auto&& f) { r1::visit_sft_config(c, f); },
+                       {"model", "data", "out"});
+  return [app, config]() -> int {
+    if (!app->parsed()) return -1;
+    const auto r = r1::run_sft(*config);
+    std::string line =
+        "r1train sft: " + std::to_string(r.steps) + "/" + std::to_string(r.total_steps) + " steps";
+    if (r.resumed_from > 0) line += " (resumed from step " + std::to_string(r.resumed_from) + ")";
+    line += ", loss " + std::to_string(r.loss);
+    if (r.eval_loss) line += ", eval loss " + std::to_string(*r.eval_loss);
+    if (r.skipped_steps > 0) line += ", " + std::to_string(r.skipped_steps) + " skipped";
+    line += r.checkpoint.empty() ? ", no checkpoint" : ", checkpoint " + r.checkpoint;
+    std::printf("%s\n", line.c_str());
+    return 0;
+  };
+}
+
+// The subcommands, in help order. A new trainer adds one line here.
+const std::vector<Action (*)(CLI::App&)> kCommands = {add_sft, r1::add_grpo_command};
+
+int run(int argc, char** argv) {
+  CLI::App app{"r1train: train reasoning models (SFT, GRPO) from Hugging Face checkpoints"};
+  app.require_subcommand(1);
+  std::vector<Action> actions;
+  for (auto add : kCommands) actions.push_back(add(app));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  for (auto& action : actions) {
+    const int rc = action();
+    if (rc >= 0) return rc;
+  }
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return r1::guarded_main("r1train", [&] { return run(argc, argv); });
+}

@@ -1,0 +1,798 @@
+// The GRPO trainer loop (see grpo.h). A step is a pure function of (weights, optimiser state,
+// prompt position, step number): prompts come from the seeded epoch order, every completion's
+// sampling seed from (run seed, the prompt's draw number, sample index), the learning rate from the
+// update number, so a checkpoint holding those resumes the run exactly. Log-probs are computed by
+// one function (a forward over prompt + completion, then the chunked token_logprobs kernel) for the
+// old, reference and current policy, so the first iteration's importance ratio is exactly 1.
+#include "rl/grpo.h"
+
+#include <torch/torch.h>  // torch ops, torch::NoGradGuard
+
+#include <algorithm>   // std::find, std::max, std::min
+#include <chrono>      // std::chrono::steady_clock
+#include <cmath>       // std::isfinite, std::sqrt
+#include <cstdio>      // std::fprintf
+#include <filesystem>  // std::filesystem
+#include <limits>      // std::numeric_limits
+
+#include "evals/runner.h"            // r1::run_eval
+#include "kernels/token_logprobs.h"  // r1::token_logprobs
+#include "rl/checkpoint.h"           // r1::write_checkpoint, r1::MetricsLog
+#include "rl/grpo_data.h"            // r1::GrpoPrompt, r1::load_grpo_prompts
+#include "rl/grpo_loss.h"            // r1::grpo_loss, r1::group_advantages
+#include "rl/live_backend.h"         // r1::make_live_backend
+#include "rl/optim.h"                // r1::AdamW, r1::LrSchedule
+#include "rl/sft.h"                  // r1::zero_padding_embedding_grad
+#include "rl/sft_data.h"             // r1::SftSampler
+#include "toolkit/engine.h"          // r1::Engine
+#include "toolkit/error.h"           // r1::Error, r1::check
+#include "toolkit/fs.h"              // r1::write_file_atomic
+#include "toolkit/json.h"            // r1::dump_json, r1::read_json_file
+#include "toolkit/model_config.h"    // r1::load_model_config, r1::parse_dtype
+#include "toolkit/progress.h"        // r1::Progress
+#include "toolkit/safetensors.h"     // r1::SafetensorsFile
+#include "toolkit/sampling.h"        // r1::derive_seed
+#include "toolkit/sha256.h"          // r1::sha256_file
+#include "toolkit/tokenizer.h"       // r1::Tokenizer
+
+namespace r1 {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Streams derived from the run seed (derive_seed's first part), one per use.
+constexpr uint64_t kStreamOrder = 1, kStreamSample = 2;
+// Token rows per chunk when computing entropies from hidden states (their logits exist at once).
+constexpr int64_t kEntropyRows = 256;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string flag(const std::string& name) {
+  std::string f = "--" + name;
+  for (auto& ch : f)
+    if (ch == '_') ch = '-';
+  return f;
+}
+
+GrpoLossConfig loss_config(const GrpoConfig& c) {
+  GrpoLossConfig l;
+  l.epsilon = c.epsilon;
+  if (c.epsilon_high > 0) l.epsilon_high = c.epsilon_high;
+  if (c.delta > 0) l.delta = c.delta;
+  l.beta = c.beta;
+  l.loss_type = c.loss_type;
+  l.importance_sampling_level = c.importance_sampling_level;
+  l.max_completion_length = c.max_new_tokens;
+  l.scale_rewards = c.scale_rewards;
+  l.mask_truncated_completions = c.mask_truncated;
+  return l;
+}
+
+void validate(const GrpoConfig& c) {
+  auto positive = [](const char* name, double v) {
+    check(v > 0, flag(name) + " " + c10::str(v) + ": must be greater than 0");
+  };
+  auto non_negative = [](const char* name, double v) {
+    check(v >= 0, flag(name) + " " + c10::str(v) + ": must not be negative");
+  };
+  check(!c.model.empty(), "--model: required (a Hugging Face checkpoint directory)");
+  check(!c.prompts.empty(), "--prompts: required (a JSONL file of {\"prompt\", \"answer\"})");
+  check(!c.out.empty(), "--out: required (the run directory)");
+  for (auto [name, v] : {std::pair{"num_generations", static_cast<double>(c.num_generations)},
+                         {"prompts_per_step", static_cast<double>(c.prompts_per_step)},
+                         {"max_new_tokens", static_cast<double>(c.max_new_tokens)},
+                         {"temperature", c.temperature},
+                         {"max_batch", static_cast<double>(c.max_batch)},
+                         {"num_iterations", static_cast<double>(c.num_iterations)},
+                         {"micro_batch", static_cast<double>(c.micro_batch)},
+                         {"steps", static_cast<double>(c.steps)},
+                         {"lr", c.lr},
+                         {"adam_eps", c.adam_eps},
+                         {"eval_samples", static_cast<double>(c.eval_samples)},
+                         {"max_bad_steps", static_cast<double>(c.max_bad_steps)}})
+    positive(name, v);
+  for (auto [name, v] : {std::pair{"top_k", static_cast<double>(c.top_k)},
+                         {"overlong_buffer", static_cast<double>(c.overlong_buffer)},
+                         {"epsilon_high", c.epsilon_high},
+                         {"delta", c.delta},
+                         {"max_refill_rounds", static_cast<double>(c.max_refill_rounds)},
+                         {"warmup_steps", static_cast<double>(c.warmup_steps)},
+                         {"weight_decay", c.weight_decay},
+                         {"clip", c.clip},
+                         {"eval_every", static_cast<double>(c.eval_every)},
+                         {"eval_limit", static_cast<double>(c.eval_limit)},
+                         {"eval_temperature", c.eval_temperature},
+                         {"eval_max_new_tokens", static_cast<double>(c.eval_max_new_tokens)},
+                         {"save_every", static_cast<double>(c.save_every)},
+                         {"keep_last", static_cast<double>(c.keep_last)},
+                         {"threads", static_cast<double>(c.threads)},
+                         {"stop_after", static_cast<double>(c.stop_after)}})
+    non_negative(name, v);
+  check(c.top_p > 0 && c.top_p <= 1, "--top-p " + c10::str(c.top_p) + ": must be within (0, 1]");
+  check(c.eval_top_p > 0 && c.eval_top_p <= 1,
+        "--eval-top-p " + c10::str(c.eval_top_p) + ": must be within (0, 1]");
+  check(c.overlong_buffer <= c.max_new_tokens,
+        "--overlong-buffer " + std::to_string(c.overlong_buffer) +
+            ": must not exceed --max-new-tokens " + std::to_string(c.max_new_tokens));
+  check(std::isfinite(c.overlong_factor),
+        "--overlong-factor " + c10::str(c.overlong_factor) + ": must be finite");
+  check(c.min_lr_ratio >= 0 && c.min_lr_ratio <= 1,
+        "--min-lr-ratio " + c10::str(c.min_lr_ratio) + ": must be within [0, 1]");
+  check(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1,
+        "--beta1/--beta2: must be within [0, 1)");
+  try {
+    check_grpo_loss_config(loss_config(c));
+  } catch (const Error& e) {
+    // The loss names its own fields ("grpo epsilon: ..."); say which flag that is.
+    throw Error(std::string(e.what()) +
+                " (see --epsilon, --epsilon-high, --delta, --beta, "
+                "--loss-type, --importance-sampling-level, --scale-rewards)");
+  }
+}
+
+at::ScalarType resolve_dtype(const std::string& name, torch::Device device) {
+  if (name == "auto") return device.is_cuda() ? at::kBFloat16 : at::kFloat;
+  const auto dt = parse_dtype(name, "--dtype");
+  check(dt == at::kFloat || dt == at::kBFloat16,
+        "--dtype " + name + ": training runs in float32 or bfloat16");
+  return dt;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> named_params(Transformer& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& item : model.named_parameters()) out.emplace_back(item.key(), item.value());
+  return out;
+}
+
+int64_t pad_id_of(const Tokenizer& tok, const ModelConfig& c) {
+  if (tok.pad_id) return *tok.pad_id;
+  if (c.pad_token_id) return *c.pad_token_id;
+  if (tok.eos_id) return *tok.eos_id;
+  return 0;
+}
+
+// One sampled completion of a step.
+struct Rollout {
+  const GrpoPrompt* prompt = nullptr;
+  std::vector<int64_t> ids;  // generated tokens, the stop token included
+  bool truncated = false;    // cut at max_new_tokens (or the context)
+  double reward = 0.0;       // weighted total, overlong penalty included
+};
+
+// A right-padded micro-batch of prompt + completion sequences and where its completion tokens sit.
+// Shapes: b rows, T the longest prompt + completion, Tc the longest completion, N completion
+// tokens.
+struct MicroBatch {
+  torch::Tensor ids, positions, valid;  // (b, T) int64, int64, bool
+  torch::Tensor predict;                // (N) int64: flat b*T index of the hidden state that
+                                        //   predicts each completion token
+  torch::Tensor targets;                // (N) int64: the completion tokens
+  torch::Tensor place;                  // (N) int64: flat b*Tc index of each completion token
+  torch::Tensor mask;                   // (b, Tc) float32: 1 where a completion token carries loss
+  torch::Tensor advantages;             // (b) float32
+  int64_t b = 0, Tc = 0;
+  double tokens = 0;  // mask sum
+};
+
+MicroBatch make_micro_batch(const std::vector<const Rollout*>& rows,
+                            const std::vector<float>& advantages, bool mask_truncated,
+                            int64_t pad_id, torch::Device device) {
+  MicroBatch mb;
+  mb.b = static_cast<int64_t>(rows.size());
+  int64_t T = 1, Tc = 1;
+  for (const auto* r : rows) {
+    T = std::max<int64_t>(T, static_cast<int64_t>(r->prompt->ids.size() + r->ids.size()));
+    Tc = std::max<int64_t>(Tc, static_cast<int64_t>(r->ids.size()));
+  }
+  mb.Tc = Tc;
+  std::vector<int64_t> ids(mb.b * T, pad_id), positions(mb.b * T, 0), predict, targets, place;
+  std::vector<uint8_t> valid(mb.b * T, 0);
+  std::vector<float> mask(mb.b * Tc, 0.0f);
+  for (int64_t i = 0; i < mb.b; ++i) {
+    const auto& p = rows[i]->prompt->ids;
+    const auto& c = rows[i]->ids;
+    const auto P = static_cast<int64_t>(p.size()), C = static_cast<int64_t>(c.size());
+    for (int64_t t = 0; t < P + C; ++t) {
+      ids[i * T + t] = t < P ? p[t] : c[t - P];
+      positions[i * T + t] = t;
+      valid[i * T + t] = 1;
+    }
+    const bool carries = !(mask_truncated && rows[i]->truncated);
+    for (int64_t k = 0; k < C; ++k) {
+      predict.push_back(i * T + P + k - 1);
+      targets.push_back(c[k]);
+      place.push_back(i * Tc + k);
+      if (carries) mask[i * Tc + k] = 1.0f;
+    }
+    if (carries) mb.tokens += static_cast<double>(C);
+  }
+  auto i64 = torch::TensorOptions().dtype(torch::kLong);
+  mb.ids = torch::tensor(ids, i64).view({mb.b, T}).to(device);
+  mb.positions = torch::tensor(positions, i64).view({mb.b, T}).to(device);
+  mb.valid = torch::tensor(std::vector<int64_t>(valid.begin(), valid.end()), i64)
+                 .view({mb.b, T})
+                 .to(torch::kBool)
+                 .to(device);
+  mb.predict = torch::tensor(predict, i64).to(device);
+  mb.targets = torch::tensor(targets, i64).to(device);
+  mb.place = torch::tensor(place, i64).to(device);
+  mb.mask = torch::tensor(mask).view({mb.b, Tc}).to(device);
+  mb.advantages = torch::tensor(advantages).to(device);
+  return mb;
+}
+
+// Per-token log-probs (b, Tc) float32 of the completion tokens under `model` with logits / T,
+// 0 at padding; differentiable unless grad mode is off. With `entropies`, also the per-token
+// entropy (b, Tc) of the same distribution (no gradient).
+torch::Tensor completion_logps(Transformer& model, const MicroBatch& mb, double temperature,
+                               torch::Tensor* entropies = nullptr) {
+  auto hidden = model.forward(mb.ids, mb.positions, mb.valid);                   // (b, T, C)
+  auto h = hidden.reshape({-1, hidden.size(-1)}).index_select(0, mb.predict);    // (N, C)
+  auto lp = token_logprobs(h, model.lm_head_weight(), mb.targets, temperature);  // (N)
+  auto out = torch::zeros({mb.b * mb.Tc}, lp.options()).index_copy(0, mb.place, lp);
+  if (entropies != nullptr) {
+    torch::NoGradGuard no_grad;
+    auto hd = h.detach();
+    auto ent = torch::empty({hd.size(0)}, lp.options());  // (N)
+    for (int64_t s = 0; s < hd.size(0); s += kEntropyRows) {
+      const int64_t n = std::min(kEntropyRows, hd.size(0) - s);
+      ent.narrow(0, s, n).copy_(token_entropy(model.logits(hd.narrow(0, s, n)) / temperature));
+    }
+    *entropies =
+        torch::zeros({mb.b * mb.Tc}, lp.options()).index_copy(0, mb.place, ent).view({mb.b, mb.Tc});
+  }
+  return out.view({mb.b, mb.Tc});
+}
+
+double mean_of(const std::vector<double>& v) {
+  if (v.empty()) return 0.0;
+  double s = 0;
+  for (double x : v) s += x;
+  return s / static_cast<double>(v.size());
+}
+
+// Population standard deviation (0 for fewer than two values).
+double std_of(const std::vector<double>& v) {
+  if (v.size() < 2) return 0.0;
+  const double m = mean_of(v);
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / static_cast<double>(v.size()));
+}
+
+// Reward scores of several generation rounds as one batch, for logging.
+void append_scores(RewardScores& all, const RewardScores& more) {
+  if (all.names.empty()) {
+    all = more;
+    return;
+  }
+  all.total.insert(all.total.end(), more.total.begin(), more.total.end());
+  for (size_t r = 0; r < all.names.size(); ++r) {
+    all.values[r].insert(all.values[r].end(), more.values[r].begin(), more.values[r].end());
+    all.errors[r] += more.errors[r];
+    if (all.first_error[r].empty()) all.first_error[r] = more.first_error[r];
+  }
+}
+
+// Token-weighted means of the loss metrics over micro-batches (clip_low_min / clip_high_max:
+// min / max), one optimiser update's worth.
+struct LossStats {
+  double weight = 0, kl = 0, clip_low = 0, clip_high = 0, clip_region = 0;
+  double entropy_weight = 0, entropy = 0;  // entropies are computed on the first update only
+  double clip_low_min = kNaN, clip_high_max = kNaN;
+  void add(const GrpoLossOut& o, double tokens) {
+    if (tokens <= 0) return;
+    weight += tokens;
+    kl += std::isfinite(o.kl_mean) ? o.kl_mean * tokens : 0.0;
+    if (std::isfinite(o.entropy_mean)) {
+      entropy_weight += tokens;
+      entropy += o.entropy_mean * tokens;
+    }
+    clip_low += o.clip_low_mean * tokens;
+    clip_high += o.clip_high_mean * tokens;
+    clip_region += o.clip_region_mean * tokens;
+    if (std::isfinite(o.clip_low_min))
+      clip_low_min =
+          std::isfinite(clip_low_min) ? std::min(clip_low_min, o.clip_low_min) : o.clip_low_min;
+    if (std::isfinite(o.clip_high_max))
+      clip_high_max =
+          std::isfinite(clip_high_max) ? std::max(clip_high_max, o.clip_high_max) : o.clip_high_max;
+  }
+  double mean(double sum) const { return weight > 0 ? sum / weight : 0.0; }
+  double entropy_mean() const { return entropy_weight > 0 ? entropy / entropy_weight : 0.0; }
+};
+
+// run_eval's directories of steps after `step` (a killed run's, redone after the resume).
+void remove_evals_after(const std::string& root, int64_t step) {
+  if (!fs::is_directory(root)) return;
+  for (const auto& e : fs::directory_iterator(root)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("step-", 0) != 0) continue;
+    try {
+      if (std::stoll(name.substr(5)) > step) fs::remove_all(e.path());
+    } catch (const std::exception&) {
+    }
+  }
+}
+
+}  // namespace
+
+json grpo_config_json(const GrpoConfig& c) {
+  json j = json::object();
+  visit_grpo_config(
+      c, [&](const char* name, const auto& field, const char*, FieldRole) { j[name] = field; });
+  return j;
+}
+
+std::optional<std::string> grpo_config_difference(const json& saved, const json& now) {
+  GrpoConfig probe;
+  std::optional<std::string> diff;
+  visit_grpo_config(probe, [&](const char* name, const auto&, const char*, FieldRole role) {
+    if (diff || role != FieldRole::kRun) return;
+    const auto a = saved.contains(name) ? saved[name] : json();
+    const auto b = now.contains(name) ? now[name] : json();
+    if (a != b) diff = flag(name) + " is " + dump_json(b) + " now but the run used " + dump_json(a);
+  });
+  return diff;
+}
+
+GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
+  validate(cfg);
+  if (cfg.threads > 0) at::set_num_threads(static_cast<int>(cfg.threads));
+  check(fs::is_directory(cfg.model),
+        "--model " + cfg.model + ": not a directory (a Hugging Face checkpoint)");
+  check(fs::exists(fs::path(cfg.model) / "tokenizer.json"),
+        cfg.model + ": no tokenizer.json (GRPO renders prompts and reads completions with it)");
+  const torch::Device device = parse_device(cfg.device, "--device");
+  const at::ScalarType dtype = resolve_dtype(cfg.dtype, device);
+  const GrpoLossConfig loss_cfg = loss_config(cfg);
+
+  // Data.
+  const Tokenizer tok = Tokenizer::load(cfg.model);
+  const ModelConfig model_config = load_model_config(cfg.model);
+  GrpoPromptEncoder enc{&tok, load_chat_template(cfg.model, cfg.chat_template), {}};
+  enc.config.prompt_template = cfg.prompt_template;
+  enc.config.system_prompt = cfg.system_prompt;
+  enc.config.max_context = model_config.max_position_embeddings;
+  const auto prompts = load_grpo_prompts(cfg.prompts, enc);
+  if (!cfg.eval_prompts.empty()) load_grpo_prompts(cfg.eval_prompts, enc);  // errors up front
+  const std::string data_sha = sha256_file(cfg.prompts);
+  const int64_t pad_id = pad_id_of(tok, model_config);
+  std::vector<int64_t> stop_ids = stop_token_ids(load_generation_defaults(cfg.model), model_config);
+  if (stop_ids.empty() && tok.eos_id) stop_ids.push_back(*tok.eos_id);
+  const int64_t G = cfg.num_generations;
+  const int64_t total_updates = cfg.steps * cfg.num_iterations;
+
+  // Rewards.
+  RewardConfig reward_cfg;
+  reward_cfg.accuracy.extract = cfg.extract;
+  reward_cfg.length.max_tokens = cfg.max_new_tokens;
+  reward_cfg.length.buffer_tokens =
+      cfg.overlong_buffer > 0 ? cfg.overlong_buffer
+                              : std::min(reward_cfg.length.buffer_tokens, cfg.max_new_tokens);
+  RewardSet rewards =
+      registry ? RewardSet(cfg.rewards, reward_cfg, *registry) : RewardSet(cfg.rewards, reward_cfg);
+
+  // Run directory, and the checkpoint to resume from.
+  fs::create_directories(cfg.out);
+  CheckpointConfig ckpt{(fs::path(cfg.out) / "checkpoints").string(), cfg.keep_last,
+                        cfg.before_checkpoint_write};
+  remove_partial_checkpoints(ckpt.root);
+  const auto resume = latest_checkpoint(ckpt.root);
+  const json config_json = grpo_config_json(cfg);
+  json state;
+  if (resume) {
+    const std::string origin = (fs::path(resume->second) / kTrainerStateFile).string();
+    state = read_json_file(origin);
+    check(state.value("format", "") == "r1-grpo-state",
+          origin + ": not a GRPO trainer state (field \"format\")");
+    if (auto diff = grpo_config_difference(state.at("config"), config_json))
+      throw Error("cannot resume " + cfg.out + " from " + resume->second + ": " + *diff +
+                  " (use the same flags, or a new --out)");
+    check(state.at("data").at("sha256") == data_sha,
+          "cannot resume " + cfg.out + ": --prompts " + cfg.prompts +
+              " changed since the run started (sha256 differs; use a new --out)");
+  }
+  {
+    json resolved = config_json;
+    resolved["total_updates"] = total_updates;
+    resolved["max_context"] = enc.config.max_context;
+    resolved["train_prompts"] = prompts.size();
+    resolved["reward_names"] = rewards.names();
+    write_file_atomic((fs::path(cfg.out) / "grpo_config.json").string(),
+                      dump_json(resolved, 2) + "\n");
+  }
+
+  // Policy (from the checkpoint when resuming), frozen reference (the base model, beta > 0 only).
+  auto model = load_transformer(resume ? resume->second : cfg.model, dtype, device);
+  std::shared_ptr<Transformer> ref;
+  if (cfg.beta != 0.0) {
+    ref = load_transformer(cfg.model, dtype, device);
+    for (auto& p : ref->parameters()) p.set_requires_grad(false);
+  }
+  AdamW opt(named_params(*model),
+            AdamWConfig{cfg.beta1, cfg.beta2, cfg.adam_eps, cfg.weight_decay});
+  const LrSchedule schedule{cfg.lr, cfg.warmup_steps, total_updates, cfg.min_lr_ratio};
+  SftSampler sampler(static_cast<int64_t>(prompts.size()), derive_seed(cfg.seed, {kStreamOrder}));
+  int64_t step = 0, bad_in_a_row = 0, drawn = 0;
+  GrpoResult result;
+  result.total_steps = cfg.steps;
+  if (resume) {
+    const std::string tensors_path = (fs::path(resume->second) / kTrainerTensorsFile).string();
+    SafetensorsFile tensors(tensors_path);
+    opt.load_state(
+        [&](const std::string& name) {
+          return tensors.find(name) ? tensors.tensor(name) : torch::Tensor();
+        },
+        tensors_path);
+    step = state.at("step").get<int64_t>();
+    bad_in_a_row = state.at("bad_in_a_row").get<int64_t>();
+    drawn = state.at("data").at("drawn").get<int64_t>();
+    sampler.seek(state.at("data").at("epoch").get<int64_t>(),
+                 state.at("data").at("offset").get<int64_t>());
+    set_torch_rng_state(state.at("rng"), resume->second);
+    result.resumed_from = step;
+    result.checkpoint = resume->second;
+    if (state.contains("reward") && state["reward"].is_number()) result.reward = state["reward"];
+  } else {
+    torch::manual_seed(cfg.seed);
+  }
+  const std::string metrics_path =
+      cfg.metrics.empty() ? (fs::path(cfg.out) / "metrics.jsonl").string() : cfg.metrics;
+  // A fresh run drops every line (a killed run's before its first checkpoint); a resume, the lines
+  // after its checkpoint. The same for held-out evaluations.
+  MetricsLog metrics(metrics_path, resume ? step : int64_t{-1});
+  const std::string evals_root = (fs::path(cfg.out) / "evals").string();
+  remove_evals_after(evals_root, resume ? step : -1);
+
+  EngineOptions engine_options;
+  engine_options.max_batch = cfg.max_batch;
+  Engine engine(model, engine_options);
+
+  // Held-out pass@1 through r1eval's runner on the live weights; fields for the step's line.
+  auto evaluate = [&](int64_t at_step) -> json {
+    if (cfg.eval_prompts.empty()) return json::object();
+    const auto t0 = Clock::now();
+    RunOptions ro;
+    ro.dataset = cfg.eval_prompts;
+    ro.question_field = "prompt";
+    ro.answer_field = "answer";
+    ro.protocol.preset = "grpo";
+    ro.protocol.prompt_template = cfg.prompt_template;
+    ro.protocol.system_prompt = cfg.system_prompt;
+    ro.protocol.temperature = cfg.eval_temperature;
+    ro.protocol.top_p = cfg.eval_top_p;
+    ro.protocol.top_k = 0;
+    ro.protocol.max_new_tokens =
+        cfg.eval_max_new_tokens > 0 ? cfg.eval_max_new_tokens : cfg.max_new_tokens;
+    ro.protocol.samples = cfg.eval_samples;
+    ro.protocol.seed = cfg.seed;
+    ro.protocol.extract = cfg.extract;
+    ro.out_dir = (fs::path(evals_root) / fs::path(checkpoint_dir("", at_step)).filename()).string();
+    ro.limit = cfg.eval_limit;
+    ro.progress = false;
+    ro.bootstrap = 1000;
+    LiveBackendOptions lo;
+    lo.tokenizer_dir = cfg.model;
+    lo.chat_template = cfg.chat_template;
+    lo.name = "live:" + fs::absolute(cfg.out).lexically_normal().string() + "@step-" +
+              std::to_string(at_step);
+    lo.max_batch = cfg.max_batch;
+    auto backend = make_live_backend(model, lo);
+    const json results = run_eval(ro, *backend);
+    const json& b = results.at("benchmarks").begin().value();
+    result.eval_pass1 = b.at("pass@1").get<double>();
+    return {{"eval/pass@1", b.at("pass@1")},
+            {"eval/problems", b.at("problems")},
+            {"eval/samples", b.at("samples")},
+            {"eval/truncated_rate", b.at("truncated_rate")},
+            {"time/eval", seconds_since(t0)}};
+  };
+  auto save = [&](int64_t at_step) {
+    json s = {{"format", "r1-grpo-state"},
+              {"version", 1},
+              {"step", at_step},
+              {"total_steps", cfg.steps},
+              {"updates", opt.steps()},
+              {"bad_in_a_row", bad_in_a_row},
+              {"reward", result.reward},
+              {"data",
+               {{"path", cfg.prompts},
+                {"sha256", data_sha},
+                {"rows", prompts.size()},
+                {"epoch", sampler.epoch()},
+                {"offset", sampler.offset()},
+                {"drawn", drawn}}},
+              {"rng", torch_rng_state()},
+              {"config", config_json}};
+    result.checkpoint = write_checkpoint(ckpt, at_step, {model.get(), cfg.model, s, opt.state()});
+  };
+
+  if (!resume && !cfg.eval_prompts.empty()) {
+    json line = evaluate(0);
+    line["step"] = 0;
+    metrics.write(line);
+  }
+  Progress progress("grpo", cfg.steps);
+  progress.update(step);
+  while (step < cfg.steps) {
+    const auto t_step = Clock::now();
+    ++step;
+    json line = {{"step", step}};
+    double t_generate = 0, t_reward = 0, t_logprobs = 0, t_update = 0;
+
+    // Generate and score; with dynamic sampling, drop groups whose rewards are all equal and draw
+    // more prompts until the batch is full or the refill rounds are spent.
+    std::vector<Rollout> kept;  // group-major: G consecutive completions per prompt
+    RewardScores scores;
+    std::vector<double> lengths, overlong;
+    int64_t groups_generated = 0, groups_dropped = 0, rounds = 0, truncated = 0;
+    for (int64_t need = cfg.prompts_per_step; need > 0;) {
+      const auto t0 = Clock::now();
+      const auto rows = sampler.next(need);
+      std::vector<GenerationRequest> requests;
+      for (const int64_t row : rows) {
+        GenerationRequest r;
+        r.prompt = prompts[row].ids;
+        r.n = G;
+        r.sampling = SamplingParams{cfg.temperature, cfg.top_p, cfg.top_k};
+        r.max_new_tokens = cfg.max_new_tokens;
+        r.stop_ids = stop_ids;
+        for (int64_t j = 0; j < G; ++j)
+          r.sample_seeds.push_back(derive_seed(
+              cfg.seed, {kStreamSample, static_cast<uint64_t>(drawn), static_cast<uint64_t>(j)}));
+        ++drawn;
+        requests.push_back(std::move(r));
+      }
+      const auto samples = engine.generate(requests);
+      t_generate += seconds_since(t0);
+
+      const auto t1 = Clock::now();
+      std::vector<Rollout> round;
+      std::vector<RewardInput> inputs;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const GrpoPrompt& p = prompts[rows[i]];
+        for (const auto& s : samples[i]) {
+          Rollout r;
+          r.prompt = &p;
+          r.ids = s.ids;
+          r.truncated = s.finish_reason == "length";
+          std::vector<int64_t> text_ids = s.ids;
+          if (!r.truncated && !text_ids.empty() &&
+              std::find(stop_ids.begin(), stop_ids.end(), text_ids.back()) != stop_ids.end())
+            text_ids.pop_back();
+          RewardInput in;
+          in.prompt = p.problem;
+          in.completion = tok.decode(text_ids, /*skip_special_tokens=*/true);
+          in.think_opened = true;
+          in.gold = p.answer;
+          in.finish_reason = s.finish_reason;
+          in.completion_tokens = static_cast<int64_t>(s.ids.size());
+          inputs.push_back(std::move(in));
+          round.push_back(std::move(r));
+        }
+      }
+      const RewardScores sc = rewards.compute(inputs);
+      for (size_t k = 0; k < round.size(); ++k) {
+        const auto len = static_cast<int64_t>(round[k].ids.size());
+        round[k].reward = sc.total[k];
+        if (cfg.overlong_buffer > 0) {
+          const double pen =
+              cfg.overlong_factor * overlong_penalty(len, cfg.max_new_tokens, cfg.overlong_buffer);
+          round[k].reward += pen;
+          overlong.push_back(pen);
+        }
+        lengths.push_back(static_cast<double>(len));
+        truncated += round[k].truncated ? 1 : 0;
+      }
+      append_scores(scores, sc);
+      for (size_t g = 0; g < rows.size(); ++g) {
+        ++groups_generated;
+        bool all_equal = true;
+        for (int64_t j = 1; j < G; ++j)
+          all_equal = all_equal && round[g * G + j].reward == round[g * G].reward;
+        if (cfg.dynamic_sampling && all_equal) {
+          ++groups_dropped;
+          continue;
+        }
+        for (int64_t j = 0; j < G; ++j) kept.push_back(std::move(round[g * G + j]));
+      }
+      t_reward += seconds_since(t1);
+      if (!cfg.dynamic_sampling || rounds == cfg.max_refill_rounds) break;
+      need = cfg.prompts_per_step - static_cast<int64_t>(kept.size()) / G;
+      if (need > 0) ++rounds;
+    }
+    for (size_t r = 0; r < scores.names.size(); ++r)
+      if (scores.errors[r] > 0)
+        std::fprintf(stderr,
+                     "grpo: step %lld: reward %s could not score %lld samples (scored 0): %s\n",
+                     static_cast<long long>(step), scores.names[r].c_str(),
+                     static_cast<long long>(scores.errors[r]), scores.first_error[r].c_str());
+
+    // Advantages over the kept groups, then micro-batches in group order.
+    std::vector<double> kept_rewards;
+    for (const auto& r : kept) kept_rewards.push_back(r.reward);
+    std::vector<MicroBatch> micro;
+    double batch_tokens = 0;
+    if (!kept.empty()) {
+      std::vector<float> rw(kept_rewards.begin(), kept_rewards.end());
+      auto adv = group_advantages(torch::tensor(rw), G, cfg.scale_rewards);
+      std::vector<float> advs(adv.data_ptr<float>(), adv.data_ptr<float>() + adv.numel());
+      for (size_t s = 0; s < kept.size(); s += static_cast<size_t>(cfg.micro_batch)) {
+        const size_t e = std::min(kept.size(), s + static_cast<size_t>(cfg.micro_batch));
+        std::vector<const Rollout*> part;
+        for (size_t k = s; k < e; ++k) part.push_back(&kept[k]);
+        micro.push_back(make_micro_batch(part,
+                                         std::vector<float>(advs.begin() + static_cast<int64_t>(s),
+                                                            advs.begin() + static_cast<int64_t>(e)),
+                                         cfg.mask_truncated, pad_id, device));
+        batch_tokens += micro.back().tokens;
+      }
+    }
+    GrpoLossConfig lc = loss_cfg;
+    lc.gradient_accumulation_steps = std::max<int64_t>(1, static_cast<int64_t>(micro.size()));
+    lc.steps_per_generation = lc.gradient_accumulation_steps;
+
+    // Old log-probs (num_iterations > 1) and reference log-probs (beta > 0), without gradient.
+    const auto t2 = Clock::now();
+    std::vector<torch::Tensor> old_logps(micro.size()), ref_logps(micro.size());
+    {
+      torch::NoGradGuard no_grad;
+      for (size_t m = 0; m < micro.size(); ++m) {
+        if (cfg.num_iterations > 1)
+          old_logps[m] = completion_logps(*model, micro[m], cfg.temperature);
+        if (ref) ref_logps[m] = completion_logps(*ref, micro[m], cfg.temperature);
+      }
+    }
+    t_logprobs = seconds_since(t2);
+
+    // num_iterations updates on the batch.
+    const auto t3 = Clock::now();
+    const bool inject_nan =
+        std::find(cfg.nan_steps.begin(), cfg.nan_steps.end(), step) != cfg.nan_steps.end();
+    json iterations = json::array();
+    LossStats stats;
+    double loss_mean = 0, grad_norm_last = 0;
+    std::string bad;
+    for (int64_t it = 0; it < cfg.num_iterations && !micro.empty(); ++it) {
+      const int64_t update = (step - 1) * cfg.num_iterations + it;
+      const double lr = schedule.at(update);
+      double loss = 0, log_ratio_max = 0;
+      LossStats it_stats;
+      for (size_t m = 0; m < micro.size(); ++m) {
+        torch::Tensor entropies;
+        auto logps =
+            completion_logps(*model, micro[m], cfg.temperature, it == 0 ? &entropies : nullptr);
+        GrpoLossBatch lb;
+        lb.num_items_in_batch = batch_tokens;
+        lb.entropies = entropies;
+        const GrpoLossOut out = grpo_loss(logps, old_logps[m], ref_logps[m], micro[m].advantages,
+                                          micro[m].mask, lc, lb);
+        auto l = out.loss;
+        if (inject_nan) l = l * std::numeric_limits<float>::quiet_NaN();
+        l.backward();
+        loss += l.item<double>();
+        it_stats.add(out, micro[m].tokens);
+        stats.add(out, micro[m].tokens);
+        if (old_logps[m].defined() && micro[m].tokens > 0) {
+          torch::NoGradGuard no_grad;
+          log_ratio_max = std::max(
+              log_ratio_max,
+              ((logps.detach() - old_logps[m]).abs() * micro[m].mask).max().item<double>());
+        }
+      }
+      zero_padding_embedding_grad(*model);  // as transformers' Embedding(padding_idx) (sft.h)
+      json it_line = {{"lr", lr}, {"loss", loss}};
+      if (cfg.num_iterations > 1) it_line["log_ratio_max"] = log_ratio_max;
+      it_line["clip_ratio/region_mean"] = it_stats.mean(it_stats.clip_region);
+      std::string it_bad;
+      double grad_norm = 0;
+      if (!std::isfinite(loss)) {
+        it_bad = "non-finite loss";
+      } else {
+        grad_norm = global_grad_norm(opt.params());
+        if (!std::isfinite(grad_norm)) it_bad = "non-finite gradient norm";
+      }
+      if (it_bad.empty()) {
+        opt.step(lr, clip_coefficient(grad_norm, cfg.clip));
+        it_line["grad_norm"] = grad_norm;
+        grad_norm_last = grad_norm;
+      } else {
+        it_line["skipped"] = it_bad;
+        if (bad.empty()) bad = it_bad;
+      }
+      opt.zero_grad();
+      loss_mean += loss / static_cast<double>(cfg.num_iterations);
+      iterations.push_back(it_line);
+    }
+    t_update = seconds_since(t3);
+
+    // The step's line.
+    const int64_t n_generated = static_cast<int64_t>(lengths.size());
+    line.update(scores.log_fields());
+    std::vector<double> totals;  // rewards with the overlong penalty, all generated completions
+    for (size_t k = 0; k < scores.total.size(); ++k)
+      totals.push_back(scores.total[k] + (overlong.empty() ? 0.0 : overlong[k]));
+    line["reward"] = result.reward = mean_of(totals);
+    line["reward_std"] = std_of(totals);
+    for (size_t r = 0; r < scores.names.size(); ++r)
+      line["reward/" + scores.names[r] + "/std"] = std_of(scores.values[r]);
+    if (!overlong.empty()) line["reward/overlong"] = mean_of(overlong);
+    for (size_t r = 0; r < scores.names.size(); ++r)
+      if (scores.names[r] == "accuracy") line["accuracy"] = mean_of(scores.values[r]);
+    line["completions/mean_length"] = mean_of(lengths);
+    line["completions/max_length"] =
+        lengths.empty() ? 0.0 : *std::max_element(lengths.begin(), lengths.end());
+    line["completions/min_length"] =
+        lengths.empty() ? 0.0 : *std::min_element(lengths.begin(), lengths.end());
+    line["completions/truncated_rate"] =
+        n_generated ? static_cast<double>(truncated) / static_cast<double>(n_generated) : 0.0;
+    line["groups/generated"] = groups_generated;
+    line["groups/dropped"] = groups_dropped;
+    line["groups/kept"] = static_cast<int64_t>(kept.size()) / G;
+    line["refill_rounds"] = rounds;
+    line["tokens"] = batch_tokens;
+    line["lr"] = schedule.at((step - 1) * cfg.num_iterations);
+    if (micro.empty()) {
+      line["skipped"] = "no group to train on (every group's rewards were equal)";
+    } else {
+      line["loss"] = loss_mean;
+      line["grad_norm"] = grad_norm_last;
+      if (cfg.beta != 0.0) line["kl"] = stats.mean(stats.kl);
+      line["entropy"] = stats.entropy_mean();
+      line["clip_ratio/low_mean"] = stats.mean(stats.clip_low);
+      line["clip_ratio/high_mean"] = stats.mean(stats.clip_high);
+      line["clip_ratio/region_mean"] = stats.mean(stats.clip_region);
+      line["clip_ratio/low_min"] = std::isfinite(stats.clip_low_min) ? stats.clip_low_min : 0.0;
+      line["clip_ratio/high_max"] = std::isfinite(stats.clip_high_max) ? stats.clip_high_max : 0.0;
+      line["iterations"] = iterations;
+    }
+    line["epoch"] = sampler.epoch();
+    line["time/generate"] = t_generate;
+    line["time/reward"] = t_reward;
+    line["time/logprobs"] = t_logprobs;
+    line["time/update"] = t_update;
+
+    if (bad.empty()) {
+      if (!micro.empty()) bad_in_a_row = 0;
+    } else {
+      ++bad_in_a_row;
+      ++result.skipped_steps;
+      line["skipped"] = bad;
+      std::fprintf(stderr,
+                   "grpo: step %lld: %s (loss %g), update skipped (%lld in a row, stop at %lld)\n",
+                   static_cast<long long>(step), bad.c_str(), loss_mean,
+                   static_cast<long long>(bad_in_a_row), static_cast<long long>(cfg.max_bad_steps));
+    }
+    result.steps = step;
+    if (bad_in_a_row >= cfg.max_bad_steps) {
+      line["time/step"] = seconds_since(t_step);
+      metrics.write(line);
+      const auto good = latest_checkpoint(ckpt.root);
+      throw Error("step " + std::to_string(step) + ": " + std::to_string(bad_in_a_row) +
+                  " steps in a row had a " + bad + "; stopped. " +
+                  (good ? "The last good checkpoint is " + good->second
+                        : std::string("No checkpoint was written yet")) +
+                  " (lower --lr or check the rewards; see " + metrics.path() + ")");
+    }
+    if ((cfg.eval_every > 0 && step % cfg.eval_every == 0) || step == cfg.steps)
+      line.update(evaluate(step));
+    line["time/step"] = seconds_since(t_step);
+    metrics.write(line);
+    if ((cfg.save_every > 0 && step % cfg.save_every == 0) || step == cfg.steps) save(step);
+    progress.update(
+        step, "reward " + c10::str(line["reward"].get<double>()) +
+                  (line.contains("accuracy") ? " acc " + c10::str(line["accuracy"].get<double>())
+                                             : std::string()) +
+                  " len " + c10::str(line["completions/mean_length"].get<double>()));
+    if (cfg.stop_after > 0 && step == cfg.stop_after) break;
+  }
+  return result;
+}
+
+}  // namespace r1

@@ -1,0 +1,59 @@
+// GRPO prompts: JSONL rows {"prompt", "answer"} (optional "id"), each rendered with the
+// checkpoint's chat template and the protocol's user-turn template (the reasoning forced open with
+// "<think>\n", as r1eval renders it) and tokenized once; errors name FILE:LINE. Leaves out code
+// tasks (rows with tests for the sandbox) and prompt truncation: a prompt that leaves no room to
+// generate is refused, naming its line.
+#pragma once
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include <cstdint>  // int64_t
+#include <string>   // std::string
+#include <vector>   // std::vector
+
+#include "toolkit/chat_template.h"  // r1::ChatTemplate
+#include "toolkit/tokenizer.h"      // r1::Tokenizer
+
+namespace r1 {
+
+// How a row's prompt becomes the tokens the policy continues.
+struct GrpoPromptConfig {
+  // The user turn; "{problem}" is replaced by the row's "prompt" (r1eval's --prompt-template).
+  std::string prompt_template = "{problem}";
+  std::string system_prompt;   // "" = no system turn (R1's recommendation)
+  int64_t max_context = 4096;  // prompt tokens must be fewer (at least one token left to sample)
+};
+
+// One training prompt.
+struct GrpoPrompt {
+  std::string id;            // the row's "id", else its line number
+  std::string problem;       // the row's "prompt" (what the rewards read as the question)
+  std::string answer;        // the gold answer (a number is kept as its JSON text)
+  std::vector<int64_t> ids;  // the rendered prompt's tokens, ending in "<think>\n"
+  int64_t line = 0;          // 1-based line in its file
+};
+
+// The tokenizer and template prompts are encoded with (from the checkpoint directory).
+struct GrpoPromptEncoder {
+  const Tokenizer* tokenizer = nullptr;
+  ChatTemplate chat;
+  GrpoPromptConfig config;
+};
+
+// `messages` rendered with the generation prompt, and "<think>\n" appended when the template does
+// not force it (as r1eval's native backend renders a forced-think protocol).
+std::string render_generation_prompt(const ChatTemplate& chat,
+                                     const std::vector<ChatMessage>& messages);
+// The prompt text of `problem`: the protocol's messages (evals/protocol.h protocol_messages with
+// config's templates) through render_generation_prompt.
+std::string render_grpo_prompt(const GrpoPromptEncoder& enc, const std::string& problem);
+
+// Encodes one parsed row; `where` ("FILE:LINE") starts every error, which names the field: a row
+// that is not an object, a missing or non-string "prompt", a missing "answer" (string or number),
+// a prompt of max_context tokens or more.
+GrpoPrompt encode_grpo_row(const nlohmann::json& row, const GrpoPromptEncoder& enc,
+                           const std::string& where);
+// Reads a JSONL file (blank lines skipped); errors name FILE:LINE.
+std::vector<GrpoPrompt> load_grpo_prompts(const std::string& path, const GrpoPromptEncoder& enc);
+
+}  // namespace r1

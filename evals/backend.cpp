@@ -46,13 +46,18 @@ std::string render_prompt(const ChatTemplate& tmpl, const std::vector<ChatMessag
 
 class NativeBackend : public Backend {
  public:
-  explicit NativeBackend(const NativeOptions& o) : options_(o) {
+  // With `model`, generates with it (the live backend named `live_name`); else loads model_dir's.
+  explicit NativeBackend(const NativeOptions& o, std::shared_ptr<Transformer> model = nullptr,
+                         std::string live_name = "")
+      : options_(o), model_(std::move(model)), live_name_(std::move(live_name)) {
     check(std::filesystem::is_directory(o.model_dir),
           "--model " + o.model_dir + ": not a directory (a Hugging Face checkpoint)");
     check(std::filesystem::exists(std::filesystem::path(o.model_dir) / "tokenizer.json"),
           o.model_dir + ": no tokenizer.json (r1eval needs the checkpoint's tokenizer)");
-    if (o.threads > 0) at::set_num_threads(o.threads);
-    model_ = load_transformer_for(o.model_dir, o.dtype, o.device);
+    if (!model_) {
+      if (o.threads > 0) at::set_num_threads(o.threads);
+      model_ = load_transformer_for(o.model_dir, o.dtype, o.device);
+    }
     tok_ = Tokenizer::load(o.model_dir);
     tmpl_ = load_chat_template(o.model_dir, o.chat_template);
     const auto gen = load_generation_defaults(o.model_dir);
@@ -61,6 +66,10 @@ class NativeBackend : public Backend {
   }
 
   nlohmann::json describe() const override {
+    if (!live_name_.empty())
+      return {{"kind", "live"},
+              {"model", live_name_},
+              {"chat_template", chat_format_name(tmpl_.format)}};
     return {{"kind", "native"},
             {"model", std::filesystem::absolute(options_.model_dir).lexically_normal().string()},
             {"chat_template", chat_format_name(tmpl_.format)},
@@ -122,6 +131,7 @@ class NativeBackend : public Backend {
  private:
   NativeOptions options_;
   std::shared_ptr<Transformer> model_;
+  std::string live_name_;
   std::optional<Tokenizer> tok_;
   ChatTemplate tmpl_;
   std::vector<int64_t> eos_;
@@ -379,6 +389,12 @@ class HttpBackend : public Backend {
 
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options) {
   return std::make_unique<NativeBackend>(options);
+}
+
+std::unique_ptr<Backend> make_native_backend(std::shared_ptr<Transformer> model,
+                                             const NativeOptions& options, const std::string& name) {
+  check(model != nullptr, "make_native_backend: no model");
+  return std::make_unique<NativeBackend>(options, std::move(model), name.empty() ? "live" : name);
 }
 
 std::unique_ptr<Backend> make_http_backend(const HttpOptions& options) {

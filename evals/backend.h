@@ -11,7 +11,7 @@
 
 #include <cstdint>     // int64_t, uint64_t
 #include <functional>  // std::function
-#include <memory>      // std::unique_ptr
+#include <memory>      // std::shared_ptr, std::unique_ptr
 #include <string>      // std::string
 #include <utility>     // std::pair
 #include <vector>      // std::vector
@@ -19,6 +19,8 @@
 #include "toolkit/chat_template.h"  // r1::ChatMessage
 
 namespace r1 {
+
+class Transformer;  // toolkit/transformer.h
 
 // One prompt and the samples wanted of it.
 struct PromptJob {
@@ -70,6 +72,12 @@ struct NativeOptions {
   int threads = 0;              // CPU threads for LibTorch; 0: its default
 };
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options);
+// The native backend over a model already in memory (a trainer's live policy), generating with
+// `model` as it is at each generate() call; tokenizer, chat template and stop ids come from
+// options.model_dir, whose weights are not loaded (dtype, device and threads are unused).
+// describe() says kind "live" and `name` as the model.
+std::unique_ptr<Backend> make_native_backend(std::shared_ptr<Transformer> model,
+                                             const NativeOptions& options, const std::string& name);
 
 struct HttpOptions {
   std::vector<std::string> endpoints;  // base URLs, e.g. http://host:8000/v1

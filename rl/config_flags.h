@@ -11,17 +11,10 @@
 #include <type_traits>  // std::is_same_v, std::decay_t
 #include <vector>       // std::vector
 
-#include "rl/sft.h"  // r1::FieldRole
+#include "rl/sft.h"           // r1::FieldRole
+#include "rl/train_common.h"  // r1::config_flag_name
 
 namespace r1 {
-
-// "max_new_tokens" -> "--max-new-tokens".
-inline std::string config_flag_name(const std::string& field) {
-  std::string f = "--" + field;
-  for (auto& ch : f)
-    if (ch == '_') ch = '-';
-  return f;
-}
 
 // Adds one flag per field `visit(config, f)` visits; `required` names the fields that must be
 // given. The flags write into `config`, which must outlive parsing.

@@ -15,13 +15,14 @@
 #include <filesystem>  // std::filesystem
 #include <limits>      // std::numeric_limits
 
+#include "evals/backend.h"           // r1::make_native_backend
 #include "evals/runner.h"            // r1::run_eval
 #include "kernels/token_logprobs.h"  // r1::token_logprobs
 #include "rl/checkpoint.h"           // r1::write_checkpoint, r1::MetricsLog
 #include "rl/grpo_data.h"            // r1::GrpoPrompt, r1::load_grpo_prompts
 #include "rl/grpo_loss.h"            // r1::grpo_loss, r1::group_advantages
-#include "rl/live_backend.h"         // r1::make_live_backend
 #include "rl/optim.h"                // r1::AdamW, r1::LrSchedule
+#include "rl/train_common.h"         // r1::check_positive, r1::named_params, r1::pad_id_of
 #include "rl/sft.h"                  // r1::zero_padding_embedding_grad
 #include "rl/sft_data.h"             // r1::SftSampler
 #include "toolkit/engine.h"          // r1::Engine
@@ -52,13 +53,6 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-std::string flag(const std::string& name) {
-  std::string f = "--" + name;
-  for (auto& ch : f)
-    if (ch == '_') ch = '-';
-  return f;
-}
-
 GrpoLossConfig loss_config(const GrpoConfig& c) {
   GrpoLossConfig l;
   l.epsilon = c.epsilon;
@@ -74,12 +68,6 @@ GrpoLossConfig loss_config(const GrpoConfig& c) {
 }
 
 void validate(const GrpoConfig& c) {
-  auto positive = [](const char* name, double v) {
-    check(v > 0, flag(name) + " " + c10::str(v) + ": must be greater than 0");
-  };
-  auto non_negative = [](const char* name, double v) {
-    check(v >= 0, flag(name) + " " + c10::str(v) + ": must not be negative");
-  };
   check(!c.model.empty(), "--model: required (a Hugging Face checkpoint directory)");
   check(!c.prompts.empty(), "--prompts: required (a JSONL file of {\"prompt\", \"answer\"})");
   check(!c.out.empty(), "--out: required (the run directory)");
@@ -95,7 +83,7 @@ void validate(const GrpoConfig& c) {
                          {"adam_eps", c.adam_eps},
                          {"eval_samples", static_cast<double>(c.eval_samples)},
                          {"max_bad_steps", static_cast<double>(c.max_bad_steps)}})
-    positive(name, v);
+    check_positive(name, v);
   for (auto [name, v] : {std::pair{"top_k", static_cast<double>(c.top_k)},
                          {"overlong_buffer", static_cast<double>(c.overlong_buffer)},
                          {"epsilon_high", c.epsilon_high},
@@ -112,7 +100,7 @@ void validate(const GrpoConfig& c) {
                          {"keep_last", static_cast<double>(c.keep_last)},
                          {"threads", static_cast<double>(c.threads)},
                          {"stop_after", static_cast<double>(c.stop_after)}})
-    non_negative(name, v);
+    check_non_negative(name, v);
   check(c.top_p > 0 && c.top_p <= 1, "--top-p " + c10::str(c.top_p) + ": must be within (0, 1]");
   check(c.eval_top_p > 0 && c.eval_top_p <= 1,
         "--eval-top-p " + c10::str(c.eval_top_p) + ": must be within (0, 1]");
@@ -133,27 +121,6 @@ void validate(const GrpoConfig& c) {
                 " (see --epsilon, --epsilon-high, --delta, --beta, "
                 "--loss-type, --importance-sampling-level, --scale-rewards)");
   }
-}
-
-at::ScalarType resolve_dtype(const std::string& name, torch::Device device) {
-  if (name == "auto") return device.is_cuda() ? at::kBFloat16 : at::kFloat;
-  const auto dt = parse_dtype(name, "--dtype");
-  check(dt == at::kFloat || dt == at::kBFloat16,
-        "--dtype " + name + ": training runs in float32 or bfloat16");
-  return dt;
-}
-
-std::vector<std::pair<std::string, torch::Tensor>> named_params(Transformer& model) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& item : model.named_parameters()) out.emplace_back(item.key(), item.value());
-  return out;
-}
-
-int64_t pad_id_of(const Tokenizer& tok, const ModelConfig& c) {
-  if (tok.pad_id) return *tok.pad_id;
-  if (c.pad_token_id) return *c.pad_token_id;
-  if (tok.eos_id) return *tok.eos_id;
-  return 0;
 }
 
 // One sampled completion of a step.
@@ -334,9 +301,7 @@ std::optional<std::string> grpo_config_difference(const json& saved, const json&
   std::optional<std::string> diff;
   visit_grpo_config(probe, [&](const char* name, const auto&, const char*, FieldRole role) {
     if (diff || role != FieldRole::kRun) return;
-    const auto a = saved.contains(name) ? saved[name] : json();
-    const auto b = now.contains(name) ? now[name] : json();
-    if (a != b) diff = flag(name) + " is " + dump_json(b) + " now but the run used " + dump_json(a);
+    diff = config_field_difference(name, saved, now);
   });
   return diff;
 }
@@ -349,7 +314,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
   check(fs::exists(fs::path(cfg.model) / "tokenizer.json"),
         cfg.model + ": no tokenizer.json (GRPO renders prompts and reads completions with it)");
   const torch::Device device = parse_device(cfg.device, "--device");
-  const at::ScalarType dtype = resolve_dtype(cfg.dtype, device);
+  const at::ScalarType dtype = resolve_train_dtype(cfg.dtype, device);
   const GrpoLossConfig loss_cfg = loss_config(cfg);
 
   // Data.
@@ -477,13 +442,13 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     ro.limit = cfg.eval_limit;
     ro.progress = false;
     ro.bootstrap = 1000;
-    LiveBackendOptions lo;
-    lo.tokenizer_dir = cfg.model;
-    lo.chat_template = cfg.chat_template;
-    lo.name = "live:" + fs::absolute(cfg.out).lexically_normal().string() + "@step-" +
-              std::to_string(at_step);
-    lo.max_batch = cfg.max_batch;
-    auto backend = make_live_backend(model, lo);
+    NativeOptions no;
+    no.model_dir = cfg.model;
+    no.chat_template = cfg.chat_template;
+    no.max_batch = cfg.max_batch;
+    auto backend = make_native_backend(model, no,
+                                       "live:" + fs::absolute(cfg.out).lexically_normal().string() +
+                                           "@step-" + std::to_string(at_step));
     const json results = run_eval(ro, *backend);
     const json& b = results.at("benchmarks").begin().value();
     result.eval_pass1 = b.at("pass@1").get<double>();

@@ -4,9 +4,8 @@
 
 #include "evals/benchmarks.h"  // r1::Problem
 #include "evals/protocol.h"    // r1::Protocol, r1::protocol_messages
+#include "rl/train_common.h"    // r1::for_each_jsonl_row
 #include "toolkit/error.h"     // r1::Error, r1::check
-#include "toolkit/fs.h"        // r1::read_file
-#include "toolkit/json.h"      // r1::parse_json
 
 namespace r1 {
 namespace {
@@ -81,22 +80,12 @@ GrpoPrompt encode_grpo_row(const nlohmann::json& row, const GrpoPromptEncoder& e
 }
 
 std::vector<GrpoPrompt> load_grpo_prompts(const std::string& path, const GrpoPromptEncoder& enc) {
-  const std::string text = read_file(path);
   std::vector<GrpoPrompt> out;
-  size_t begin = 0;
-  int64_t line = 0;
-  while (begin < text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    ++line;
-    const std::string content = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (content.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(line);
-    out.push_back(encode_grpo_row(parse_json(content, where), enc, where));
+  for_each_jsonl_row(path, [&](const nlohmann::json& row, const std::string& where, int64_t line) {
+    out.push_back(encode_grpo_row(row, enc, where));
     out.back().line = line;
     if (out.back().id.empty()) out.back().id = std::to_string(line);
-  }
+  });
   check(!out.empty(), path + ": no rows (expected JSONL with \"prompt\" and \"answer\")");
   return out;
 }

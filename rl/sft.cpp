@@ -16,6 +16,7 @@
 #include "kernels/token_logprobs.h"  // r1::token_logprobs
 #include "rl/checkpoint.h"           // r1::write_checkpoint, r1::MetricsLog
 #include "rl/optim.h"                // r1::AdamW, r1::LrSchedule
+#include "rl/train_common.h"         // r1::check_positive, r1::named_params, r1::pad_id_of
 #include "toolkit/error.h"           // r1::Error, r1::check
 #include "toolkit/fs.h"              // r1::write_file_atomic
 #include "toolkit/json.h"            // r1::dump_json, r1::read_json_file
@@ -30,27 +31,14 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string flag(const std::string& name) {
-  std::string f = "--" + name;
-  for (auto& ch : f)
-    if (ch == '_') ch = '-';
-  return f;
-}
-
 void validate(const SftConfig& c) {
-  auto positive = [](const char* name, double v) {
-    check(v > 0, flag(name) + " " + c10::str(v) + ": must be greater than 0");
-  };
-  auto non_negative = [](const char* name, double v) {
-    check(v >= 0, flag(name) + " " + c10::str(v) + ": must not be negative");
-  };
   check(!c.model.empty(), "--model: required (a Hugging Face checkpoint directory)");
   check(!c.data.empty(), "--data: required (a JSONL file)");
   check(!c.out.empty(), "--out: required (the run directory)");
-  positive("batch_size", static_cast<double>(c.batch_size));
-  positive("grad_accum", static_cast<double>(c.grad_accum));
-  positive("lr", c.lr);
-  positive("max_bad_steps", static_cast<double>(c.max_bad_steps));
+  check_positive("batch_size", static_cast<double>(c.batch_size));
+  check_positive("grad_accum", static_cast<double>(c.grad_accum));
+  check_positive("lr", c.lr);
+  check_positive("max_bad_steps", static_cast<double>(c.max_bad_steps));
   for (auto [name, v] : {std::pair{"steps", static_cast<double>(c.steps)},
                          {"max_length", static_cast<double>(c.max_length)},
                          {"warmup_steps", static_cast<double>(c.warmup_steps)},
@@ -61,34 +49,13 @@ void validate(const SftConfig& c) {
                          {"keep_last", static_cast<double>(c.keep_last)},
                          {"threads", static_cast<double>(c.threads)},
                          {"stop_after", static_cast<double>(c.stop_after)}})
-    non_negative(name, v);
-  if (c.steps == 0) positive("epochs", c.epochs);
+    check_non_negative(name, v);
+  if (c.steps == 0) check_positive("epochs", c.epochs);
   check(c.min_lr_ratio >= 0 && c.min_lr_ratio <= 1,
         "--min-lr-ratio " + c10::str(c.min_lr_ratio) + ": must be within [0, 1]");
   check(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1,
         "--beta1/--beta2: must be within [0, 1)");
-  positive("adam_eps", c.adam_eps);
-}
-
-at::ScalarType resolve_dtype(const std::string& name, torch::Device device) {
-  if (name == "auto") return device.is_cuda() ? at::kBFloat16 : at::kFloat;
-  const auto dt = parse_dtype(name, "--dtype");
-  check(dt == at::kFloat || dt == at::kBFloat16,
-        "--dtype " + name + ": training runs in float32 or bfloat16");
-  return dt;
-}
-
-std::vector<std::pair<std::string, torch::Tensor>> named_params(Transformer& model) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& item : model.named_parameters()) out.emplace_back(item.key(), item.value());
-  return out;
-}
-
-int64_t pad_id_of(const Tokenizer& tok, const ModelConfig& c) {
-  if (tok.pad_id) return *tok.pad_id;
-  if (c.pad_token_id) return *c.pad_token_id;
-  if (tok.eos_id) return *tok.eos_id;
-  return 0;
+  check_positive("adam_eps", c.adam_eps);
 }
 
 }  // namespace
@@ -106,9 +73,7 @@ std::optional<std::string> sft_config_difference(const nlohmann::json& saved,
   std::optional<std::string> diff;
   visit_sft_config(probe, [&](const char* name, const auto&, const char*, FieldRole role) {
     if (diff || role != FieldRole::kRun) return;
-    const auto a = saved.contains(name) ? saved[name] : nlohmann::json();
-    const auto b = now.contains(name) ? now[name] : nlohmann::json();
-    if (a != b) diff = flag(name) + " is " + dump_json(b) + " now but the run used " + dump_json(a);
+    diff = config_field_difference(name, saved, now);
   });
   return diff;
 }
@@ -155,7 +120,7 @@ SftResult run_sft(const SftConfig& cfg) {
   check(fs::exists(fs::path(cfg.model) / "tokenizer.json"),
         cfg.model + ": no tokenizer.json (SFT renders and tokenizes the data with it)");
   const torch::Device device = parse_device(cfg.device, "--device");
-  const at::ScalarType dtype = resolve_dtype(cfg.dtype, device);
+  const at::ScalarType dtype = resolve_train_dtype(cfg.dtype, device);
 
   // Data.
   const Tokenizer tok = Tokenizer::load(cfg.model);

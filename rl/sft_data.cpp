@@ -7,9 +7,8 @@
 
 #include <algorithm>  // std::max, std::find
 
+#include "rl/train_common.h"  // r1::for_each_jsonl_row
 #include "toolkit/error.h"  // r1::Error, r1::check
-#include "toolkit/fs.h"     // r1::read_file
-#include "toolkit/json.h"   // r1::parse_json
 
 namespace r1 {
 namespace {
@@ -135,22 +134,11 @@ SftExample encode_sft_row(const nlohmann::json& row, const SftEncoder& enc,
 
 std::vector<SftExample> load_sft_file(const std::string& path, const SftEncoder& enc) {
   check(enc.tokenizer != nullptr, "load_sft_file: no tokenizer");
-  const std::string text = read_file(path);
   std::vector<SftExample> out;
-  size_t begin = 0;
-  int64_t line = 0;
-  while (begin < text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    ++line;
-    const std::string content = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (content.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(line);
-    auto row = parse_json(content, where);
+  for_each_jsonl_row(path, [&](const nlohmann::json& row, const std::string& where, int64_t line) {
     out.push_back(encode_sft_row(row, enc, where));
     out.back().line = line;
-  }
+  });
   check(!out.empty(),
         path + ": no rows (expected JSONL with \"messages\" or \"prompt\" and \"response\")");
   return out;

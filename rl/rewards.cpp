@@ -17,6 +17,7 @@
 #include "evals/extract.h"      // r1::extract_preset
 #include "evals/math_grader.h"  // r1::grade_response
 #include "evals/text.h"         // r1::trim_space
+#include "rl/grpo_loss.h"       // r1::overlong_penalty
 #include "toolkit/error.h"      // r1::Error, r1::check
 
 namespace r1 {
@@ -369,10 +370,8 @@ class LengthReward : public Reward {
       const double t = static_cast<double>(o_.target_tokens);
       return -std::min(1.0, std::abs(len - t) / t);
     }
-    if (in.finish_reason == "length" || in.completion_tokens > o_.max_tokens) return -1;
-    const double free_until = static_cast<double>(o_.max_tokens - o_.buffer_tokens);
-    if (len <= free_until) return 0;
-    return (free_until - len) / static_cast<double>(o_.buffer_tokens);
+    if (in.finish_reason == "length") return -1;
+    return overlong_penalty(in.completion_tokens, o_.max_tokens, o_.buffer_tokens);
   }
 
  private:

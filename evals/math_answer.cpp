@@ -19,6 +19,7 @@ namespace {
 constexpr size_t kMaxAnswer = 100000;  // longer answers are compared as text only
 constexpr int kMaxSteps = 4096;        // leaf comparisons per answer pair
 constexpr int kMaxNodeDepth = 64;
+constexpr int kMaxPm = 4;  // "\pm" signs expanded into sets of both signs (2^4 branches at most)
 
 bool alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
 bool digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
@@ -170,8 +171,13 @@ Node make_list(Kind kind, const std::vector<std::string>& parts, int depth) {
   return n;
 }
 
-// "\pm" as the set of both signs (recursively, at most a few times).
+// "\pm" as the set of both signs, recursively: 2^k branches for k signs, so an answer with more
+// than kMaxPm of them is not expanded (it stays one scalar).
 std::optional<Node> expand_pm(const std::string& s, int depth) {
+  int signs = 0;
+  for (size_t at = s.find('\\'); at != std::string::npos && signs <= kMaxPm; at = s.find('\\', at + 1))
+    if (s.compare(at, 3, "\\pm") == 0 || s.compare(at, 3, "\\mp") == 0) ++signs;
+  if (signs > kMaxPm) return std::nullopt;
   const size_t pm = s.find("\\pm"), mp = s.find("\\mp");
   const size_t at = std::min(pm, mp);
   if (at == std::string::npos) return std::nullopt;

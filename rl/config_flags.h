@@ -26,7 +26,8 @@ void add_config_flags(CLI::App& app, Config& config, Visit&& visit,
     CLI::Option* opt = nullptr;
     if constexpr (std::is_same_v<T, bool>) {
       opt = app.add_flag(config_flag_name(name), field, help);
-    } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+    } else if constexpr (std::is_same_v<T, std::vector<int64_t>> ||
+                         std::is_same_v<T, std::vector<double>>) {
       opt = app.add_option(config_flag_name(name), field, help)->delimiter(',');
     } else {
       opt = app.add_option(config_flag_name(name), field, help);

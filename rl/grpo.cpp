@@ -4,6 +4,12 @@
 // update number, so a checkpoint holding those resumes the run exactly. Log-probs are computed by
 // one function (a forward over prompt + completion, then the chunked token_logprobs kernel) for the
 // old, reference and current policy, so the first iteration's importance ratio is exactly 1.
+// Data parallel (rl/distributed.h): every rank draws the same prompts and generates for its
+// contiguous share (groups stay whole), the per-completion facts (rewards, lengths, truncation) are
+// gathered so every rank sees the step as one process does (advantages, dynamic sampling, token
+// counts, metrics), and each rank computes the loss of its completions weighted exactly as in the
+// one-process micro-batches they belong to; gradients are summed before clipping. Rank 0 writes
+// the run directory and runs the held-out evaluation while the others wait.
 #include "rl/grpo.h"
 
 #include <torch/torch.h>  // torch ops, torch::NoGradGuard
@@ -12,19 +18,22 @@
 #include <chrono>      // std::chrono::steady_clock
 #include <cmath>       // std::isfinite, std::sqrt
 #include <cstdio>      // std::fprintf
+#include <deque>       // std::deque
 #include <filesystem>  // std::filesystem
 #include <limits>      // std::numeric_limits
+#include <optional>    // std::optional
 
 #include "evals/backend.h"           // r1::make_native_backend
 #include "evals/runner.h"            // r1::run_eval
 #include "kernels/token_logprobs.h"  // r1::token_logprobs
 #include "rl/checkpoint.h"           // r1::write_checkpoint, r1::MetricsLog
+#include "rl/distributed.h"          // r1::Dist, r1::process_dist
 #include "rl/grpo_data.h"            // r1::GrpoPrompt, r1::load_grpo_prompts
 #include "rl/grpo_loss.h"            // r1::grpo_loss, r1::group_advantages
 #include "rl/optim.h"                // r1::AdamW, r1::LrSchedule
-#include "rl/train_common.h"         // r1::check_positive, r1::named_params, r1::pad_id_of
 #include "rl/sft.h"                  // r1::zero_padding_embedding_grad
 #include "rl/sft_data.h"             // r1::SftSampler
+#include "rl/train_common.h"         // r1::check_positive, r1::named_params, r1::pad_id_of
 #include "toolkit/engine.h"          // r1::Engine
 #include "toolkit/error.h"           // r1::Error, r1::check
 #include "toolkit/fs.h"              // r1::write_file_atomic
@@ -272,7 +281,74 @@ struct LossStats {
   }
   double mean(double sum) const { return weight > 0 ? sum / weight : 0.0; }
   double entropy_mean() const { return entropy_weight > 0 ? entropy / entropy_weight : 0.0; }
+  // The job's stats from every rank's (sums added, extremes taken; NaN where no rank has one).
+  void reduce(const Dist& dist) {
+    if (!dist.active()) return;
+    std::vector<double> sums = {weight,         kl,     clip_low, clip_high, clip_region,
+                                entropy_weight, entropy};
+    dist.sum(sums);
+    weight = sums[0], kl = sums[1], clip_low = sums[2], clip_high = sums[3];
+    clip_region = sums[4], entropy_weight = sums[5], entropy = sums[6];
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    std::vector<double> highs = {std::isfinite(clip_low_min) ? -clip_low_min : -kInf,
+                                 std::isfinite(clip_high_max) ? clip_high_max : -kInf};
+    dist.max(highs);
+    clip_low_min = std::isfinite(highs[0]) ? -highs[0] : kNaN;
+    clip_high_max = std::isfinite(highs[1]) ? highs[1] : kNaN;
+  }
 };
+
+// What every rank knows of a kept completion, whichever rank generated it.
+struct KeptCompletion {
+  const Rollout* local = nullptr;  // this rank's rollout (its tokens); null: another rank's
+  double reward = 0.0;             // weighted total plus the overlong penalty
+  double tokens = 0.0;             // completion tokens carrying loss (0 when masked as truncated)
+};
+
+// Every completion of one generation round as one process sees it, in its order (prompt by prompt,
+// G each). This rank generated [offset, offset + mine.total.size()) of the n; each rank fills in
+// its own and the ranks sum. first_error stays this rank's.
+struct RoundFacts {
+  RewardScores scores;
+  std::vector<double> penalty;  // overlong penalty per completion (0 when off)
+  std::vector<int64_t> length;  // generated tokens per completion
+  std::vector<bool> truncated;  // cut at max_new_tokens
+};
+RoundFacts gather_round(const Dist& dist, const RewardScores& mine,
+                        const std::deque<Rollout>& local, size_t first_local,
+                        const std::vector<double>& my_penalty, int64_t offset, int64_t n) {
+  const size_t R = mine.names.size();
+  const size_t F = 4 + R;  // total, penalty, length, truncated, values per reward
+  std::vector<double> packed(static_cast<size_t>(n) * F + R, 0.0);
+  for (size_t k = 0; k < mine.total.size(); ++k) {
+    double* row = &packed[(static_cast<size_t>(offset) + k) * F];
+    const Rollout& r = local[first_local + k];
+    row[0] = mine.total[k];
+    row[1] = my_penalty.empty() ? 0.0 : my_penalty[k];
+    row[2] = static_cast<double>(r.ids.size());
+    row[3] = r.truncated ? 1.0 : 0.0;
+    for (size_t q = 0; q < R; ++q) row[4 + q] = mine.values[q][k];
+  }
+  for (size_t q = 0; q < R; ++q)
+    packed[static_cast<size_t>(n) * F + q] = static_cast<double>(mine.errors[q]);
+  dist.sum(packed);
+  RoundFacts f;
+  f.scores.names = mine.names;
+  f.scores.weights = mine.weights;
+  f.scores.first_error = mine.first_error;
+  f.scores.values.assign(R, std::vector<double>(static_cast<size_t>(n)));
+  for (size_t c = 0; c < static_cast<size_t>(n); ++c) {
+    const double* row = &packed[c * F];
+    f.scores.total.push_back(row[0]);
+    f.penalty.push_back(row[1]);
+    f.length.push_back(static_cast<int64_t>(row[2]));
+    f.truncated.push_back(row[3] != 0.0);
+    for (size_t q = 0; q < R; ++q) f.scores.values[q][c] = row[4 + q];
+  }
+  for (size_t q = 0; q < R; ++q)
+    f.scores.errors.push_back(static_cast<int64_t>(packed[static_cast<size_t>(n) * F + q]));
+  return f;
+}
 
 // run_eval's directories of steps after `step` (a killed run's, redone after the resume).
 void remove_evals_after(const std::string& root, int64_t step) {
@@ -313,7 +389,17 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
         "--model " + cfg.model + ": not a directory (a Hugging Face checkpoint)");
   check(fs::exists(fs::path(cfg.model) / "tokenizer.json"),
         cfg.model + ": no tokenizer.json (GRPO renders prompts and reads completions with it)");
-  const torch::Device device = parse_device(cfg.device, "--device");
+  // The job (one process unless launched with RANK/WORLD_SIZE): each rank generates for its share
+  // of a step's prompts. The split is checked before the rendezvous, so that a bad flag fails at
+  // once on every rank.
+  const int64_t world = read_dist_env().world_size;
+  check(cfg.prompts_per_step % world == 0,
+        "--prompts-per-step " + std::to_string(cfg.prompts_per_step) +
+            ": not divisible by WORLD_SIZE " + std::to_string(world) +
+            " (each rank generates the groups of an equal share of the step's prompts)");
+  const torch::Device requested = parse_device(cfg.device, "--device");
+  const Dist& dist = process_dist(requested);
+  const torch::Device device = dist.device_for(requested);
   const at::ScalarType dtype = resolve_train_dtype(cfg.dtype, device);
   const GrpoLossConfig loss_cfg = loss_config(cfg);
 
@@ -343,12 +429,20 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
   RewardSet rewards =
       registry ? RewardSet(cfg.rewards, reward_cfg, *registry) : RewardSet(cfg.rewards, reward_cfg);
 
-  // Run directory, and the checkpoint to resume from.
-  fs::create_directories(cfg.out);
+  // Run directory (rank 0's to write), and the checkpoint to resume from (every rank reads it).
   CheckpointConfig ckpt{(fs::path(cfg.out) / "checkpoints").string(), cfg.keep_last,
                         cfg.before_checkpoint_write};
-  remove_partial_checkpoints(ckpt.root);
+  if (dist.is_main()) {
+    fs::create_directories(cfg.out);
+    remove_partial_checkpoints(ckpt.root);
+  }
+  dist.barrier();
   const auto resume = latest_checkpoint(ckpt.root);
+  check(dist.same_on_all_ranks(resume ? static_cast<double>(resume->first) : -1.0),
+        "rank " + std::to_string(dist.rank()) + " sees " +
+            (resume ? "checkpoint " + resume->second : "no checkpoint under " + ckpt.root) +
+            " and another rank sees otherwise: every rank must resume from the same --out (one "
+            "shared filesystem)");
   const json config_json = grpo_config_json(cfg);
   json state;
   if (resume) {
@@ -363,12 +457,13 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
           "cannot resume " + cfg.out + ": --prompts " + cfg.prompts +
               " changed since the run started (sha256 differs; use a new --out)");
   }
-  {
+  if (dist.is_main()) {
     json resolved = config_json;
     resolved["total_updates"] = total_updates;
     resolved["max_context"] = enc.config.max_context;
     resolved["train_prompts"] = prompts.size();
     resolved["reward_names"] = rewards.names();
+    if (dist.active()) resolved["world_size"] = dist.world_size();
     write_file_atomic((fs::path(cfg.out) / "grpo_config.json").string(),
                       dump_json(resolved, 2) + "\n");
   }
@@ -401,7 +496,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     sampler.seek(state.at("data").at("epoch").get<int64_t>(),
                  state.at("data").at("offset").get<int64_t>());
     set_torch_rng_state(state.at("rng"), resume->second);
-    result.resumed_from = step;
+    result.resumed_from = result.steps = step;
     result.checkpoint = resume->second;
     if (state.contains("reward") && state["reward"].is_number()) result.reward = state["reward"];
   } else {
@@ -411,16 +506,22 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
       cfg.metrics.empty() ? (fs::path(cfg.out) / "metrics.jsonl").string() : cfg.metrics;
   // A fresh run drops every line (a killed run's before its first checkpoint); a resume, the lines
   // after its checkpoint. The same for held-out evaluations.
-  MetricsLog metrics(metrics_path, resume ? step : int64_t{-1});
+  std::optional<MetricsLog> metrics;  // rank 0's
   const std::string evals_root = (fs::path(cfg.out) / "evals").string();
-  remove_evals_after(evals_root, resume ? step : -1);
+  if (dist.is_main()) {
+    metrics.emplace(metrics_path, resume ? step : int64_t{-1});
+    remove_evals_after(evals_root, resume ? step : -1);
+  }
+  auto log = [&](const json& line) {
+    if (metrics) metrics->write(line);
+  };
 
   EngineOptions engine_options;
   engine_options.max_batch = cfg.max_batch;
   Engine engine(model, engine_options);
 
   // Held-out pass@1 through r1eval's runner on the live weights; fields for the step's line.
-  auto evaluate = [&](int64_t at_step) -> json {
+  auto evaluate_here = [&](int64_t at_step) -> json {
     if (cfg.eval_prompts.empty()) return json::object();
     const auto t0 = Clock::now();
     RunOptions ro;
@@ -458,6 +559,13 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
             {"eval/truncated_rate", b.at("truncated_rate")},
             {"time/eval", seconds_since(t0)}};
   };
+  // Rank 0 evaluates; the others wait for it.
+  auto evaluate = [&](int64_t at_step) -> json {
+    if (cfg.eval_prompts.empty()) return json::object();
+    json fields = dist.is_main() ? evaluate_here(at_step) : json::object();
+    dist.wait_for_main();
+    return fields;
+  };
   auto save = [&](int64_t at_step) {
     json s = {{"format", "r1-grpo-state"},
               {"version", 1},
@@ -475,15 +583,19 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
                 {"drawn", drawn}}},
               {"rng", torch_rng_state()},
               {"config", config_json}};
-    result.checkpoint = write_checkpoint(ckpt, at_step, {model.get(), cfg.model, s, opt.state()});
+    if (dist.is_main())
+      result.checkpoint = write_checkpoint(ckpt, at_step, {model.get(), cfg.model, s, opt.state()});
+    else
+      result.checkpoint = checkpoint_dir(ckpt.root, at_step);
+    dist.wait_for_main();
   };
 
   if (!resume && !cfg.eval_prompts.empty()) {
     json line = evaluate(0);
     line["step"] = 0;
-    metrics.write(line);
+    log(line);
   }
-  Progress progress("grpo", cfg.steps);
+  Progress progress("grpo", cfg.steps, dist.is_main() && Progress::stderr_is_terminal());
   progress.update(step);
   while (step < cfg.steps) {
     const auto t_step = Clock::now();
@@ -492,36 +604,43 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     double t_generate = 0, t_reward = 0, t_logprobs = 0, t_update = 0;
 
     // Generate and score; with dynamic sampling, drop groups whose rewards are all equal and draw
-    // more prompts until the batch is full or the refill rounds are spent.
-    std::vector<Rollout> kept;  // group-major: G consecutive completions per prompt
-    RewardScores scores;
+    // more prompts until the batch is full or the refill rounds are spent. Each rank generates the
+    // groups of its contiguous share of a round's prompts (seeds by draw number, so the samples do
+    // not depend on the rank), then every rank learns every completion's facts (gather_round).
+    std::deque<Rollout> local;         // this rank's completions, every round
+    std::vector<KeptCompletion> kept;  // group-major: G consecutive completions per prompt
+    RewardScores scores, local_scores;
     std::vector<double> lengths, overlong;
     int64_t groups_generated = 0, groups_dropped = 0, rounds = 0, truncated = 0;
     for (int64_t need = cfg.prompts_per_step; need > 0;) {
       const auto t0 = Clock::now();
       const auto rows = sampler.next(need);
+      const auto n_rows = static_cast<int64_t>(rows.size());
+      const auto [row_lo, row_hi] = dist.shard(n_rows);
       std::vector<GenerationRequest> requests;
-      for (const int64_t row : rows) {
+      for (int64_t i = row_lo; i < row_hi; ++i) {
         GenerationRequest r;
-        r.prompt = prompts[row].ids;
+        r.prompt = prompts[rows[i]].ids;
         r.n = G;
         r.sampling = SamplingParams{cfg.temperature, cfg.top_p, cfg.top_k};
         r.max_new_tokens = cfg.max_new_tokens;
         r.stop_ids = stop_ids;
         for (int64_t j = 0; j < G; ++j)
           r.sample_seeds.push_back(derive_seed(
-              cfg.seed, {kStreamSample, static_cast<uint64_t>(drawn), static_cast<uint64_t>(j)}));
-        ++drawn;
+              cfg.seed,
+              {kStreamSample, static_cast<uint64_t>(drawn + i), static_cast<uint64_t>(j)}));
         requests.push_back(std::move(r));
       }
-      const auto samples = engine.generate(requests);
+      drawn += n_rows;
+      std::vector<std::vector<GeneratedSample>> samples;
+      if (!requests.empty()) samples = engine.generate(requests);
       t_generate += seconds_since(t0);
 
       const auto t1 = Clock::now();
-      std::vector<Rollout> round;
+      const size_t first_local = local.size();
       std::vector<RewardInput> inputs;
-      for (size_t i = 0; i < rows.size(); ++i) {
-        const GrpoPrompt& p = prompts[rows[i]];
+      for (size_t i = 0; i < samples.size(); ++i) {
+        const GrpoPrompt& p = prompts[rows[row_lo + static_cast<int64_t>(i)]];
         for (const auto& s : samples[i]) {
           Rollout r;
           r.prompt = &p;
@@ -539,68 +658,104 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
           in.finish_reason = s.finish_reason;
           in.completion_tokens = static_cast<int64_t>(s.ids.size());
           inputs.push_back(std::move(in));
-          round.push_back(std::move(r));
+          local.push_back(std::move(r));
         }
       }
       const RewardScores sc = rewards.compute(inputs);
-      for (size_t k = 0; k < round.size(); ++k) {
-        const auto len = static_cast<int64_t>(round[k].ids.size());
-        round[k].reward = sc.total[k];
+      append_scores(local_scores, sc);
+      std::vector<double> my_penalty;
+      if (cfg.overlong_buffer > 0)
+        for (size_t k = first_local; k < local.size(); ++k)
+          my_penalty.push_back(cfg.overlong_factor *
+                               overlong_penalty(static_cast<int64_t>(local[k].ids.size()),
+                                                cfg.max_new_tokens, cfg.overlong_buffer));
+      const RoundFacts f =
+          gather_round(dist, sc, local, first_local, my_penalty, row_lo * G, n_rows * G);
+      std::vector<double> round_rewards(f.scores.total.size());
+      for (size_t k = 0; k < round_rewards.size(); ++k) {
+        round_rewards[k] = f.scores.total[k];
         if (cfg.overlong_buffer > 0) {
-          const double pen =
-              cfg.overlong_factor * overlong_penalty(len, cfg.max_new_tokens, cfg.overlong_buffer);
-          round[k].reward += pen;
-          overlong.push_back(pen);
+          round_rewards[k] += f.penalty[k];
+          overlong.push_back(f.penalty[k]);
         }
-        lengths.push_back(static_cast<double>(len));
-        truncated += round[k].truncated ? 1 : 0;
+        lengths.push_back(static_cast<double>(f.length[k]));
+        truncated += f.truncated[k] ? 1 : 0;
       }
-      append_scores(scores, sc);
-      for (size_t g = 0; g < rows.size(); ++g) {
+      for (size_t k = first_local; k < local.size(); ++k)
+        local[k].reward = round_rewards[static_cast<size_t>(row_lo * G) + k - first_local];
+      append_scores(scores, f.scores);
+      for (int64_t g = 0; g < n_rows; ++g) {
         ++groups_generated;
         bool all_equal = true;
         for (int64_t j = 1; j < G; ++j)
-          all_equal = all_equal && round[g * G + j].reward == round[g * G].reward;
+          all_equal = all_equal && round_rewards[g * G + j] == round_rewards[g * G];
         if (cfg.dynamic_sampling && all_equal) {
           ++groups_dropped;
           continue;
         }
-        for (int64_t j = 0; j < G; ++j) kept.push_back(std::move(round[g * G + j]));
+        for (int64_t j = 0; j < G; ++j) {
+          const size_t c = static_cast<size_t>(g * G + j);
+          KeptCompletion k;
+          if (g >= row_lo && g < row_hi)
+            k.local = &local[first_local + static_cast<size_t>((g - row_lo) * G + j)];
+          k.reward = round_rewards[c];
+          k.tokens = cfg.mask_truncated && f.truncated[c] ? 0.0 : static_cast<double>(f.length[c]);
+          kept.push_back(k);
+        }
       }
       t_reward += seconds_since(t1);
       if (!cfg.dynamic_sampling || rounds == cfg.max_refill_rounds) break;
       need = cfg.prompts_per_step - static_cast<int64_t>(kept.size()) / G;
       if (need > 0) ++rounds;
     }
-    for (size_t r = 0; r < scores.names.size(); ++r)
-      if (scores.errors[r] > 0)
-        std::fprintf(stderr,
-                     "grpo: step %lld: reward %s could not score %lld samples (scored 0): %s\n",
-                     static_cast<long long>(step), scores.names[r].c_str(),
-                     static_cast<long long>(scores.errors[r]), scores.first_error[r].c_str());
+    for (size_t r = 0; r < local_scores.names.size(); ++r)
+      if (local_scores.errors[r] > 0)
+        std::fprintf(
+            stderr, "grpo: %sstep %lld: reward %s could not score %lld samples (scored 0): %s\n",
+            dist.active() ? ("rank " + std::to_string(dist.rank()) + ": ").c_str() : "",
+            static_cast<long long>(step), local_scores.names[r].c_str(),
+            static_cast<long long>(local_scores.errors[r]), local_scores.first_error[r].c_str());
 
-    // Advantages over the kept groups, then micro-batches in group order.
-    std::vector<double> kept_rewards;
-    for (const auto& r : kept) kept_rewards.push_back(r.reward);
-    std::vector<MicroBatch> micro;
+    // Advantages over the kept groups, then micro-batches of micro_batch completions in group
+    // order, as one process cuts them. This rank computes the loss of its own completions in each
+    // (a piece), scaled so that the pieces of a micro-batch add up to its one-process loss: grpo
+    // and dr_grpo average over the micro-batch's sequences (b_piece / b), bnpo over its tokens
+    // (tokens_piece / tokens), dapo divides by the step's tokens already.
+    const auto n_kept = static_cast<int64_t>(kept.size());
+    const int64_t n_micro = (n_kept + cfg.micro_batch - 1) / cfg.micro_batch;
+    std::vector<MicroBatch> micro;    // this rank's pieces
+    std::vector<double> piece_scale;  // per piece
     double batch_tokens = 0;
-    if (!kept.empty()) {
-      std::vector<float> rw(kept_rewards.begin(), kept_rewards.end());
+    if (n_kept > 0) {
+      std::vector<float> rw;
+      for (const auto& k : kept) rw.push_back(static_cast<float>(k.reward));
       auto adv = group_advantages(torch::tensor(rw), G, cfg.scale_rewards);
       std::vector<float> advs(adv.data_ptr<float>(), adv.data_ptr<float>() + adv.numel());
-      for (size_t s = 0; s < kept.size(); s += static_cast<size_t>(cfg.micro_batch)) {
-        const size_t e = std::min(kept.size(), s + static_cast<size_t>(cfg.micro_batch));
+      for (int64_t m = 0; m < n_micro; ++m) {
+        const int64_t s = m * cfg.micro_batch, e = std::min(n_kept, s + cfg.micro_batch);
+        double micro_tokens = 0, piece_tokens = 0;
         std::vector<const Rollout*> part;
-        for (size_t k = s; k < e; ++k) part.push_back(&kept[k]);
-        micro.push_back(make_micro_batch(part,
-                                         std::vector<float>(advs.begin() + static_cast<int64_t>(s),
-                                                            advs.begin() + static_cast<int64_t>(e)),
-                                         cfg.mask_truncated, pad_id, device));
-        batch_tokens += micro.back().tokens;
+        std::vector<float> part_advs;
+        for (int64_t c = s; c < e; ++c) {
+          micro_tokens += kept[c].tokens;
+          if (kept[c].local == nullptr) continue;
+          part.push_back(kept[c].local);
+          part_advs.push_back(advs[c]);
+          piece_tokens += kept[c].tokens;
+        }
+        batch_tokens += micro_tokens;
+        if (part.empty()) continue;
+        micro.push_back(make_micro_batch(part, part_advs, cfg.mask_truncated, pad_id, device));
+        double scale = 1.0;
+        if (cfg.loss_type == "grpo" || cfg.loss_type == "dr_grpo")
+          scale = static_cast<double>(part.size()) / static_cast<double>(e - s);
+        else if (cfg.loss_type == "bnpo")
+          scale = std::max(piece_tokens, 1.0) / std::max(micro_tokens, 1.0);
+        piece_scale.push_back(scale);
       }
     }
     GrpoLossConfig lc = loss_cfg;
-    lc.gradient_accumulation_steps = std::max<int64_t>(1, static_cast<int64_t>(micro.size()));
+    lc.gradient_accumulation_steps = std::max<int64_t>(1, n_micro);
     lc.steps_per_generation = lc.gradient_accumulation_steps;
 
     // Old log-probs (num_iterations > 1) and reference log-probs (beta > 0), without gradient.
@@ -616,7 +771,8 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     }
     t_logprobs = seconds_since(t2);
 
-    // num_iterations updates on the batch.
+    // num_iterations updates on the batch. The loss, its metrics and the gradients are summed over
+    // the ranks before anything is decided, so every rank skips or takes the same update.
     const auto t3 = Clock::now();
     const bool inject_nan =
         std::find(cfg.nan_steps.begin(), cfg.nan_steps.end(), step) != cfg.nan_steps.end();
@@ -624,7 +780,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     LossStats stats;
     double loss_mean = 0, grad_norm_last = 0;
     std::string bad;
-    for (int64_t it = 0; it < cfg.num_iterations && !micro.empty(); ++it) {
+    for (int64_t it = 0; it < cfg.num_iterations && n_kept > 0; ++it) {
       const int64_t update = (step - 1) * cfg.num_iterations + it;
       const double lr = schedule.at(update);
       double loss = 0, log_ratio_max = 0;
@@ -639,6 +795,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
         const GrpoLossOut out = grpo_loss(logps, old_logps[m], ref_logps[m], micro[m].advantages,
                                           micro[m].mask, lc, lb);
         auto l = out.loss;
+        if (piece_scale[m] != 1.0) l = l * piece_scale[m];
         if (inject_nan) l = l * std::numeric_limits<float>::quiet_NaN();
         l.backward();
         loss += l.item<double>();
@@ -652,6 +809,13 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
         }
       }
       zero_padding_embedding_grad(*model);  // as transformers' Embedding(padding_idx) (sft.h)
+      if (dist.active()) {
+        loss = dist.sum(loss);
+        std::vector<double> highest = {log_ratio_max};
+        dist.max(highest);
+        log_ratio_max = highest[0];
+        it_stats.reduce(dist);
+      }
       json it_line = {{"lr", lr}, {"loss", loss}};
       if (cfg.num_iterations > 1) it_line["log_ratio_max"] = log_ratio_max;
       it_line["clip_ratio/region_mean"] = it_stats.mean(it_stats.clip_region);
@@ -660,6 +824,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
       if (!std::isfinite(loss)) {
         it_bad = "non-finite loss";
       } else {
+        dist.sum_gradients(opt.params());
         grad_norm = global_grad_norm(opt.params());
         if (!std::isfinite(grad_norm)) it_bad = "non-finite gradient norm";
       }
@@ -675,6 +840,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
       loss_mean += loss / static_cast<double>(cfg.num_iterations);
       iterations.push_back(it_line);
     }
+    stats.reduce(dist);
     t_update = seconds_since(t3);
 
     // The step's line.
@@ -699,11 +865,11 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
         n_generated ? static_cast<double>(truncated) / static_cast<double>(n_generated) : 0.0;
     line["groups/generated"] = groups_generated;
     line["groups/dropped"] = groups_dropped;
-    line["groups/kept"] = static_cast<int64_t>(kept.size()) / G;
+    line["groups/kept"] = n_kept / G;
     line["refill_rounds"] = rounds;
     line["tokens"] = batch_tokens;
     line["lr"] = schedule.at((step - 1) * cfg.num_iterations);
-    if (micro.empty()) {
+    if (n_kept == 0) {
       line["skipped"] = "no group to train on (every group's rewards were equal)";
     } else {
       line["loss"] = loss_mean;
@@ -724,31 +890,32 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     line["time/update"] = t_update;
 
     if (bad.empty()) {
-      if (!micro.empty()) bad_in_a_row = 0;
+      if (n_kept > 0) bad_in_a_row = 0;
     } else {
       ++bad_in_a_row;
       ++result.skipped_steps;
       line["skipped"] = bad;
-      std::fprintf(stderr,
-                   "grpo: step %lld: %s (loss %g), update skipped (%lld in a row, stop at %lld)\n",
-                   static_cast<long long>(step), bad.c_str(), loss_mean,
-                   static_cast<long long>(bad_in_a_row), static_cast<long long>(cfg.max_bad_steps));
+      if (dist.is_main())
+        std::fprintf(
+            stderr, "grpo: step %lld: %s (loss %g), update skipped (%lld in a row, stop at %lld)\n",
+            static_cast<long long>(step), bad.c_str(), loss_mean,
+            static_cast<long long>(bad_in_a_row), static_cast<long long>(cfg.max_bad_steps));
     }
     result.steps = step;
     if (bad_in_a_row >= cfg.max_bad_steps) {
       line["time/step"] = seconds_since(t_step);
-      metrics.write(line);
+      log(line);
       const auto good = latest_checkpoint(ckpt.root);
       throw Error("step " + std::to_string(step) + ": " + std::to_string(bad_in_a_row) +
                   " steps in a row had a " + bad + "; stopped. " +
                   (good ? "The last good checkpoint is " + good->second
                         : std::string("No checkpoint was written yet")) +
-                  " (lower --lr or check the rewards; see " + metrics.path() + ")");
+                  " (lower --lr or check the rewards; see " + metrics_path + ")");
     }
     if ((cfg.eval_every > 0 && step % cfg.eval_every == 0) || step == cfg.steps)
       line.update(evaluate(step));
     line["time/step"] = seconds_since(t_step);
-    metrics.write(line);
+    log(line);
     if ((cfg.save_every > 0 && step % cfg.save_every == 0) || step == cfg.steps) save(step);
     progress.update(
         step, "reward " + c10::str(line["reward"].get<double>()) +

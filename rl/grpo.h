@@ -4,8 +4,9 @@
 // (rl/grpo_loss.h), num_iterations updates per generation batch against stored old log-probs, DAPO
 // dynamic sampling, truncated-completion masking, held-out pass@1 through r1eval's runner on the
 // live weights, atomic checkpoints and exact resume (bit for bit on CPU), non-finite steps skipped
-// and logged. Leaves out data parallelism (c10d), code tasks in the prompt file and learned reward
-// models.
+// and logged. Data parallel when launched like a torchrun job (rl/distributed.h): the step's
+// prompts split evenly across ranks, the same updates as one process. Leaves out code tasks in the
+// prompt file and learned reward models.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -57,7 +58,8 @@ struct GrpoConfig {
   bool mask_truncated = false;    // completions cut at max_new_tokens carry no loss
   bool dynamic_sampling = false;  // DAPO: drop groups whose rewards are all equal, refill
   int64_t max_refill_rounds = 3;  // dynamic sampling: extra generation rounds per step at most
-  int64_t micro_batch = 8;        // completions per forward/backward
+  int64_t micro_batch = 8;        // completions per forward/backward (data parallel: per
+                                  //   micro-batch of the whole step, each rank forwarding its own)
   // Optimiser and schedule.
   int64_t steps = 100;        // generation steps (optimiser updates: steps * num_iterations)
   double lr = 1e-6;           // peak learning rate

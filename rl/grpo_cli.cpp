@@ -8,6 +8,7 @@
 #include <string>  // std::string
 
 #include "rl/config_flags.h"  // r1::add_config_flags
+#include "rl/distributed.h"   // r1::read_dist_env
 #include "rl/grpo.h"          // r1::GrpoConfig, r1::run_grpo, r1::visit_grpo_config
 
 namespace r1 {
@@ -31,7 +32,7 @@ std::function<int()> add_grpo_command(CLI::App& parent) {
     if (r.eval_pass1) line += ", held-out pass@1 " + std::to_string(*r.eval_pass1);
     if (r.skipped_steps > 0) line += ", " + std::to_string(r.skipped_steps) + " skipped";
     line += r.checkpoint.empty() ? ", no checkpoint" : ", checkpoint " + r.checkpoint;
-    std::printf("%s\n", line.c_str());
+    if (read_dist_env().rank == 0) std::printf("%s\n", line.c_str());  // once per job
     return 0;
   };
 }

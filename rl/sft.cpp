@@ -1,7 +1,10 @@
 // The SFT trainer loop (see sft.h). A step is a pure function of (weights, optimiser state, data
 // position, step number): rows come from the seeded epoch order, the learning rate from the step,
 // so a checkpoint holding those resumes the run exactly. Skipped (non-finite) steps still consume
-// their rows and their place in the schedule.
+// their rows and their place in the schedule. Data parallel (rl/distributed.h): every rank draws
+// the same rows and takes its contiguous part of each micro-batch; losses are divided by the whole
+// step's response tokens (summed over ranks) and gradients summed before clipping, so every rank
+// holds the one-process gradient and takes the same step. Rank 0 writes the run directory.
 #include "rl/sft.h"
 
 #include <torch/torch.h>  // torch ops, torch::NoGradGuard
@@ -12,9 +15,13 @@
 #include <cstdio>      // std::fprintf
 #include <filesystem>  // std::filesystem
 #include <limits>      // std::numeric_limits
+#include <optional>    // std::optional
+#include <span>        // std::span
+#include <utility>     // std::pair
 
 #include "kernels/token_logprobs.h"  // r1::token_logprobs
 #include "rl/checkpoint.h"           // r1::write_checkpoint, r1::MetricsLog
+#include "rl/distributed.h"          // r1::Dist, r1::process_dist
 #include "rl/optim.h"                // r1::AdamW, r1::LrSchedule
 #include "rl/train_common.h"         // r1::check_positive, r1::named_params, r1::pad_id_of
 #include "toolkit/error.h"           // r1::Error, r1::check
@@ -96,8 +103,8 @@ void zero_padding_embedding_grad(Transformer& model) {
     }
 }
 
-double sft_mean_loss(Transformer& model, const std::vector<SftExample>& rows, int64_t batch_size,
-                     int64_t pad_id) {
+std::pair<double, int64_t> sft_loss_totals(Transformer& model, std::span<const SftExample> rows,
+                                           int64_t batch_size, int64_t pad_id) {
   torch::NoGradGuard no_grad;
   double nll = 0.0;
   int64_t tokens = 0;
@@ -109,6 +116,12 @@ double sft_mean_loss(Transformer& model, const std::vector<SftExample>& rows, in
     nll += sft_loss_sum(model, batch).item<double>();
     tokens += batch.tokens;
   }
+  return {nll, tokens};
+}
+
+double sft_mean_loss(Transformer& model, const std::vector<SftExample>& rows, int64_t batch_size,
+                     int64_t pad_id) {
+  const auto [nll, tokens] = sft_loss_totals(model, rows, batch_size, pad_id);
   return tokens > 0 ? nll / static_cast<double>(tokens) : 0.0;
 }
 
@@ -119,7 +132,17 @@ SftResult run_sft(const SftConfig& cfg) {
         "--model " + cfg.model + ": not a directory (a Hugging Face checkpoint)");
   check(fs::exists(fs::path(cfg.model) / "tokenizer.json"),
         cfg.model + ": no tokenizer.json (SFT renders and tokenizes the data with it)");
-  const torch::Device device = parse_device(cfg.device, "--device");
+  // The job (one process unless launched with RANK/WORLD_SIZE): each micro-batch is split evenly.
+  // The split is checked before the rendezvous, so that a bad flag fails at once on every rank.
+  const int64_t world = read_dist_env().world_size;
+  check(cfg.batch_size % world == 0,
+        "--batch-size " + std::to_string(cfg.batch_size) + ": not divisible by WORLD_SIZE " +
+            std::to_string(world) +
+            " (each micro-batch is split evenly across the ranks; the step's batch stays " +
+            "--batch-size x --grad-accum)");
+  const torch::Device requested = parse_device(cfg.device, "--device");
+  const Dist& dist = process_dist(requested);
+  const torch::Device device = dist.device_for(requested);
   const at::ScalarType dtype = resolve_train_dtype(cfg.dtype, device);
 
   // Data.
@@ -142,12 +165,20 @@ SftResult run_sft(const SftConfig& cfg) {
                                                   static_cast<double>(rows_per_step))));
   const std::string data_sha = sha256_file(cfg.data);
 
-  // Run directory, and the checkpoint to resume from.
-  fs::create_directories(cfg.out);
+  // Run directory (rank 0's to write), and the checkpoint to resume from (every rank reads it).
   CheckpointConfig ckpt{(fs::path(cfg.out) / "checkpoints").string(), cfg.keep_last,
                         cfg.before_checkpoint_write};
-  remove_partial_checkpoints(ckpt.root);
+  if (dist.is_main()) {
+    fs::create_directories(cfg.out);
+    remove_partial_checkpoints(ckpt.root);
+  }
+  dist.barrier();
   const auto resume = latest_checkpoint(ckpt.root);
+  check(dist.same_on_all_ranks(resume ? static_cast<double>(resume->first) : -1.0),
+        "rank " + std::to_string(dist.rank()) + " sees " +
+            (resume ? "checkpoint " + resume->second : "no checkpoint under " + ckpt.root) +
+            " and another rank sees otherwise: every rank must resume from the same --out (one "
+            "shared filesystem)");
   const nlohmann::json config_json = sft_config_json(cfg);
   nlohmann::json state;
   if (resume) {
@@ -162,11 +193,12 @@ SftResult run_sft(const SftConfig& cfg) {
           "cannot resume " + cfg.out + ": --data " + cfg.data +
               " changed since the run started (sha256 differs; use a new --out)");
   }
-  {
+  if (dist.is_main()) {
     nlohmann::json resolved = config_json;
     resolved["total_steps"] = total_steps;
     resolved["max_length"] = enc.config.max_length;
     resolved["train_rows"] = train.size();
+    if (dist.active()) resolved["world_size"] = dist.world_size();
     write_file_atomic((fs::path(cfg.out) / "sft_config.json").string(),
                       dump_json(resolved, 2) + "\n");
   }
@@ -193,23 +225,38 @@ SftResult run_sft(const SftConfig& cfg) {
     sampler.seek(state.at("data").at("epoch").get<int64_t>(),
                  state.at("data").at("offset").get<int64_t>());
     set_torch_rng_state(state.at("rng"), resume->second);
-    result.resumed_from = step;
+    result.resumed_from = result.steps = step;
     result.checkpoint = resume->second;
     if (state.contains("loss") && state["loss"].is_number()) result.loss = state["loss"];
   } else {
     torch::manual_seed(cfg.seed);
   }
-  MetricsLog metrics((fs::path(cfg.out) / "metrics.jsonl").string(), resume ? step : int64_t{-1});
+  const std::string metrics_path = (fs::path(cfg.out) / "metrics.jsonl").string();
+  std::optional<MetricsLog> metrics;  // rank 0's
+  if (dist.is_main()) metrics.emplace(metrics_path, resume ? step : int64_t{-1});
+  auto log = [&](const nlohmann::json& line) {
+    if (metrics) metrics->write(line);
+  };
 
+  // The held-out loss: each rank scores its part of the rows, the sums are added up.
   auto evaluate = [&](int64_t at_step) {
     if (held_out.empty()) return;
     const auto t0 = Clock::now();
-    const double loss = sft_mean_loss(*model, held_out, cfg.batch_size, pad_id);
+    const auto [begin, end] = dist.shard(static_cast<int64_t>(held_out.size()));
+    auto [nll, tokens] = sft_loss_totals(*model, std::span(held_out).subspan(begin, end - begin),
+                                         cfg.batch_size, pad_id);
+    if (dist.active()) {
+      std::vector<double> sums = {nll, static_cast<double>(tokens)};
+      dist.sum(sums);
+      nll = sums[0];
+      tokens = static_cast<int64_t>(sums[1]);
+    }
+    const double loss = tokens > 0 ? nll / static_cast<double>(tokens) : 0.0;
     result.eval_loss = loss;
-    metrics.write({{"step", at_step},
-                   {"eval_loss", loss},
-                   {"eval_rows", held_out.size()},
-                   {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}});
+    log({{"step", at_step},
+         {"eval_loss", loss},
+         {"eval_rows", held_out.size()},
+         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}});
   };
   auto save = [&](int64_t at_step) {
     nlohmann::json s = {{"format", "r1-sft-state"},
@@ -226,12 +273,18 @@ SftResult run_sft(const SftConfig& cfg) {
                           {"offset", sampler.offset()}}},
                         {"rng", torch_rng_state()},
                         {"config", config_json}};
-    result.checkpoint = write_checkpoint(ckpt, at_step, {model.get(), cfg.model, s, opt.state()});
+    if (dist.is_main())
+      result.checkpoint = write_checkpoint(ckpt, at_step, {model.get(), cfg.model, s, opt.state()});
+    else
+      result.checkpoint = checkpoint_dir(ckpt.root, at_step);
+    dist.wait_for_main();
   };
 
   if (!resume) evaluate(0);
-  Progress progress("sft", total_steps);
+  Progress progress("sft", total_steps, dist.is_main() && Progress::stderr_is_terminal());
   progress.update(step);
+  // This rank's rows [lo, hi) of each micro-batch.
+  const auto [lo, hi] = dist.shard(cfg.batch_size);
   while (step < total_steps) {
     const auto t0 = Clock::now();
     const auto rows = sampler.next(rows_per_step);
@@ -239,12 +292,18 @@ SftResult run_sft(const SftConfig& cfg) {
     int64_t tokens = 0, seq_tokens = 0;
     for (int64_t m = 0; m < cfg.grad_accum; ++m) {
       std::vector<const SftExample*> part;
-      for (int64_t k = 0; k < cfg.batch_size; ++k) {
+      for (int64_t k = lo; k < hi; ++k) {
         part.push_back(&train[rows[m * cfg.batch_size + k]]);
         seq_tokens += static_cast<int64_t>(part.back()->ids.size());
       }
       micro.push_back(make_sft_batch(part, pad_id, device));
       tokens += micro.back().tokens;
+    }
+    if (dist.active()) {  // the step's tokens over all ranks: every rank divides by the same
+      std::vector<double> counts = {static_cast<double>(tokens), static_cast<double>(seq_tokens)};
+      dist.sum(counts);
+      tokens = static_cast<int64_t>(counts[0]);
+      seq_tokens = static_cast<int64_t>(counts[1]);
     }
     const double lr = schedule.at(step);
     const bool inject_nan =
@@ -257,6 +316,7 @@ SftResult run_sft(const SftConfig& cfg) {
       loss += l.item<double>();
     }
     zero_padding_embedding_grad(*model);
+    loss = dist.sum(loss);
     ++step;
     nlohmann::json line = {{"step", step}, {"loss", loss}, {"lr", lr}};
     std::string bad;
@@ -264,6 +324,7 @@ SftResult run_sft(const SftConfig& cfg) {
     if (!std::isfinite(loss)) {
       bad = "non-finite loss";
     } else {
+      dist.sum_gradients(opt.params());
       grad_norm = global_grad_norm(opt.params());
       if (!std::isfinite(grad_norm)) bad = "non-finite gradient norm";
     }
@@ -276,9 +337,11 @@ SftResult run_sft(const SftConfig& cfg) {
       ++bad_in_a_row;
       ++result.skipped_steps;
       line["skipped"] = bad;
-      std::fprintf(stderr, "sft: step %lld: %s (%g), step skipped (%lld in a row, stop at %lld)\n",
-                   static_cast<long long>(step), bad.c_str(), loss,
-                   static_cast<long long>(bad_in_a_row), static_cast<long long>(cfg.max_bad_steps));
+      if (dist.is_main())
+        std::fprintf(
+            stderr, "sft: step %lld: %s (%g), step skipped (%lld in a row, stop at %lld)\n",
+            static_cast<long long>(step), bad.c_str(), loss, static_cast<long long>(bad_in_a_row),
+            static_cast<long long>(cfg.max_bad_steps));
     }
     opt.zero_grad();
     line["tokens"] = tokens;
@@ -286,7 +349,7 @@ SftResult run_sft(const SftConfig& cfg) {
     line["epoch"] = static_cast<double>(sampler.epoch()) +
                     static_cast<double>(sampler.offset()) / static_cast<double>(train.size());
     line["seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
-    metrics.write(line);
+    log(line);
     result.steps = step;
     if (bad_in_a_row >= cfg.max_bad_steps) {
       const auto good = latest_checkpoint(ckpt.root);
@@ -294,7 +357,7 @@ SftResult run_sft(const SftConfig& cfg) {
                   " steps in a row had a " + bad + "; stopped. " +
                   (good ? "The last good checkpoint is " + good->second
                         : std::string("No checkpoint was written yet")) +
-                  " (lower --lr or check the data; see " + metrics.path() + ")");
+                  " (lower --lr or check the data; see " + metrics_path + ")");
     }
     if ((cfg.eval_every > 0 && step % cfg.eval_every == 0) || step == total_steps) evaluate(step);
     if ((cfg.save_every > 0 && step % cfg.save_every == 0) || step == total_steps) save(step);

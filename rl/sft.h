@@ -2,8 +2,9 @@
 // response tokens of the whole optimiser step, as transformers' Trainer does with accumulation),
 // AdamW with warmup + cosine, clipping and accumulation, periodic held-out eval, atomic Hugging
 // Face checkpoints with the trainer state, and exact resume from the newest one (bit for bit on
-// CPU). Non-finite steps are skipped and logged; the run stops after max_bad_steps in a row.
-// Leaves out packing, data parallelism and LoRA.
+// CPU). Non-finite steps are skipped and logged; the run stops after max_bad_steps in a row. Data
+// parallel when launched like a torchrun job (rl/distributed.h): --batch-size rows per micro-batch
+// over all ranks, split evenly, the same steps as one process. Leaves out packing and LoRA.
 #pragma once
 
 #include <torch/types.h>  // torch::Tensor
@@ -13,7 +14,9 @@
 #include <cstdint>     // int64_t, uint64_t
 #include <functional>  // std::function
 #include <optional>    // std::optional
+#include <span>        // std::span
 #include <string>      // std::string
+#include <utility>     // std::pair
 #include <vector>      // std::vector
 
 #include "rl/sft_data.h"          // r1::SftBatch, r1::SftExample
@@ -127,6 +130,10 @@ torch::Tensor sft_loss_sum(Transformer& model, const SftBatch& batch);
 // token (tiny-r1: pad = EOS). Untied models only: a tied matrix's LM-head gradient on that row
 // cannot be told apart after backward, and is left as it is.
 void zero_padding_embedding_grad(Transformer& model);
+// The summed response-token NLL of `rows` and their response tokens (no gradient), in batches of
+// batch_size; ranks add theirs up for the held-out loss.
+std::pair<double, int64_t> sft_loss_totals(Transformer& model, std::span<const SftExample> rows,
+                                           int64_t batch_size, int64_t pad_id);
 // The token-weighted mean loss of `rows` (no gradient), in batches of batch_size.
 double sft_mean_loss(Transformer& model, const std::vector<SftExample>& rows, int64_t batch_size,
                      int64_t pad_id);

@@ -3,8 +3,8 @@
 // standard libraries: the golden hash in tests/rl/test_zero_task.cpp catches a platform difference.
 #include "rl/zero_task.h"
 
-#include <algorithm>      // std::min
-#include <cstdint>        // INT64_MAX
+#include <algorithm>      // std::min, std::max
+#include <cstdint>        // INT64_MAX, INT64_MIN
 #include <filesystem>     // std::filesystem
 #include <unordered_set>  // std::unordered_set
 
@@ -60,6 +60,9 @@ void check_zero_task_config(const ZeroTaskConfig& c) {
     throw bad("level_weights", "[...]", "(give at least one positive weight; index 0 = level 1)");
   if (c.max_operand < 1 || c.max_operand > 999999)
     throw bad("max_operand", std::to_string(c.max_operand), "(must be in [1, 999999])");
+  if (c.max_value < 0 || (c.max_value > 0 && c.max_value < c.max_operand))
+    throw bad("max_value", std::to_string(c.max_value),
+              "(0 = unbounded, else >= max_operand = " + std::to_string(c.max_operand) + ")");
   if (c.heldout_percent < 1 || c.heldout_percent > 99)
     throw bad("heldout_percent", std::to_string(c.heldout_percent), "(must be in [1, 99])");
   if (c.prompt_template.find("{problem}") == std::string::npos)
@@ -143,9 +146,13 @@ ZeroProblem zero_sample_problem(const ZeroTaskConfig& c, ZeroSplit split, Sample
     int64_t value = 1 + draw_below(rng, c.max_operand);
     p.operands.push_back(value);
     for (size_t i = 0; i < level; ++i) {
-      const bool minus = rng.next_uniform() < 0.5 && value > 0;
-      // A subtrahend never exceeds the running value, so no value goes below zero.
-      const int64_t hi = minus ? std::min(value, c.max_operand) : c.max_operand;
+      const bool at_top = c.max_value > 0 && value >= c.max_value;
+      const bool minus = (rng.next_uniform() < 0.5 && value > 0) || at_top;
+      // A subtrahend never exceeds the running value, so no value goes below zero; an addend never
+      // takes it above max_value.
+      const int64_t hi = minus              ? std::min(value, c.max_operand)
+                         : c.max_value > 0 ? std::min(c.max_operand, c.max_value - value)
+                                           : c.max_operand;
       const int64_t x = 1 + draw_below(rng, hi);
       p.ops += minus ? '-' : '+';
       p.operands.push_back(x);
@@ -177,7 +184,8 @@ std::vector<ZeroProblem> zero_problems(const ZeroTaskConfig& c, ZeroSplit split,
   return out;
 }
 
-std::string zero_response(const ZeroProblem& p, ZeroResponse kind, SampleRng* rng) {
+std::string zero_response(const ZeroProblem& p, ZeroResponse kind, SampleRng* rng,
+                          int64_t max_value) {
   const std::string answer_tail = "</think>\n\\boxed{";
   if (kind == ZeroResponse::kDirect) return answer_tail + std::to_string(p.answer) + "}";
   int64_t wrong_step = -1, offset = 0;
@@ -186,14 +194,21 @@ std::string zero_response(const ZeroProblem& p, ZeroResponse kind, SampleRng* rn
     wrong_step = draw_below(*rng, static_cast<int64_t>(p.ops.size()));
     static constexpr int64_t kOffsets[] = {-10, -1, 1, 10};  // a carry or a last-digit slip
     offset = kOffsets[draw_below(*rng, 4)];
-    // Every later value moves by the same offset: flip a negative one that would take any of
-    // them below zero, so the wrong chain still reads like the task's arithmetic.
-    int64_t value = p.operands.at(0), lowest = INT64_MAX;
+    if (max_value > 0 && max_value < 10) offset = offset < 0 ? -1 : 1;  // one-digit values
+    // Every later value moves by the same offset: flip one that would take any of them below zero
+    // (or above max_value, where the flip keeps them non-negative), so the wrong chain still reads
+    // like the task's arithmetic.
+    int64_t value = p.operands.at(0), lowest = INT64_MAX, highest = INT64_MIN;
     for (size_t i = 0; i < p.ops.size(); ++i) {
       value += p.ops[i] == '+' ? p.operands.at(i + 1) : -p.operands.at(i + 1);
-      if (static_cast<int64_t>(i) >= wrong_step) lowest = std::min(lowest, value);
+      if (static_cast<int64_t>(i) >= wrong_step) {
+        lowest = std::min(lowest, value);
+        highest = std::max(highest, value);
+      }
     }
-    if (lowest + offset < 0) offset = -offset;
+    const bool below = lowest + offset < 0;
+    const bool above = max_value > 0 && highest + offset > max_value;
+    if (below || (above && lowest - offset >= 0)) offset = -offset;
   }
   std::string s;
   int64_t value = p.operands.at(0);
@@ -244,7 +259,7 @@ ZeroAssets write_zero_assets(const std::string& out_dir, const ZeroTaskConfig& c
                                     ? ZeroResponse::kOneError
                                     : ZeroResponse::kReasoned;
       const std::string prompt = zero_prompt(c, p);
-      const std::string response = zero_response(p, kind, &rng);
+      const std::string response = zero_response(p, kind, &rng, c.max_value);
       const std::string doc = render_chat(chat, {{"user", prompt}}, true) + response + kZeroEos;
       const char* name = kind == ZeroResponse::kDirect     ? "direct"
                          : kind == ZeroResponse::kOneError ? "one_error"

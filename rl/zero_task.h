@@ -24,6 +24,9 @@ struct ZeroTaskConfig {
   // Operands are drawn from [1, max_operand]. 20 keeps each step's arithmetic table small, which a
   // 1M model picks up faster than 99's (all 1-2 digit numbers, a harder task).
   int64_t max_operand = 20;
+  // Every running value stays in [0, max_value] (0 = no upper bound). 9 makes each worked step a
+  // one-digit fact ("7+2=9"), while a direct answer to a longer chain has to compose them.
+  int64_t max_value = 0;
   int64_t heldout_percent = 10;  // percent of all expressions (by hash) reserved for evaluation
   // The user turn; "{problem}" is replaced by the question. The JSONL "prompt" fields hold it
   // rendered, so r1eval reads them with --prompt-template "{problem}".
@@ -46,6 +49,8 @@ void visit_zero_task_config(Config& c, F&& f) {
   f("level_weights", c.level_weights,
     "weight of each level (first = level 1; level L has L+1 operands)", R::kRun);
   f("max_operand", c.max_operand, "operands are drawn from [1, max_operand]", R::kRun);
+  f("max_value", c.max_value, "every running value stays in [0, max_value] (0 = unbounded)",
+    R::kRun);
   f("heldout_percent", c.heldout_percent, "percent of expressions held out (by hash)", R::kRun);
   f("prompt_template", c.prompt_template, "user turn; {problem} = the question", R::kRun);
   f("base_docs", c.base_docs, "base-pretraining documents", R::kRun);
@@ -90,11 +95,14 @@ std::vector<ZeroProblem> zero_problems(const ZeroTaskConfig& c, ZeroSplit split,
 enum class ZeroResponse {
   kReasoned,  // every step, all correct
   kDirect,    // "</think>" straight away, then the answer
-  kOneError,  // one step's result off by 1 or 10, the later steps and the answer follow from it
+  kOneError,  // one step's result off by 1 or 10 (by 1 when max_value < 10), the later steps and
+              // the answer follow from it
 };
 // The assistant's text after the forced "<think>\n": steps ("23+58=81\n"), "</think>\n\boxed{N}".
 // kOneError draws the wrong step and its offset from `rng` (other kinds do not draw).
-std::string zero_response(const ZeroProblem& p, ZeroResponse kind, SampleRng* rng = nullptr);
+// max_value (the task's) keeps a wrong chain inside [0, max_value] where a flip of the offset can.
+std::string zero_response(const ZeroProblem& p, ZeroResponse kind, SampleRng* rng = nullptr,
+                          int64_t max_value = 0);
 // The user turn of a problem (config.prompt_template).
 std::string zero_prompt(const ZeroTaskConfig& c, const ZeroProblem& p);
 

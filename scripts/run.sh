@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
-# r1's main job on its built-in default: builds r1, then evaluates the tiny random R1-style
-# checkpoint shipped in tests/data (tests/data/models/tiny-r1) on the first problems of AIME 2024
-# with the R1 protocol (4 samples each, short generations so it takes seconds on a CPU), through
-# the native engine, into runs/demo: samples.jsonl, results.json, summary.md. Re-running resumes
-# (nothing to generate). A random model solves nothing: the point is the pipeline. Extra
-# arguments go to r1eval run (e.g. --samples 8). Data: ../shared/data/benchmarks when present,
-# else --data-dir / $R1_DATA / ~/.cache/r1/datasets.
+# r1's main job on its built-in default: the tiny R1-Zero. Builds r1, then `r1train zero` writes a
+# synthetic arithmetic task and a random-init tiny Qwen2 (1.1M parameters, its own tokenizer),
+# pretrains it on the task's base documents, gives it a small cold-start SFT, and runs GRPO with
+# held-out pass@1 (16 samples per problem) measured on the live weights every 10 steps, all on
+# the CPU in a few minutes. Results in runs/zero: results.json, results.md, plot.svg (reward and
+# held-out pass@1 by GRPO step). Rerunning resumes (nothing left to train). Extra arguments go to
+# `r1train zero` (e.g. --seed 1, --grpo-steps 150; see `build/bin/r1train zero --help`).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 scripts/build.sh >/dev/null
-data=()
-[ -d ../shared/data/benchmarks ] && data=(--data-dir ../shared/data/benchmarks)
-cmd=(build/bin/r1eval run aime2024 --model tests/data/models/tiny-r1 --limit 5 --samples 4
-  --max-new-tokens 64 --out runs/demo "${data[@]}" "$@")
+cmd=(build/bin/r1train zero --out runs/zero "$@")
 echo "${cmd[*]}"
 "${cmd[@]}"
+cat runs/zero/results.md

@@ -7,8 +7,12 @@
 #include <cstdio>      // popen
 #include <cstdlib>     // std::getenv
 #include <filesystem>  // std::filesystem
+#include <fstream>     // std::ifstream
 #include <random>      // std::random_device
 #include <string>      // std::string
+#include <vector>      // std::vector
+
+#include <nlohmann/json.hpp>  // nlohmann::json
 
 namespace r1::test {
 
@@ -62,5 +66,14 @@ struct ParamName {
     return s;
   }
 };
+
+// Every non-blank line of the JSONL file `path`, parsed (a line that does not parse throws).
+inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::vector<nlohmann::json> rows;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
+  return rows;
+}
 
 }  // namespace r1::test

@@ -117,18 +117,6 @@ GrpoConfig small_config(const test::TempDir& dir, const std::string& out) {
   return c;
 }
 
-std::vector<json> read_metrics(const std::string& out) {
-  std::vector<json> lines;
-  const std::string text = read_file(out + "/metrics.jsonl");
-  size_t begin = 0;
-  while (begin < text.size()) {
-    const size_t end = text.find('\n', begin);
-    lines.push_back(json::parse(text.substr(begin, end - begin)));
-    begin = end + 1;
-  }
-  return lines;
-}
-
 // The lines without wall-clock fields ("time/...").
 std::vector<json> without_times(std::vector<json> lines) {
   for (auto& l : lines) {
@@ -163,7 +151,7 @@ TEST(Grpo, StepsWriteEveryMetricAndEvaluateTheLiveWeights) {
   const GrpoResult r = run_grpo(c, &test_rewards());
   EXPECT_EQ(r.steps, 2);
   ASSERT_TRUE(r.eval_pass1.has_value());
-  const auto lines = read_metrics(c.out);
+  const auto lines = test::read_jsonl(c.out + "/metrics.jsonl");
   ASSERT_EQ(lines.size(), 3u);  // the step-0 evaluation, then two steps
   EXPECT_EQ(lines[0]["step"], 0);
   EXPECT_TRUE(lines[0].contains("eval/pass@1"));
@@ -238,7 +226,7 @@ TEST(Grpo, DynamicSamplingDropsAllEqualGroupsAndRefills) {
     c.max_refill_rounds = 2;
     c.steps = 1;
     run_grpo(c, &test_rewards());
-    const auto l = read_metrics(c.out).at(0);
+    const auto l = test::read_jsonl(c.out + "/metrics.jsonl").at(0);
     EXPECT_EQ(l["groups/generated"], 6) << l.dump();  // 2, then 2 more in each of 2 rounds
     EXPECT_EQ(l["groups/dropped"], 6);
     EXPECT_EQ(l["groups/kept"], 0);
@@ -253,7 +241,7 @@ TEST(Grpo, DynamicSamplingDropsAllEqualGroupsAndRefills) {
     c.steps = 3;
     run_grpo(c, &test_rewards());
     int64_t dropped = 0;
-    for (const auto& l : read_metrics(c.out)) {
+    for (const auto& l : test::read_jsonl(c.out + "/metrics.jsonl")) {
       EXPECT_EQ(l["groups/kept"], 2) << l.dump();
       EXPECT_EQ(l["groups/generated"].get<int64_t>(), 2 + l["groups/dropped"].get<int64_t>());
       dropped += l["groups/dropped"].get<int64_t>();
@@ -269,7 +257,7 @@ TEST(Grpo, SecondIterationUsesStoredOldLogprobs) {
   c.num_iterations = 2;
   c.epsilon = 0.0001;  // so the second update's ratios leave the clip range
   run_grpo(c, &test_rewards());
-  for (const auto& l : read_metrics(c.out)) {
+  for (const auto& l : test::read_jsonl(c.out + "/metrics.jsonl")) {
     ASSERT_EQ(l["iterations"].size(), 2u) << l.dump();
     // The first update runs on the weights that produced the old log-probs: ratio exactly 1.
     EXPECT_EQ(l["iterations"][0]["log_ratio_max"].get<double>(), 0.0);
@@ -277,7 +265,7 @@ TEST(Grpo, SecondIterationUsesStoredOldLogprobs) {
     EXPECT_GT(l["iterations"][1]["log_ratio_max"].get<double>(), 0.0);
     EXPECT_GT(l["iterations"][1]["clip_ratio/region_mean"].get<double>(), 0.0);
   }
-  EXPECT_EQ(read_metrics(c.out).size(), 2u);
+  EXPECT_EQ(test::read_jsonl(c.out + "/metrics.jsonl").size(), 2u);
 }
 
 TEST(Grpo, MaskTruncatedLeavesCutCompletionsOutOfTheLoss) {
@@ -290,7 +278,7 @@ TEST(Grpo, MaskTruncatedLeavesCutCompletionsOutOfTheLoss) {
     c.steps = 1;
     c.mask_truncated = mask;
     run_grpo(c, &test_rewards());
-    first.push_back(read_metrics(c.out).at(0));
+    first.push_back(test::read_jsonl(c.out + "/metrics.jsonl").at(0));
   }
   const double n = 8, truncated = first[0]["completions/truncated_rate"].get<double>() * n;
   EXPECT_GT(truncated, 0);
@@ -319,7 +307,7 @@ TEST(Grpo, BetaZeroLoadsNoReferenceModel) {
     c.stop_after = 0;
     if (beta == 0.0) {
       EXPECT_EQ(run_grpo(c, &test_rewards()).steps, 2);
-      EXPECT_FALSE(read_metrics(c.out).back().contains("kl"));
+      EXPECT_FALSE(test::read_jsonl(c.out + "/metrics.jsonl").back().contains("kl"));
     } else {
       EXPECT_NE(error_of([&] { run_grpo(c, &test_rewards()); }), "");
     }
@@ -345,13 +333,14 @@ TEST(Grpo, ResumeIsExactBitForBit) {
   k.out = dir / "killed";
   k.stop_after = 3;  // killed after step 3: checkpoint 2 on disk, step 3's line written
   run_grpo(k, &test_rewards());
-  ASSERT_EQ(read_metrics(k.out).size(), 4u);
+  ASSERT_EQ(test::read_jsonl(k.out + "/metrics.jsonl").size(), 4u);
   k.stop_after = 0;
   const GrpoResult r = run_grpo(k, &test_rewards());
   EXPECT_EQ(r.resumed_from, 2);
   EXPECT_EQ(r.steps, 4);
 
-  const auto a = without_times(read_metrics(c.out)), b = without_times(read_metrics(k.out));
+  const auto a = without_times(test::read_jsonl(c.out + "/metrics.jsonl")),
+             b = without_times(test::read_jsonl(k.out + "/metrics.jsonl"));
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "line " << i;
   for (const char* file : {"model.safetensors", "r1_tensors.safetensors"})
@@ -369,7 +358,7 @@ TEST(Grpo, NonFiniteLossIsSkippedAndRepeatedOnesStopTheRun) {
     const GrpoResult r = run_grpo(c, &test_rewards());
     EXPECT_EQ(r.steps, 3);
     EXPECT_EQ(r.skipped_steps, 1);
-    const auto lines = read_metrics(c.out);
+    const auto lines = test::read_jsonl(c.out + "/metrics.jsonl");
     EXPECT_EQ(lines[1]["skipped"], "non-finite loss");
     EXPECT_FALSE(lines[0].contains("skipped"));
     EXPECT_FALSE(lines[2].contains("skipped"));
@@ -383,7 +372,7 @@ TEST(Grpo, NonFiniteLossIsSkippedAndRepeatedOnesStopTheRun) {
     const std::string e = error_of([&] { run_grpo(c, &test_rewards()); });
     EXPECT_NE(e.find("2 steps in a row"), std::string::npos) << e;
     EXPECT_NE(e.find("last good checkpoint"), std::string::npos) << e;
-    EXPECT_EQ(read_metrics(c.out).size(), 3u);
+    EXPECT_EQ(test::read_jsonl(c.out + "/metrics.jsonl").size(), 3u);
   }
 }
 
@@ -394,7 +383,7 @@ TEST(Grpo, ThrowingRewardIsCountedAndTrainingGoesOn) {
   c.steps = 2;
   EXPECT_EQ(run_grpo(c, &test_rewards()).steps, 2);
   int64_t errors = 0;
-  for (const auto& l : read_metrics(c.out)) {
+  for (const auto& l : test::read_jsonl(c.out + "/metrics.jsonl")) {
     errors += l["reward/flaky/errors"].get<int64_t>();
     EXPECT_TRUE(l.contains("loss"));
   }

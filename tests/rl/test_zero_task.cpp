@@ -50,13 +50,6 @@ ZeroTaskConfig small_config(uint64_t seed = 0) {
   return c;
 }
 
-std::vector<json> read_jsonl(const std::string& path) {
-  std::vector<json> rows;
-  std::istringstream in(read_file(path));
-  for (std::string line; std::getline(in, line);) rows.push_back(json::parse(line));
-  return rows;
-}
-
 // "What is 23+58-17?" -> 64, parsed from the text alone (left to right).
 int64_t eval_question(const std::string& q) {
   EXPECT_EQ(q.rfind("What is ", 0), 0u) << q;
@@ -137,7 +130,7 @@ TEST(ZeroTask, SameSeedSameBytesAndGoldenHashes) {
             "03bb41b5d8021184e392346d008566588d1d8f936c2ec44e5a12037ec14d24b6");
   EXPECT_EQ(sha256_file(a / "model/tokenizer.json"),
             "4d7f148aec0e2a3e0428a740b1d73497081082049fc6246599359d03093402d1");
-  const auto first = read_jsonl(a / "heldout.jsonl").front();
+  const auto first = test::read_jsonl(a / "heldout.jsonl").front();
   EXPECT_EQ(first["problem"], "What is 16+16?") << first.dump();
 }
 
@@ -155,14 +148,14 @@ TEST(ZeroTask, HeldoutDisjointFromTraining) {
   write_zero_assets(d2.path(), small_config(7));
   std::unordered_set<std::string> heldout;
   for (const auto& dir : {&d1, &d2})
-    for (const auto& r : read_jsonl(*dir / "heldout.jsonl")) {
+    for (const auto& r : test::read_jsonl(*dir / "heldout.jsonl")) {
       const std::string q = r["problem"];
       EXPECT_TRUE(heldout.insert(q).second || dir == &d2) << "duplicate held-out problem " << q;
       EXPECT_EQ(zero_split(q.substr(8, q.size() - 9), 10), ZeroSplit::kHeldout) << q;
     }
   for (const auto& dir : {&d1, &d2})
     for (const char* f : {"base.jsonl", "sft.jsonl", "grpo.jsonl"})
-      for (const auto& r : read_jsonl(*dir / f)) {
+      for (const auto& r : test::read_jsonl(*dir / f)) {
         const std::string q = r["prompt"];
         EXPECT_EQ(heldout.count(q), 0u) << f << ": held-out problem in training: " << q;
         EXPECT_EQ(zero_split(q.substr(8, q.size() - 9), 10), ZeroSplit::kTrain) << q;
@@ -179,13 +172,13 @@ TEST(ZeroTask, AnswersAndReasoningRecomputed) {
   test::TempDir d;
   const ZeroTaskConfig c = small_config(3);
   write_zero_assets(d.path(), c);
-  for (const auto& r : read_jsonl(d / "heldout.jsonl")) {
+  for (const auto& r : test::read_jsonl(d / "heldout.jsonl")) {
     EXPECT_EQ(r["answer"], std::to_string(eval_question(r["problem"]))) << r.dump();
     EXPECT_EQ(r["prompt"], r["problem"]);
   }
-  for (const auto& r : read_jsonl(d / "grpo.jsonl"))
+  for (const auto& r : test::read_jsonl(d / "grpo.jsonl"))
     EXPECT_EQ(r["answer"], std::to_string(eval_question(r["prompt"]))) << r.dump();
-  for (const auto& r : read_jsonl(d / "sft.jsonl")) {
+  for (const auto& r : test::read_jsonl(d / "sft.jsonl")) {
     const Steps s = parse_response(r["response"]);
     EXPECT_EQ(s.boxed, std::to_string(eval_question(r["prompt"]))) << r.dump();
     EXPECT_EQ(s.wrong, 0) << r.dump();
@@ -193,7 +186,7 @@ TEST(ZeroTask, AnswersAndReasoningRecomputed) {
     EXPECT_GE(s.lines.size(), 1u);
   }
   std::map<std::string, int> kinds;
-  for (const auto& r : read_jsonl(d / "base.jsonl")) {
+  for (const auto& r : test::read_jsonl(d / "base.jsonl")) {
     const std::string kind = r["kind"], prompt = r["prompt"], response = r["response"];
     ++kinds[kind];
     EXPECT_EQ(r["text"], std::string(kZeroBos) + kZeroUser + prompt + kZeroAssistant + "<think>\n" +
@@ -229,6 +222,36 @@ TEST(ZeroTask, OneErrorChainsStayNonNegative) {
   }
 }
 
+TEST(ZeroTask, MaxValueKeepsEveryStepOneDigit) {
+  ZeroTaskConfig c = small_config();
+  c.level_weights = {1, 1, 1};
+  c.max_operand = 9;
+  c.max_value = 9;
+  SampleRng rng{7, 0};
+  int in_range_errors = 0, errors = 0;
+  for (const auto& p : zero_problems(c, ZeroSplit::kTrain, 3000, 5, false)) {
+    int64_t v = p.operands.at(0);
+    for (size_t i = 0; i < p.ops.size(); ++i) {
+      v += p.ops[i] == '+' ? p.operands[i + 1] : -p.operands[i + 1];
+      EXPECT_TRUE(v >= 0 && v <= 9) << p.expression();
+    }
+    EXPECT_EQ(v, p.answer);
+    const Steps good = parse_response(zero_response(p, ZeroResponse::kReasoned, nullptr, 9));
+    EXPECT_EQ(good.wrong, 0);
+    const Steps s = parse_response(zero_response(p, ZeroResponse::kOneError, &rng, 9));
+    EXPECT_EQ(s.wrong, 1);
+    EXPECT_NE(s.boxed, std::to_string(p.answer));
+    // The slip is by one digit, and stays in [0, 9] unless the chain touches both ends.
+    EXPECT_EQ(std::abs(std::stoll(s.boxed) - p.answer), 1) << p.expression();
+    ++errors;
+    if (std::stoll(s.boxed) >= 0 && std::stoll(s.boxed) <= 9) ++in_range_errors;
+  }
+  EXPECT_GT(in_range_errors, errors * 95 / 100);
+  // max_value below max_operand is refused, naming the field.
+  c.max_value = 5;
+  EXPECT_THROW(check_zero_task_config(c), Error);
+}
+
 TEST(ZeroTask, LevelsFollowTheWeights) {
   ZeroTaskConfig c = small_config();
   c.level_weights = {0, 1, 0};
@@ -246,19 +269,19 @@ TEST(ZeroTask, GradedCorrectByTheMathGrader) {
   test::TempDir d;
   write_zero_assets(d.path(), small_config(5));
   const ExtractConfig boxed = extract_preset("boxed");
-  for (const auto& r : read_jsonl(d / "sft.jsonl")) {
+  for (const auto& r : test::read_jsonl(d / "sft.jsonl")) {
     const std::string gold = std::to_string(eval_question(r["prompt"]));
     // The response as the model would give it: after the forced "<think>\n".
     const Grade g = grade_response(gold, "<think>\n" + r["response"].get<std::string>(), boxed);
     EXPECT_TRUE(g.correct) << r.dump() << " " << g.reason;
   }
-  for (const auto& r : read_jsonl(d / "base.jsonl")) {
+  for (const auto& r : test::read_jsonl(d / "base.jsonl")) {
     const std::string gold = std::to_string(eval_question(r["prompt"]));
     const Grade g = grade_response(gold, r["response"], boxed);
     EXPECT_EQ(g.correct, r["kind"] != "one_error") << r.dump() << " " << g.reason;
   }
   // The answer field grades against itself, as the GRPO reward and r1eval compare.
-  for (const auto& r : read_jsonl(d / "heldout.jsonl"))
+  for (const auto& r : test::read_jsonl(d / "heldout.jsonl"))
     EXPECT_TRUE(grade_response(r["answer"],
                                "</think>\n\\boxed{" + r["answer"].get<std::string>() + "}", boxed)
                     .correct);
@@ -287,7 +310,7 @@ TEST(ZeroTask, TokenizerRoundTripsEveryText) {
   int64_t longest = 0;
   std::vector<std::string> texts;
   for (const char* f : {"base.jsonl", "sft.jsonl", "grpo.jsonl", "heldout.jsonl"})
-    for (const auto& r : read_jsonl(d / f))
+    for (const auto& r : test::read_jsonl(d / f))
       for (const char* k : {"text", "prompt", "response", "problem"})
         if (r.contains(k)) texts.push_back(r[k]);
   for (const auto& t : texts) {
@@ -297,7 +320,7 @@ TEST(ZeroTask, TokenizerRoundTripsEveryText) {
   }
   EXPECT_LT(longest, 96) << "documents must fit the training length with room to spare";
   // A base document: BOS, user, ..., EOS, each special token one id.
-  const std::string doc = read_jsonl(d / "base.jsonl").front()["text"];
+  const std::string doc = test::read_jsonl(d / "base.jsonl").front()["text"];
   const auto e = tok.encode(doc);
   EXPECT_EQ(e.front(), ids.bos);
   EXPECT_EQ(e.back(), ids.eos);

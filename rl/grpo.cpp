@@ -655,6 +655,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
           in.completion = tok.decode(text_ids, /*skip_special_tokens=*/true);
           in.think_opened = true;
           in.gold = p.answer;
+          in.code = p.code;
           in.finish_reason = s.finish_reason;
           in.completion_tokens = static_cast<int64_t>(s.ids.size());
           inputs.push_back(std::move(in));

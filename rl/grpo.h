@@ -5,8 +5,9 @@
 // dynamic sampling, truncated-completion masking, held-out pass@1 through r1eval's runner on the
 // live weights, atomic checkpoints and exact resume (bit for bit on CPU), non-finite steps skipped
 // and logged. Data parallel when launched like a torchrun job (rl/distributed.h): the step's
-// prompts split evenly across ranks, the same updates as one process. Leaves out code tasks in the
-// prompt file and learned reward models.
+// prompts split evenly across ranks, the same updates as one process. Prompt rows are math
+// (gold answer) or code (stdin tests, judged in the sandbox by the accuracy reward; grpo_data.h).
+// Leaves out learned reward models.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json

@@ -2,9 +2,12 @@
 // evals' protocol_messages so training prompts and r1eval's prompts are the same text.
 #include "rl/grpo_data.h"
 
+#include <memory>  // std::make_shared
+
 #include "evals/benchmarks.h"  // r1::Problem
 #include "evals/protocol.h"    // r1::Protocol, r1::protocol_messages
-#include "rl/train_common.h"    // r1::for_each_jsonl_row
+#include "rl/train_common.h"   // r1::for_each_jsonl_row
+#include "sandbox/sandbox.h"   // r1::sandbox::parse_lang
 #include "toolkit/error.h"     // r1::Error, r1::check
 
 namespace r1 {
@@ -12,6 +15,49 @@ namespace {
 
 [[noreturn]] void fail(const std::string& where, const std::string& message) {
   throw Error(where + ": " + message);
+}
+
+// A code row's task: stdin tests, the language of an untagged fence and optional limits (0 = the
+// code grader's defaults).
+std::shared_ptr<const CodeTask> code_task_of(const nlohmann::json& row, const std::string& where) {
+  auto task = std::make_shared<CodeTask>();
+  task->kind = CodeTask::Kind::Stdin;
+  const auto& tests = row["tests"];
+  if (!tests.is_array() || tests.empty())
+    fail(where, std::string("\"tests\" is ") + (tests.is_array() ? "empty" : tests.type_name()) +
+                    ", expected a non-empty list of {\"input\": ..., \"output\": ...}");
+  for (size_t i = 0; i < tests.size(); ++i) {
+    const auto& t = tests[i];
+    const std::string at = "\"tests\"[" + std::to_string(i) + "]";
+    if (!t.is_object()) fail(where, at + " is " + t.type_name() + ", expected an object");
+    for (const char* field : {"input", "output"})
+      if (!t.contains(field) || !t[field].is_string())
+        fail(where, at + "." + field + " is " +
+                        (t.contains(field) ? t[field].type_name() : "missing") +
+                        ", expected a string");
+    task->tests.push_back({t["input"].get<std::string>(), t["output"].get<std::string>()});
+  }
+  if (row.contains("language")) {
+    if (!row["language"].is_string())
+      fail(where, std::string("\"language\" is ") + row["language"].type_name() +
+                      ", expected \"python\" or \"cpp\"");
+    try {
+      task->default_lang = sandbox::parse_lang(row["language"].get<std::string>());
+    } catch (const Error& e) {
+      fail(where, std::string("\"language\": ") + e.what());
+    }
+  }
+  for (const char* field : {"time_limit_s", "memory_mb"}) {
+    if (!row.contains(field)) continue;
+    const auto& v = row[field];
+    if (!v.is_number() || !(v.get<double>() > 0))
+      fail(where, std::string("\"") + field + "\" is " + v.dump() + ", expected a positive number");
+    if (std::string(field) == "time_limit_s")
+      task->time_limit_s = v.get<double>();
+    else
+      task->memory_mb = v.get<int64_t>();
+  }
+  return task;
 }
 
 }  // namespace
@@ -48,14 +94,22 @@ GrpoPrompt encode_grpo_row(const nlohmann::json& row, const GrpoPromptEncoder& e
   out.problem = row["prompt"].get<std::string>();
   if (out.problem.find_first_not_of(" \t\r\n") == std::string::npos)
     fail(where, "\"prompt\" is blank");
-  if (!row.contains("answer")) fail(where, "no \"answer\" field (the gold answer the rewards use)");
-  const auto& a = row["answer"];
-  if (a.is_string())
-    out.answer = a.get<std::string>();
-  else if (a.is_number())
-    out.answer = a.dump();
-  else
-    fail(where, std::string("\"answer\" is ") + a.type_name() + ", expected a string or number");
+  if (row.contains("tests")) {
+    if (row.contains("answer"))
+      fail(where, "both \"answer\" and \"tests\" (a row is math or code, not both)");
+    out.code = code_task_of(row, where);
+  } else {
+    if (!row.contains("answer"))
+      fail(where,
+           "no \"answer\" field (the gold answer the rewards use; code rows give \"tests\")");
+    const auto& a = row["answer"];
+    if (a.is_string())
+      out.answer = a.get<std::string>();
+    else if (a.is_number())
+      out.answer = a.dump();
+    else
+      fail(where, std::string("\"answer\" is ") + a.type_name() + ", expected a string or number");
+  }
   if (row.contains("id")) {
     const auto& id = row["id"];
     if (!id.is_string() && !id.is_number())

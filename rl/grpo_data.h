@@ -1,16 +1,21 @@
-// GRPO prompts: JSONL rows {"prompt", "answer"} (optional "id"), each rendered with the
-// checkpoint's chat template and the protocol's user-turn template (the reasoning forced open with
-// "<think>\n", as r1eval renders it) and tokenized once; errors name FILE:LINE. Leaves out code
-// tasks (rows with tests for the sandbox) and prompt truncation: a prompt that leaves no room to
-// generate is refused, naming its line.
+// GRPO prompts: JSONL rows, each rendered with the checkpoint's chat template and the protocol's
+// user-turn template (the reasoning forced open with "<think>\n", as r1eval renders it) and
+// tokenized once; errors name FILE:LINE. A math row is {"prompt", "answer"}; a code row is
+// {"prompt", "tests": [{"input", "output"}, ...]} (stdin -> expected stdout, judged in r1's sandbox
+// by the accuracy reward), with optional "language" (of an untagged fence: "python", the default,
+// or "cpp"), "time_limit_s" and "memory_mb"; either may carry an "id". Leaves out functional and
+// HumanEval-style code rows and prompt truncation: a prompt that leaves no room to generate is
+// refused, naming its line.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include <cstdint>  // int64_t
+#include <memory>   // std::shared_ptr
 #include <string>   // std::string
 #include <vector>   // std::vector
 
+#include "evals/code_benchmarks.h"  // r1::CodeTask
 #include "toolkit/chat_template.h"  // r1::ChatTemplate
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
 
@@ -26,11 +31,12 @@ struct GrpoPromptConfig {
 
 // One training prompt.
 struct GrpoPrompt {
-  std::string id;            // the row's "id", else its line number
-  std::string problem;       // the row's "prompt" (what the rewards read as the question)
-  std::string answer;        // the gold answer (a number is kept as its JSON text)
-  std::vector<int64_t> ids;  // the rendered prompt's tokens, ending in "<think>\n"
-  int64_t line = 0;          // 1-based line in its file
+  std::string id;       // the row's "id", else its line number
+  std::string problem;  // the row's "prompt" (what the rewards read as the question)
+  std::string answer;   // math: the gold answer (a number is kept as its JSON text)
+  std::shared_ptr<const CodeTask> code;  // code rows: the tests; null for math
+  std::vector<int64_t> ids;              // the rendered prompt's tokens, ending in "<think>\n"
+  int64_t line = 0;                      // 1-based line in its file
 };
 
 // The tokenizer and template prompts are encoded with (from the checkpoint directory).
@@ -49,8 +55,9 @@ std::string render_generation_prompt(const ChatTemplate& chat,
 std::string render_grpo_prompt(const GrpoPromptEncoder& enc, const std::string& problem);
 
 // Encodes one parsed row; `where` ("FILE:LINE") starts every error, which names the field: a row
-// that is not an object, a missing or non-string "prompt", a missing "answer" (string or number),
-// a prompt of max_context tokens or more.
+// that is not an object, a missing or non-string "prompt", neither or both of "answer" (string or
+// number) and "tests" (a non-empty list of {"input": string, "output": string}), a bad "language",
+// "time_limit_s" or "memory_mb", a prompt of max_context tokens or more.
 GrpoPrompt encode_grpo_row(const nlohmann::json& row, const GrpoPromptEncoder& enc,
                            const std::string& where);
 // Reads a JSONL file (blank lines skipped); errors name FILE:LINE.

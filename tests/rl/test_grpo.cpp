@@ -71,6 +71,18 @@ class FlakyReward : public Reward {
   }
 };
 
+// 1 for a code row that reached the reward with its two tests and no gold answer, else 0.
+class CodeProbeReward : public Reward {
+ public:
+  std::string name() const override { return "code_probe"; }
+  double compute(const RewardInput& in) override {
+    return in.code && in.code->tests.size() == 2 && in.code->tests[1].output == "4\n" &&
+                   in.gold.empty()
+               ? 1.0
+               : 0.0;
+  }
+};
+
 const RewardRegistry& test_rewards() {
   static const RewardRegistry reg = [] {
     RewardRegistry r;
@@ -79,6 +91,7 @@ const RewardRegistry& test_rewards() {
     r.add("constant", [](const RewardConfig&) { return std::make_unique<ConstantReward>(); });
     r.add("mixed", [](const RewardConfig&) { return std::make_unique<MixedReward>(); });
     r.add("flaky", [](const RewardConfig&) { return std::make_unique<FlakyReward>(); });
+    r.add("code_probe", [](const RewardConfig&) { return std::make_unique<CodeProbeReward>(); });
     return r;
   }();
   return reg;
@@ -424,6 +437,32 @@ TEST(Grpo, ConfigErrorsNameTheFlag) {
   EXPECT_NE(error_of([&] { run_grpo(c, &test_rewards()); }).find("--lr"), std::string::npos);
 }
 
+// Code rows: stdin tests for the sandbox. The probe sees each row's task; the real accuracy
+// reward judges the (untrained, code-less) completions as wrong without an error.
+TEST(Grpo, CodeRowsReachTheRewardsWithTheirTests) {
+  test::TempDir dir;
+  GrpoConfig c = small_config(dir, "run");
+  std::string text;
+  for (int i = 0; i < 4; ++i)
+    text += json{{"prompt", "Read n and print 2n. (" + std::to_string(i) + ")"},
+                 {"tests",
+                  {{{"input", "1\n"}, {"output", "2\n"}}, {{"input", "2\n"}, {"output", "4\n"}}}},
+                 {"language", "python"},
+                 {"time_limit_s", 2}}
+                .dump() +
+            "\n";
+  c.prompts = dir / "code.jsonl";
+  write_text(c.prompts, text);
+  c.rewards = "code_probe:1.0,accuracy:1.0";
+  c.steps = 1;
+  run_grpo(c, &test_rewards());
+  const auto lines = test::read_jsonl(c.out + "/metrics.jsonl");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["reward/code_probe"], 1.0) << lines[0];
+  EXPECT_EQ(lines[0]["reward/accuracy"], 0.0) << lines[0];
+  EXPECT_EQ(lines[0]["reward/accuracy/errors"], 0) << lines[0];
+}
+
 TEST(GrpoData, BadRowsNameTheirLine) {
   test::TempDir dir;
   const Tokenizer tok = Tokenizer::load(kModel);
@@ -447,6 +486,34 @@ TEST(GrpoData, BadRowsNameTheirLine) {
       error_for(good + "{\"prompt\": \"" + std::string(200, 'a') + "\", \"answer\": \"1\"}\n");
   EXPECT_NE(e.find("p.jsonl:2"), std::string::npos) << e;
   EXPECT_NE(e.find("context of 16"), std::string::npos) << e;
+  // Code rows: tests instead of an answer, each field checked.
+  const std::string tests = "\"tests\": [{\"input\": \"1\", \"output\": \"2\"}]";
+  for (const auto& [row, message] : std::vector<std::pair<std::string, std::string>>{
+           {"{\"prompt\": \"p\", \"answer\": \"2\", " + tests + "}",
+            "both \"answer\" and \"tests\""},
+           {"{\"prompt\": \"p\", \"tests\": []}", "\"tests\" is empty"},
+           {"{\"prompt\": \"p\", \"tests\": {}}", "\"tests\" is object"},
+           {"{\"prompt\": \"p\", \"tests\": [{\"input\": \"1\"}]}",
+            "\"tests\"[0].output is missing"},
+           {"{\"prompt\": \"p\", \"tests\": [{\"input\": 1, \"output\": \"2\"}]}",
+            "\"tests\"[0].input is number"},
+           {"{\"prompt\": \"p\", " + tests + ", \"language\": \"rust\"}", "\"language\": "},
+           {"{\"prompt\": \"p\", " + tests + ", \"time_limit_s\": -1}",
+            "\"time_limit_s\" is -1"}}) {
+    const std::string e = error_for(good + row + "\n");
+    EXPECT_NE(e.find("p.jsonl:2: " + message), std::string::npos) << row << " -> " << e;
+  }
+  write_text(dir / "c.jsonl",
+             "{\"prompt\": \"p\", " + tests +
+                 ", \"language\": \"cpp\", \"time_limit_s\": 3, \"memory_mb\": 128}\n");
+  const auto code = load_grpo_prompts(dir / "c.jsonl", enc);
+  ASSERT_EQ(code.size(), 1u);
+  ASSERT_TRUE(code[0].code);
+  EXPECT_EQ(code[0].code->tests.size(), 1u);
+  EXPECT_EQ(code[0].code->default_lang, sandbox::Lang::Cpp);
+  EXPECT_EQ(code[0].code->time_limit_s, 3.0);
+  EXPECT_EQ(code[0].code->memory_mb, 128);
+  EXPECT_TRUE(code[0].answer.empty());
   // Numbers as answers and ids are kept as their JSON text; the prompt ends inside <think>.
   enc.config.max_context = 4096;
   write_text(dir / "q.jsonl", "{\"prompt\": \"What is 1+1?\", \"answer\": 2, \"id\": 17}\n");

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
+#include "toolkit/error.h"  // r1::Error
+
 namespace r1::test {
 
 // A fresh directory under the system temp dir, removed with its content on destruction.
@@ -74,6 +76,17 @@ inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
   return rows;
+}
+
+// The message of the r1::Error that f() throws, or "" when it throws none.
+template <typename F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const r1::Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace r1::test

@@ -141,16 +141,6 @@ std::vector<json> without_times(std::vector<json> lines) {
   return lines;
 }
 
-template <typename F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST(Grpo, StepsWriteEveryMetricAndEvaluateTheLiveWeights) {
   test::TempDir dir;
   GrpoConfig c = small_config(dir, "run");
@@ -322,7 +312,7 @@ TEST(Grpo, BetaZeroLoadsNoReferenceModel) {
       EXPECT_EQ(run_grpo(c, &test_rewards()).steps, 2);
       EXPECT_FALSE(test::read_jsonl(c.out + "/metrics.jsonl").back().contains("kl"));
     } else {
-      EXPECT_NE(error_of([&] { run_grpo(c, &test_rewards()); }), "");
+      EXPECT_NE(test::error_of([&] { run_grpo(c, &test_rewards()); }), "");
     }
   }
 }
@@ -382,7 +372,7 @@ TEST(Grpo, NonFiniteLossIsSkippedAndRepeatedOnesStopTheRun) {
     c.save_every = 1;
     c.nan_steps = {2, 3};
     c.max_bad_steps = 2;
-    const std::string e = error_of([&] { run_grpo(c, &test_rewards()); });
+    const std::string e = test::error_of([&] { run_grpo(c, &test_rewards()); });
     EXPECT_NE(e.find("2 steps in a row"), std::string::npos) << e;
     EXPECT_NE(e.find("last good checkpoint"), std::string::npos) << e;
     EXPECT_EQ(test::read_jsonl(c.out + "/metrics.jsonl").size(), 3u);
@@ -411,7 +401,7 @@ TEST(Grpo, FailedCheckpointWriteKeepsThePreviousOne) {
   c.before_checkpoint_write = [](const std::string& file) {
     if (file.find("step-000002") != std::string::npos) throw Error("No space left on device");
   };
-  const std::string e = error_of([&] { run_grpo(c, &test_rewards()); });
+  const std::string e = test::error_of([&] { run_grpo(c, &test_rewards()); });
   EXPECT_NE(e.find("step-000001"), std::string::npos) << e;
   const auto last = latest_checkpoint(c.out + "/checkpoints");
   ASSERT_TRUE(last.has_value());
@@ -422,19 +412,19 @@ TEST(Grpo, ConfigErrorsNameTheFlag) {
   test::TempDir dir;
   GrpoConfig c = small_config(dir, "run");
   c.num_generations = 0;
-  EXPECT_NE(error_of([&] { run_grpo(c); }).find("--num-generations"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { run_grpo(c); }).find("--num-generations"), std::string::npos);
   c = small_config(dir, "run");
   c.loss_type = "ppo";
-  EXPECT_NE(error_of([&] { run_grpo(c); }).find("ppo"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { run_grpo(c); }).find("ppo"), std::string::npos);
   c = small_config(dir, "run");
   c.rewards = "nonsense";
-  EXPECT_NE(error_of([&] { run_grpo(c); }).find("nonsense"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { run_grpo(c); }).find("nonsense"), std::string::npos);
   // A resume with another run-defining flag is refused.
   c = small_config(dir, "run");
   c.steps = 1;
   run_grpo(c, &test_rewards());
   c.lr = 2e-3;
-  EXPECT_NE(error_of([&] { run_grpo(c, &test_rewards()); }).find("--lr"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { run_grpo(c, &test_rewards()); }).find("--lr"), std::string::npos);
 }
 
 // Code rows: stdin tests for the sandbox. The probe sees each row's task; the real accuracy
@@ -470,7 +460,7 @@ TEST(GrpoData, BadRowsNameTheirLine) {
   auto error_for = [&](const std::string& text) {
     const std::string path = dir / "p.jsonl";
     write_text(path, text);
-    return error_of([&] { load_grpo_prompts(path, enc); });
+    return test::error_of([&] { load_grpo_prompts(path, enc); });
   };
   const std::string good = "{\"prompt\": \"What is 1+1?\", \"answer\": \"2\"}\n";
   EXPECT_NE(error_for(good + "\n{\"prompt\": oops}\n").find("p.jsonl:3"), std::string::npos);

@@ -33,16 +33,6 @@ double score(const std::string& name, const RewardInput& in) {
 }
 
 // The r1::Error message of `f`, or "" when it does not throw one.
-template <typename F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const r1::Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 // --- accuracy (math) ---------------------------------------------------------------------------
 
 TEST(RewardAccuracy, MathAnswersRightWrongAndUnparseable) {
@@ -80,8 +70,9 @@ TEST(RewardAccuracy, MathAnswersRightWrongAndUnparseable) {
   in.finish_reason = "length";
   EXPECT_EQ(acc->compute(in), 0);
   // Neither gold nor code: not scored.
-  EXPECT_NE(error_of([&] { acc->compute(r1_sample("</think>\\boxed{2}")); }).find("neither"),
-            std::string::npos);
+  EXPECT_NE(
+      r1::test::error_of([&] { acc->compute(r1_sample("</think>\\boxed{2}")); }).find("neither"),
+      std::string::npos);
   // Batch scores equal one-by-one scores; the unscorable sample is NaN.
   std::vector<RewardInput> batch;
   batch.reserve(cases.size() + 1);
@@ -96,7 +87,8 @@ TEST(RewardAccuracy, MathAnswersRightWrongAndUnparseable) {
 TEST(RewardAccuracy, BadExtractionPresetIsAnError) {
   r1::RewardConfig c;
   c.accuracy.extract = "fuzzy";
-  EXPECT_NE(error_of([&] { r1::make_reward("accuracy", c); }).find("fuzzy"), std::string::npos);
+  EXPECT_NE(r1::test::error_of([&] { r1::make_reward("accuracy", c); }).find("fuzzy"),
+            std::string::npos);
 }
 
 // --- accuracy (code, through the sandbox) ------------------------------------------------------
@@ -268,7 +260,7 @@ TEST(RewardLanguage, Detection) {
   EXPECT_EQ(r1::detect_language("가장 작은 양의 정수를 구하시오."), "ko");
   EXPECT_EQ(r1::detect_language("Найдите наименьшее число."), "cyrillic");
   EXPECT_EQ(r1::detect_language("1 + 1 = ?"), "");
-  EXPECT_NE(error_of([] { r1::language_share("hello", "klingon"); }).find("klingon"),
+  EXPECT_NE(r1::test::error_of([] { r1::language_share("hello", "klingon"); }).find("klingon"),
             std::string::npos);
 }
 
@@ -331,7 +323,7 @@ TEST(RewardLength, OverlongFormula) {
   EXPECT_DOUBLE_EQ(at(4096), -1);
   EXPECT_DOUBLE_EQ(at(5000), -1);
   EXPECT_DOUBLE_EQ(at(100, "length"), -1);  // cut at the limit: the full penalty
-  EXPECT_NE(error_of([&] { at(-1); }).find("completion_tokens"), std::string::npos);
+  EXPECT_NE(r1::test::error_of([&] { at(-1); }).find("completion_tokens"), std::string::npos);
 }
 
 TEST(RewardLength, TargetFormula) {
@@ -354,16 +346,16 @@ TEST(RewardLength, TargetFormula) {
 TEST(RewardLength, BadOptionsNameTheField) {
   r1::LengthOptions o;
   o.mode = "kimi";
-  EXPECT_NE(error_of([&] { r1::make_reward_length(o); }).find("length.mode 'kimi'"),
+  EXPECT_NE(r1::test::error_of([&] { r1::make_reward_length(o); }).find("length.mode 'kimi'"),
             std::string::npos);
   o = {};
   o.buffer_tokens = 5000;
-  EXPECT_NE(error_of([&] { r1::make_reward_length(o); }).find("length.buffer_tokens"),
+  EXPECT_NE(r1::test::error_of([&] { r1::make_reward_length(o); }).find("length.buffer_tokens"),
             std::string::npos);
   o = {};
   o.mode = "target";
   o.target_tokens = 0;
-  EXPECT_NE(error_of([&] { r1::make_reward_length(o); }).find("length.target_tokens"),
+  EXPECT_NE(r1::test::error_of([&] { r1::make_reward_length(o); }).find("length.target_tokens"),
             std::string::npos);
 }
 
@@ -381,7 +373,9 @@ TEST(RewardSpec, Parsing) {
   EXPECT_EQ(w[3].weight, -0.25);
   EXPECT_EQ(r1::parse_reward_spec("format:0")[0].weight, 0);
 
-  auto err = [](const std::string& spec) { return error_of([&] { r1::parse_reward_spec(spec); }); };
+  auto err = [](const std::string& spec) {
+    return r1::test::error_of([&] { r1::parse_reward_spec(spec); });
+  };
   EXPECT_NE(err("accuracy:abc").find("the weight of 'accuracy' ('abc')"), std::string::npos);
   EXPECT_NE(err("accuracy:1.0x").find("'1.0x'"), std::string::npos);
   EXPECT_NE(err("accuracy:").find("the weight of 'accuracy'"), std::string::npos);
@@ -397,10 +391,10 @@ TEST(RewardSpec, Parsing) {
 }
 
 TEST(RewardSpec, UnknownRewardNamesItAndTheKnownOnes) {
-  const std::string e = error_of([] { r1::RewardSet("accuracy:1,acuracy:2", {}); });
+  const std::string e = r1::test::error_of([] { r1::RewardSet("accuracy:1,acuracy:2", {}); });
   EXPECT_NE(e.find("unknown reward 'acuracy'"), std::string::npos) << e;
   EXPECT_NE(e.find("accuracy, format, language, length"), std::string::npos) << e;
-  EXPECT_NE(error_of([] { r1::make_reward("nope"); }).find("'nope'"), std::string::npos);
+  EXPECT_NE(r1::test::error_of([] { r1::make_reward("nope"); }).find("'nope'"), std::string::npos);
 }
 
 TEST(RewardSet, WeightedTotalAndPerRewardMeans) {
@@ -489,13 +483,15 @@ TEST(RewardSet, AThrowingRewardScoresZeroAndCountsErrors) {
 TEST(RewardSet, AddChecksWeightsAndDuplicates) {
   r1::RewardSet set;
   set.add(r1::make_reward_format(), 1);
-  EXPECT_NE(error_of([&] { set.add(r1::make_reward_format(), 1); }).find("twice"),
+  EXPECT_NE(r1::test::error_of([&] { set.add(r1::make_reward_format(), 1); }).find("twice"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { set.add(r1::make_reward_language(), std::nan("")); }).find("language"),
+  EXPECT_NE(r1::test::error_of([&] {
+              set.add(r1::make_reward_language(), std::nan(""));
+            }).find("language"),
             std::string::npos);
   r1::RewardRegistry registry;
   r1::register_builtin_rewards(registry);
-  EXPECT_NE(error_of([&] { r1::register_builtin_rewards(registry); }).find("twice"),
+  EXPECT_NE(r1::test::error_of([&] { r1::register_builtin_rewards(registry); }).find("twice"),
             std::string::npos);
   EXPECT_EQ(registry.names(),
             (std::vector<std::string>{"accuracy", "format", "language", "length"}));

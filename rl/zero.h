@@ -30,7 +30,7 @@ struct ZeroRunConfig {
   int64_t sft_batch = 16;
   double sft_lr = 5e-4;
   // GRPO.
-  int64_t grpo_steps = 100;
+  int64_t grpo_steps = 200;
   int64_t num_generations = 8;
   int64_t prompts_per_step = 16;
   int64_t max_new_tokens = 48;

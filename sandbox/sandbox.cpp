@@ -373,12 +373,16 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
         _exit(125);
     }
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    dup2(in_fd, 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    dup2(bpf[0], 3);
-    dup2(st[1], 4);
-    dup2(info[1], 5);
+    // bwrap's fds 0-5. Each source first moves above them (F_DUPFD: a copy without CLOEXEC), then
+    // onto its number: a direct dup2 could overwrite a source still to be moved when another
+    // thread's sandbox freed a low number, and dup2(fd, fd) would leave CLOEXEC set (bwrap then
+    // failed with "Write to info_fd: Bad file descriptor").
+    const int sources[6] = {in_fd, out[1], err[1], bpf[0], st[1], info[1]};
+    int high[6];
+    for (int k = 0; k < 6; ++k)
+      if ((high[k] = fcntl(sources[k], F_DUPFD, 16)) < 0) _exit(125);
+    for (int k = 0; k < 6; ++k)
+      if (dup2(high[k], k) < 0) _exit(125);
     for (int fd = 6; fd < 1024; ++fd) close(fd);
     execv(cargv[0], cargv.data());
     static const char msg[] = "r1sandbox: cannot exec bubblewrap\n";

@@ -19,13 +19,14 @@ both sides). The first --warmup steps are left out; medians over the rest. Phase
 time/generate, time/reward, time/logprobs, time/update; TRL's from timers wrapped around its
 `_generate` and `_calculate_rewards` (update = the rest of the step). CPU s/step: the process's
 user+system CPU over the whole run (r1: the r1train subprocess, start-up included; TRL: train()) / steps,
-warm-up included; steadier than wall time when the machine is shared, since an oversubscribed core
-stalls LibTorch's OpenMP threads (both sides) and wall time swings by several x.
+warm-up included. Needs an otherwise idle machine: with T threads on T cores, any other busy process
+stalls LibTorch's OpenMP threads (both sides) and single steps take 10-40x longer; --rounds R repeats
+r1-then-TRL R times (medians of the rounds' medians) and the JSON keeps every step's time.
 
 Run from the repo root (after scripts/build.sh; needs only build/bin/r1train and .venv):
   .venv/bin/python tests/bench/bench_grpo_step.py [--sizes tiny,micro] [--num-generations 8]
       [--prompts-per-step 4] [--max-new-tokens 64] [--steps 6] [--warmup 1] [--threads 2]
-      [--json-out FILE]
+      [--rounds 1] [--json-out FILE]
 Timings are machine-dependent; compare only within one run.
 """
 import argparse

@@ -332,10 +332,11 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
       job_hash.push_back(hash);
     }
     const int64_t want = static_cast<int64_t>(b.problems.size()) * o.protocol.samples;
-    std::fprintf(stderr, "r1eval: %s: %zu problems x %lld samples; %lld stored, %lld to generate\n",
-                 b.spec.name.c_str(), b.problems.size(),
-                 static_cast<long long>(o.protocol.samples),
-                 static_cast<long long>(want - bench_missing), static_cast<long long>(bench_missing));
+    if (!o.quiet)
+      std::fprintf(
+          stderr, "r1eval: %s: %zu problems x %lld samples; %lld stored, %lld to generate\n",
+          b.spec.name.c_str(), b.problems.size(), static_cast<long long>(o.protocol.samples),
+          static_cast<long long>(want - bench_missing), static_cast<long long>(bench_missing));
     missing += bench_missing;
   }
 

@@ -27,6 +27,7 @@ struct RunOptions {
   std::string out_dir;    // the run directory (created; resumed when it holds a run)
   int64_t limit = 0;      // only the first `limit` problems of each benchmark (0: all)
   bool progress = true;   // a progress line on a terminal
+  bool quiet = false;     // no per-run count line ("N problems x S samples; ...") on stderr
   int bootstrap = 10000;  // bootstrap replicates for intervals
   std::string command;    // the command line, stored in run.json
   // Contest-date window of dated benchmarks (livecodebench), "YYYY-MM-DD" inclusive, "" = open.

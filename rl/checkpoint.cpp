@@ -14,6 +14,7 @@
 #include <filesystem>  // std::filesystem
 #include <mutex>       // std::lock_guard
 
+#include "rl/optim.h"             // r1::AdamW
 #include "toolkit/error.h"        // r1::Error, r1::check
 #include "toolkit/fs.h"           // r1::read_file, r1::write_file_atomic
 #include "toolkit/json.h"         // r1::dump_json, r1::parse_json
@@ -238,6 +239,16 @@ void MetricsLog::write(const nlohmann::json& line) {
   const std::string text = dump_json(line) + "\n";
   if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0)
     throw Error(path_ + ": write failed (" + std::strerror(errno) + ")");
+}
+
+void load_optimizer_state(AdamW& opt, const std::string& dir) {
+  const std::string path = (fs::path(dir) / kTrainerTensorsFile).string();
+  SafetensorsFile tensors(path);
+  opt.load_state(
+      [&](const std::string& name) {
+        return tensors.find(name) ? tensors.tensor(name) : torch::Tensor();
+      },
+      path);
 }
 
 }  // namespace r1

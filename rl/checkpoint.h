@@ -22,6 +22,8 @@
 
 namespace r1 {
 
+class AdamW;  // rl/optim.h
+
 inline constexpr char kTrainerStateFile[] = "r1_trainer_state.json";
 inline constexpr char kTrainerTensorsFile[] = "r1_tensors.safetensors";
 
@@ -56,6 +58,10 @@ void remove_partial_checkpoints(const std::string& root);
 // r1::Error says which checkpoint failed, why, and which one is the newest intact.
 std::string write_checkpoint(const CheckpointConfig& config, int64_t step,
                              const CheckpointContent& content);
+
+// Loads the optimiser state checkpoint `dir` holds (its r1_tensors.safetensors) into `opt`; throws
+// r1::Error naming the file and tensor when it does not match the optimiser's parameters.
+void load_optimizer_state(AdamW& opt, const std::string& dir);
 
 // The state of torch's default generators (CPU, and each CUDA device when present) as JSON (hex
 // bytes), and back; a trainer saves them so any stochastic op resumes on the same stream.

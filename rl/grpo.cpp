@@ -40,7 +40,6 @@
 #include "toolkit/json.h"            // r1::dump_json, r1::read_json_file
 #include "toolkit/model_config.h"    // r1::load_model_config, r1::parse_dtype
 #include "toolkit/progress.h"        // r1::Progress
-#include "toolkit/safetensors.h"     // r1::SafetensorsFile
 #include "toolkit/sampling.h"        // r1::derive_seed
 #include "toolkit/sha256.h"          // r1::sha256_file
 #include "toolkit/tokenizer.h"       // r1::Tokenizer
@@ -483,13 +482,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
   GrpoResult result;
   result.total_steps = cfg.steps;
   if (resume) {
-    const std::string tensors_path = (fs::path(resume->second) / kTrainerTensorsFile).string();
-    SafetensorsFile tensors(tensors_path);
-    opt.load_state(
-        [&](const std::string& name) {
-          return tensors.find(name) ? tensors.tensor(name) : torch::Tensor();
-        },
-        tensors_path);
+    load_optimizer_state(opt, resume->second);
     step = state.at("step").get<int64_t>();
     bad_in_a_row = state.at("bad_in_a_row").get<int64_t>();
     drawn = state.at("data").at("drawn").get<int64_t>();
@@ -542,6 +535,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     ro.out_dir = (fs::path(evals_root) / fs::path(checkpoint_dir("", at_step)).filename()).string();
     ro.limit = cfg.eval_limit;
     ro.progress = false;
+    ro.quiet = true;  // the step's line reports the evaluation
     ro.bootstrap = 1000;
     NativeOptions no;
     no.model_dir = cfg.model;

@@ -29,7 +29,6 @@
 #include "toolkit/json.h"            // r1::dump_json, r1::read_json_file
 #include "toolkit/model_config.h"    // r1::load_model_config, r1::parse_dtype
 #include "toolkit/progress.h"        // r1::Progress
-#include "toolkit/safetensors.h"     // r1::SafetensorsFile
 #include "toolkit/sha256.h"          // r1::sha256_file
 
 namespace r1 {
@@ -213,13 +212,7 @@ SftResult run_sft(const SftConfig& cfg) {
   SftResult result;
   result.total_steps = total_steps;
   if (resume) {
-    const std::string tensors_path = (fs::path(resume->second) / kTrainerTensorsFile).string();
-    SafetensorsFile tensors(tensors_path);
-    opt.load_state(
-        [&](const std::string& name) {
-          return tensors.find(name) ? tensors.tensor(name) : torch::Tensor();
-        },
-        tensors_path);
+    load_optimizer_state(opt, resume->second);
     step = state.at("step").get<int64_t>();
     bad_in_a_row = state.at("bad_in_a_row").get<int64_t>();
     sampler.seek(state.at("data").at("epoch").get<int64_t>(),

@@ -7,6 +7,7 @@
 
 #include <cmath>       // M_PI
 #include <filesystem>  // std::filesystem
+#include <limits>      // std::numeric_limits
 
 #include "toolkit/error.h"        // r1::Error, r1::check
 #include "toolkit/fs.h"           // r1::write_file_atomic
@@ -35,9 +36,47 @@ torch::Tensor dense(const torch::Tensor& x, const torch::Tensor& w, const torch:
   return b.defined() ? torch::nn::functional::linear(x, w, b) : torch::nn::functional::linear(x, w);
 }
 
-torch::Tensor rotate_half(const torch::Tensor& x) {
-  const int64_t h = x.size(-1) / 2;
-  return torch::cat({-x.narrow(-1, h, h), x.narrow(-1, 0, h)}, -1);
+// Rotary embedding as transformers applies it, x * cos + rotate_half(x) * sin, where
+// rotate_half(x) = cat(-x2, x1): the same as roll(x, D/2) * sin_signed with sin_signed =
+// cat(-sin1, sin2) (negation is exact), in four ops instead of seven. Not addcmul: its scalar
+// and vectorised loops round bf16 differently, so decoding one token would not match a full
+// forward.
+torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& cos,
+                           const torch::Tensor& sin_signed) {
+  return x * cos + x.roll(x.size(-1) / 2, -1) * sin_signed;
+}
+
+// Sequences up to this length attend through grouped_attention in float32 on CPU: at these sizes
+// LibTorch's fused CPU kernel (blocked, with per-thread buffers) costs several times more than the
+// two batched products, forward and backward. Longer ones keep SDPA, which never materialises
+// (T, T) scores.
+constexpr int64_t kSmallAttention = 256;
+
+bool small_attention(const torch::TensorOptions& o, int64_t T) {
+  return o.device().is_cpu() && o.dtype() == torch::kFloat && T <= kSmallAttention;
+}
+
+// Softmax attention as two batched products over grouped heads: q (B, H, T, D); keys, values
+// (B, Hkv, S, D), query heads [g G, (g + 1) G) sharing kv head g (as repeat_interleave orders
+// them); mask additive float32 (0 or -inf), broadcastable to (B, Hkv, G, T, S). Returns
+// (B, H, T, D).
+torch::Tensor grouped_attention(const torch::Tensor& q, const torch::Tensor& keys,
+                                const torch::Tensor& values, const torch::Tensor& mask) {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+  const int64_t Hkv = keys.size(1), G = H / Hkv, S = keys.size(2);
+  auto scores =
+      torch::matmul(q.reshape({B, Hkv, G * T, D}), keys.transpose(-1, -2)).view({B, Hkv, G, T, S});
+  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+  // In place when no gradient is taken: on a view, autograd would have to copy slices back.
+  auto p = torch::softmax(
+      torch::GradMode::is_enabled() ? scores * scale + mask : scores.mul_(scale).add_(mask), -1);
+  return torch::matmul(p.view({B, Hkv, G * T, S}), values).view({B, H, T, D});
+}
+
+// 0 where `seen` (bool) is true, -inf elsewhere, float32.
+torch::Tensor additive_mask(const torch::Tensor& seen) {
+  return torch::zeros(seen.sizes(), torch::dtype(torch::kFloat).device(seen.device()))
+      .masked_fill_(seen.logical_not(), -std::numeric_limits<float>::infinity());
 }
 
 // inv_freq as transformers computes it, including llama3's frequency-dependent scaling.
@@ -130,16 +169,19 @@ std::vector<std::pair<std::string, torch::Tensor>> Transformer::hf_parameters() 
 }
 
 torch::Tensor Transformer::rms_norm(const torch::Tensor& x, const torch::Tensor& w) const {
-  auto h = x.to(torch::kFloat);
+  const bool f32 = x.scalar_type() == torch::kFloat;
+  auto h = f32 ? x : x.to(torch::kFloat);
   h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + config_.rms_norm_eps);
-  return w * h.to(x.scalar_type());
+  return w * (f32 ? h : h.to(x.scalar_type()));
 }
 
 std::pair<torch::Tensor, torch::Tensor> Transformer::rotary(const torch::Tensor& positions) const {
   auto freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq_;  // (B, T, D/2)
   auto emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);              // (B, 1, T, D)
   const auto dt = options_.dtype().toScalarType();
-  return {emb.cos().to(dt), emb.sin().to(dt)};
+  auto sin = freqs.sin();
+  auto sin_signed = torch::cat({-sin, sin}, -1).unsqueeze(1);  // for apply_rotary
+  return {emb.cos().to(dt), sin_signed.to(dt)};
 }
 
 torch::Tensor Transformer::layer_forward(Layer& l, size_t index, const torch::Tensor& x,
@@ -151,11 +193,13 @@ torch::Tensor Transformer::layer_forward(Layer& l, size_t index, const torch::Te
                 Hkv = c.num_key_value_heads;
   auto h = rms_norm(x, l.input_norm);
   auto qkv = dense(h, l.qkv_w, l.qkv_b);  // (B, T, (H + 2 Hkv) D)
-  auto q = qkv.narrow(-1, 0, H * D).view({B, T, H, D}).transpose(1, 2);
-  auto k = qkv.narrow(-1, H * D, Hkv * D).view({B, T, Hkv, D}).transpose(1, 2);
-  auto v = qkv.narrow(-1, (H + Hkv) * D, Hkv * D).view({B, T, Hkv, D}).transpose(1, 2);
-  q = q * cos + rotate_half(q) * sin;
-  k = k * cos + rotate_half(k) * sin;
+  // q and k get their rotary embedding together; split (not narrow) so the backward pass
+  // concatenates gradients instead of scattering each piece into zeros.
+  auto parts = qkv.split_with_sizes({(H + Hkv) * D, Hkv * D}, -1);
+  auto qk = apply_rotary(parts[0].view({B, T, H + Hkv, D}).transpose(1, 2), cos, sin);
+  auto qk_parts = qk.split_with_sizes({H, Hkv}, 1);
+  auto q = qk_parts[0], k = qk_parts[1];
+  auto v = parts[1].view({B, T, Hkv, D}).transpose(1, 2);
   torch::Tensor keys = k, values = v;
   if (cache != nullptr) {
     // Write each row's new K/V at its own slot, then attend over the used span of every row.
@@ -169,16 +213,25 @@ torch::Tensor Transformer::layer_forward(Layer& l, size_t index, const torch::Te
     kv_out->k.push_back(k);
     kv_out->v.push_back(v);
   }
-  std::optional<torch::Tensor> attn_mask;
-  if (mask.defined()) attn_mask = mask;
-  auto a = at::scaled_dot_product_attention(q, keys, values, attn_mask, 0.0,
-                                            /*is_causal=*/!mask.defined(), std::nullopt,
-                                            /*enable_gqa=*/H != Hkv);
-  a = a.transpose(1, 2).reshape({B, T, H * D});
+  torch::Tensor a;
+  if (mask.defined() && mask.dim() == 5) {
+    // float32 on CPU, decoding or a short full forward: `mask` is additive (see forward, decode).
+    a = grouped_attention(q, keys, values, mask).transpose(1, 2).reshape({B, T, H * D});
+  } else {
+    // Other dtypes and long sequences: SDPA (bf16 decoding shares its rounding with the full
+    // forward this way).
+    std::optional<torch::Tensor> attn_mask;
+    if (mask.defined()) attn_mask = mask;
+    a = at::scaled_dot_product_attention(q, keys, values, attn_mask, 0.0,
+                                         /*is_causal=*/!mask.defined(), std::nullopt,
+                                         /*enable_gqa=*/H != Hkv);
+    a = a.transpose(1, 2).reshape({B, T, H * D});
+  }
   auto x2 = x + dense(a, l.o_w, l.o_b);
   auto gu = dense(rms_norm(x2, l.post_norm), l.gate_up_w, l.gate_up_b);
   const int64_t I = c.intermediate_size;
-  auto m = torch::silu(gu.narrow(-1, 0, I)) * gu.narrow(-1, I, I);
+  auto gate_up = gu.split_with_sizes({I, I}, -1);
+  auto m = torch::silu(gate_up[0]) * gate_up[1];
   return x2 + dense(m, l.down_w, l.down_b);
 }
 
@@ -187,14 +240,19 @@ torch::Tensor Transformer::forward(const torch::Tensor& ids, const torch::Tensor
   TORCH_CHECK(ids.dim() == 2 && positions.sizes() == ids.sizes(),
               "forward: ids and positions must both be (B, T)");
   const int64_t T = ids.size(1);
-  torch::Tensor mask;  // undefined: plain causal attention
+  torch::Tensor mask;  // undefined: plain causal attention (SDPA's is_causal)
+  auto causal = [&] {
+    return torch::ones({T, T}, torch::dtype(torch::kBool).device(ids.device())).tril();
+  };
   if (valid.defined()) {
     TORCH_CHECK(valid.sizes() == ids.sizes(), "forward: valid must be (B, T)");
-    auto causal = torch::ones({T, T}, torch::dtype(torch::kBool).device(ids.device())).tril();
     auto self = torch::eye(T, torch::dtype(torch::kBool).device(ids.device()));
     // A padded query sees itself, so its softmax row is never empty (no NaN); its output is unused.
-    mask = (valid.to(torch::kBool).unsqueeze(1).unsqueeze(1) & causal).logical_or(self);
+    mask = (valid.to(torch::kBool).unsqueeze(1).unsqueeze(1) & causal()).logical_or(self);
   }
+  // Short float32 sequences on CPU: grouped_attention, with the mask additive (B|1, 1, 1, T, T).
+  if (small_attention(options_, T))
+    mask = additive_mask(mask.defined() ? mask.unsqueeze(1) : causal().view({1, 1, 1, T, T}));
   auto [cos, sin] = rotary(positions);
   auto x = torch::embedding(embed_, ids);
   for (size_t i = 0; i < layers_.size(); ++i)
@@ -212,7 +270,10 @@ torch::Tensor Transformer::decode(const torch::Tensor& ids, const torch::Tensor&
   const int64_t span = positions.max().item<int64_t>() + 1;
   cache.reserve(span);
   auto slots = torch::arange(span, positions.options());
+  // Each row sees its slots up to its position: a bool mask for SDPA, or in float32 (see
+  // layer_forward) an additive one, 0 where seen and -inf after.
   auto mask = (slots.unsqueeze(0) <= positions.unsqueeze(1)).view({B, 1, 1, span});
+  if (small_attention(options_, 1)) mask = additive_mask(mask.unsqueeze(1));  // (B, 1, 1, 1, S)
   auto [cos, sin] = rotary(positions.unsqueeze(1));
   auto x = torch::embedding(embed_, ids);
   for (size_t i = 0; i < layers_.size(); ++i)

@@ -25,8 +25,8 @@ r1-then-TRL R times (medians of the rounds' medians) and the JSON keeps every st
 
 Run from the repo root (after scripts/build.sh; needs only build/bin/r1train and .venv):
   .venv/bin/python tests/bench/bench_grpo_step.py [--sizes tiny,micro] [--num-generations 8]
-      [--prompts-per-step 4] [--max-new-tokens 64] [--steps 6] [--warmup 1] [--threads 2]
-      [--rounds 1] [--json-out FILE]
+      [--prompts-per-step 4] [--max-new-tokens 64] [--steps 12] [--warmup 2] [--threads 2]
+      [--rounds 3] [--json-out FILE]
 Timings are machine-dependent; compare only within one run.
 """
 import argparse
@@ -332,6 +332,8 @@ def print_table(rows):
             print(f"    {name:6} {d['s_step']:8.3f} {d['s_per_1k_tokens']:9.3f} {d['generate_s']:9.3f} "
                   f"{d['reward_s']:8.4f} {lp} {d['update_s']:8.3f} {d['mean_len']:9.1f} "
                   f"{d['cpu_s_per_step']:11.3f}")
+        rr = lambda runs: " ".join(f"{x['s_step']:.3f}" for x in runs)
+        print(f"    each round's s/step: r1 {rr(r['r1_runs'])}; TRL {rr(r['trl_runs'])}")
         print(f"    ratio TRL/r1: {r['ratio_step']:.2f}x per step, {r['ratio_1k_tokens']:.2f}x per 1k "
               f"completion tokens")
 
@@ -347,10 +349,10 @@ def main():
     ap.add_argument("--num-generations", type=int, default=8)
     ap.add_argument("--prompts-per-step", type=int, default=4)
     ap.add_argument("--max-new-tokens", type=int, default=64)
-    ap.add_argument("--steps", type=int, default=6)
-    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--rounds", type=int, default=1, help="r1 then TRL, this many times (medians)")
+    ap.add_argument("--rounds", type=int, default=3, help="r1 then TRL, this many times (medians)")
     ap.add_argument("--lr", type=float, default=1e-5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--micro-batch", type=int, default=0, help="r1's --micro-batch (0 = P*G, as TRL)")

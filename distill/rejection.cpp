@@ -502,7 +502,7 @@ void write_rejection(const RejectionResult& result, const std::string& dir) {
   std::string sft;
   for (const auto& k : result.kept)
     sft += dump_json({{"prompt", k.prompt},
-                      {"response", k.response},
+                      {"response", "<think>\n" + k.response},
                       {"benchmark", k.benchmark},
                       {"problem_id", k.problem_id},
                       {"sample_index", k.sample_index}}) +

@@ -156,8 +156,11 @@ RejectionResult reject_traces(const std::vector<SampleRecord>& traces,
 std::vector<SampleRecord> read_traces(const std::string& path);
 
 // Writes into `dir` (created): sft.jsonl (one {"prompt", "response", "benchmark", "problem_id",
-// "sample_index"} per kept trace), dropped.jsonl ({"benchmark", "problem_id", "sample_index",
-// "reason", "detail"} per dropped trace), card.json and card.md. Each file is written atomically.
+// "sample_index"} per kept trace; the response is "<think>\n" + SftTrace::response, the reply as
+// the teacher gave it: the SFT loader drops the "<think>\n" again for a student whose chat
+// template forces it, and keeps it for one whose template does not), dropped.jsonl ({"benchmark",
+// "problem_id", "sample_index", "reason", "detail"} per dropped trace), card.json and card.md. Each
+// file is written atomically.
 void write_rejection(const RejectionResult& result, const std::string& dir);
 // card.md's text.
 std::string rejection_card_markdown(const nlohmann::json& card);

@@ -16,6 +16,7 @@ namespace r1 {
 
 const std::vector<ZeroModelSize>& zero_model_sizes() {
   static const std::vector<ZeroModelSize> s = {
+      {"nano", 48, 2, 4, 2, 128},
       {"micro", 64, 2, 4, 2, 256},
       {"tiny", 128, 4, 4, 2, 512},
       {"small", 192, 4, 4, 2, 768},

@@ -17,7 +17,7 @@ namespace r1 {
 // A named model size. All share: 2 KV heads, rope theta 10,000, 256 positions, tied embeddings,
 // vocabulary = the zero tokenizer's rounded up to a multiple of 64.
 struct ZeroModelSize {
-  std::string name;               // "micro", "tiny", "small"
+  std::string name;               // "nano", "micro", "tiny", "small"
   int64_t hidden_size = 0;        // C
   int64_t num_layers = 0;         // decoder layers
   int64_t num_heads = 0;          // H query heads (head dim C / H)

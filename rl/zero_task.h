@@ -37,7 +37,7 @@ struct ZeroTaskConfig {
   int64_t sft_rows = 400;            // cold-start SFT rows, all correct (sft.jsonl)
   int64_t grpo_prompts = 4000;       // GRPO prompts, gold answers (grpo.jsonl; repeats allowed)
   int64_t heldout_problems = 128;    // held-out evaluation problems, distinct (heldout.jsonl)
-  std::string model_size = "tiny";   // zero_model.h: micro, tiny, small
+  std::string model_size = "tiny";   // zero_model.h: nano, micro, tiny, small
 };
 
 // Calls f(name, field, help, role) for each field of ZeroTaskConfig (snake_case names, as
@@ -61,7 +61,7 @@ void visit_zero_task_config(Config& c, F&& f) {
   f("sft_rows", c.sft_rows, "cold-start SFT rows (correct reasoning)", R::kRun);
   f("grpo_prompts", c.grpo_prompts, "GRPO prompts with gold answers", R::kRun);
   f("heldout_problems", c.heldout_problems, "distinct held-out evaluation problems", R::kRun);
-  f("model_size", c.model_size, "random-init model: micro, tiny, small", R::kRun);
+  f("model_size", c.model_size, "random-init model: nano, micro, tiny, small", R::kRun);
 }
 
 // Throws r1::Error naming the field and value when a field is out of range.

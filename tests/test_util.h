@@ -3,13 +3,19 @@
 
 #include <gtest/gtest.h>  // testing
 
+#include <signal.h>    // kill, SIGTERM
+#include <sys/wait.h>  // waitpid
+#include <unistd.h>    // fork, execl, _exit
+
 #include <array>       // std::array
+#include <chrono>      // std::chrono
 #include <cstdio>      // popen
 #include <cstdlib>     // std::getenv
 #include <filesystem>  // std::filesystem
 #include <fstream>     // std::ifstream
 #include <random>      // std::random_device
 #include <string>      // std::string
+#include <thread>      // std::this_thread
 #include <vector>      // std::vector
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -88,5 +94,36 @@ std::string error_of(F f) {
   }
   return "";
 }
+
+// Starts r1serve on a free port; stops it (SIGTERM) on destruction.
+class R1serve {
+ public:
+  R1serve(const std::string& port_file, const std::string& model) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string b = bin("r1serve");
+      execl(b.c_str(), b.c_str(), "--model", model.c_str(), "--port", "0", "--port-file",
+            port_file.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 600 && !std::filesystem::exists(port_file); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (std::filesystem::exists(port_file)) {
+      std::ifstream in(port_file);
+      in >> port_;
+    }
+  }
+  ~R1serve() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
 
 }  // namespace r1::test

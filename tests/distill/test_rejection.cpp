@@ -443,7 +443,8 @@ TEST(Rejection, WritesSftRowsTheLoaderReads) {
   const auto rows = test::read_jsonl(dir / "out/sft.jsonl");
   ASSERT_EQ(rows.size(), 5u);
   EXPECT_EQ(rows[0]["prompt"], kPrompt);
-  EXPECT_EQ(rows[0]["response"], good_variant(0));
+  // Opened with "<think>\n" as the teacher wrote it: a template that forces it drops it again.
+  EXPECT_EQ(rows[0]["response"], "<think>\n" + good_variant(0));
   EXPECT_EQ(rows[0]["problem_id"], "p1");
   EXPECT_EQ(rows[0]["sample_index"], 0);
   EXPECT_EQ(rows[4]["sample_index"], 3);

@@ -32,6 +32,7 @@
 namespace {
 
 using r1::test::bin;
+using r1::test::R1serve;
 using r1::test::run_command;
 
 const std::string kModel = "tests/data/models/tiny-r1";
@@ -117,34 +118,6 @@ TEST(R1evalRun, NativeBackendStoresGradesAndResumes) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   expect_same_samples(out, solo);
 }
-
-// Starts r1serve on a free port; stops it (SIGTERM) on destruction.
-class R1serve {
- public:
-  R1serve(const std::string& port_file, const std::string& model) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      const std::string b = bin("r1serve");
-      execl(b.c_str(), b.c_str(), "--model", model.c_str(), "--port", "0", "--port-file",
-            port_file.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 600 && !std::filesystem::exists(port_file); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    port_ = std::filesystem::exists(port_file) ? std::stoi(r1::read_file(port_file)) : 0;
-  }
-  ~R1serve() {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 // tiny-r1 with its output layer scaled up, so its next-token distributions are peaked like a
 // trained model's rather than almost uniform (where float rounding decides between near-ties).

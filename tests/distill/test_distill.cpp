@@ -1,0 +1,411 @@
+// r1distill's pipeline (distill/distill.h): model presets and their errors; the three stages and
+// the report end to end with a scripted OpenAI-compatible teacher (reasoning returned apart, as
+// DeepSeek's API does) and a random-init student; rerunning generates nothing; the teacher served
+// by r1serve gives the traces the local checkpoint gives; a process killed in each stage resumes
+// without losing or duplicating a trace, and its student equals an uninterrupted run's.
+#include <fcntl.h>     // open
+#include <signal.h>    // kill, SIGKILL
+#include <sys/wait.h>  // waitpid
+#include <unistd.h>    // fork, execv, dup2, _exit
+
+#include <gtest/gtest.h>
+
+#include <atomic>      // std::atomic
+#include <chrono>      // std::chrono
+#include <filesystem>  // std::filesystem
+#include <fstream>     // std::ofstream
+#include <functional>  // std::function
+#include <map>         // std::map
+#include <set>         // std::set
+#include <string>      // std::string
+#include <thread>      // std::this_thread
+#include <vector>      // std::vector
+
+#include "distill/distill.h"  // r1::resolve_model, r1::run_distill
+#include "rl/zero_task.h"     // r1::write_zero_assets
+#include "tests/test_util.h"  // r1::test::TempDir, bin, read_jsonl, error_of, R1serve
+#include "toolkit/fs.h"       // r1::read_file
+#include "toolkit/http.h"     // r1::HttpServer
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using r1::test::error_of;
+using r1::test::read_jsonl;
+using r1::test::TempDir;
+
+// A fake checkpoint directory (only config.json: resolve_model looks no further).
+std::string fake_checkpoint(const fs::path& dir) {
+  fs::create_directories(dir);
+  std::ofstream(dir / "config.json") << "{}";
+  return dir.string();
+}
+
+TEST(ResolveModel, UrlsDirectoriesAndPresets) {
+  TempDir dir;
+  const std::string none = dir / "no-models.json";
+  auto m = r1::resolve_model("http://127.0.0.1:9/v1", "teacher", none, dir.path());
+  EXPECT_EQ(m.endpoint, "http://127.0.0.1:9/v1");
+  EXPECT_FALSE(m.local());
+  const std::string ckpt = fake_checkpoint(dir / "ckpt");
+  m = r1::resolve_model(ckpt, "student", none, dir.path());
+  EXPECT_EQ(m.dir, ckpt);
+  // A preset's relative dir lives under the models dir.
+  fake_checkpoint(fs::path(dir.path()) / "models" / "Qwen2.5-Math-7B");
+  m = r1::resolve_model("qwen-7b", "student", "", dir / "models");
+  EXPECT_EQ(m.preset, "qwen-7b");
+  EXPECT_EQ(fs::path(m.dir), fs::path(dir.path()) / "models" / "Qwen2.5-Math-7B");
+  // The models file adds presets and overrides built-in ones.
+  const std::string file = dir / "models.json";
+  std::ofstream(file) << json({{"models",
+                                {{"mine", {{"dir", ckpt}}},
+                                 {"r1",
+                                  {{"endpoint", "http://10.0.0.1:8000/v1"},
+                                   {"served_model", "deepseek-ai/DeepSeek-R1"}}}}}})
+                             .dump();
+  EXPECT_EQ(r1::resolve_model("mine", "student", file, dir.path()).dir, ckpt);
+  m = r1::resolve_model("r1", "teacher", file, dir.path());
+  EXPECT_EQ(m.endpoint, "http://10.0.0.1:8000/v1");
+  EXPECT_EQ(m.served_model, "deepseek-ai/DeepSeek-R1");
+  EXPECT_EQ(m.api_key_env, "");  // the override needs no key
+}
+
+TEST(ResolveModel, ErrorsSayWhatToPutWhere) {
+  TempDir dir;
+  const std::string none = dir / "no-models.json";
+  ::setenv("R1_MODELS_FILE", none.c_str(), 1);  // the default file, absent: built-in presets only
+  auto e = error_of([&] { r1::resolve_model("qwen-9b", "student", "", dir.path()); });
+  EXPECT_NE(e.find("qwen-9b is not a directory, a URL or a preset"), std::string::npos) << e;
+  EXPECT_NE(e.find("qwen-7b"), std::string::npos) << e;  // the presets are listed
+  EXPECT_NE(e.find(none), std::string::npos) << e;       // and the file to add it to
+  e = error_of([&] { r1::resolve_model("llama-8b", "student", "", dir / "models"); });
+  EXPECT_NE(e.find((fs::path(dir.path()) / "models" / "Llama-3.1-8B").string()), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("does not exist"), std::string::npos) << e;
+  ::unsetenv("DEEPSEEK_API_KEY");
+  e = error_of([&] { r1::resolve_model("r1", "teacher", "", dir.path()); });
+  EXPECT_NE(e.find("$DEEPSEEK_API_KEY"), std::string::npos) << e;
+  ::setenv("DEEPSEEK_API_KEY", "sk-test", 1);
+  EXPECT_EQ(r1::resolve_model("r1", "teacher", "", dir.path()).served_model, "deepseek-reasoner");
+  ::unsetenv("DEEPSEEK_API_KEY");
+  fs::create_directories(dir / "empty");
+  e = error_of([&] { r1::resolve_model(dir / "empty", "student", "", dir.path()); });
+  EXPECT_NE(e.find("without config.json"), std::string::npos) << e;
+  const std::string bad = dir / "bad.json";
+  std::ofstream(bad) << "{\"models\": [1, 2]}";
+  e = error_of([&] { r1::resolve_model("x", "student", bad, dir.path()); });
+  EXPECT_NE(e.find(bad + ": not a models file"), std::string::npos) << e;
+  e = error_of([&] { r1::resolve_model("x", "student", dir / "missing.json", dir.path()); });
+  EXPECT_NE(e.find("missing.json does not exist"), std::string::npos) << e;  // named: must exist
+  ::unsetenv("R1_MODELS_FILE");
+}
+
+// The value of "What is 7-13+5?" (integers joined by + and -).
+int arithmetic(const std::string& question) {
+  const auto a = question.find("What is ") + 8, b = question.find('?', a);
+  const std::string expr = question.substr(a, b - a);
+  int value = 0, sign = 1;
+  size_t i = 0;
+  while (i < expr.size()) {
+    size_t used = 0;
+    value += sign * std::stoi(expr.substr(i), &used);
+    i += used;
+    if (i < expr.size()) sign = expr[i++] == '+' ? 1 : -1;
+  }
+  return value;
+}
+
+// An OpenAI-compatible chat server that answers every arithmetic question right, its working in
+// reasoning_content; counts the completions it served and waits delay_ms before each.
+struct ScriptedTeacher {
+  std::atomic<int> completions{0};
+  int delay_ms = 0;
+  r1::HttpServer server{
+      "127.0.0.1", 0, [this](const r1::HttpRequest& req) {
+        r1::HttpReply reply;
+        if (req.method == "GET") {
+          reply.body = R"({"object":"list","data":[{"id":"scripted"}]})";
+          return reply;
+        }
+        if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+        ++completions;
+        const auto body = json::parse(req.body);
+        const std::string q = body["messages"].back()["content"];
+        const int v = arithmetic(q);
+        const json message = {{"role", "assistant"},
+                              {"content", "\\boxed{" + std::to_string(v) + "}"},
+                              {"reasoning_content", "Adding up: it is " + std::to_string(v) + "."}};
+        reply.body = json({{"choices", {{{"message", message}, {"finish_reason", "stop"}}}},
+                           {"usage", {{"prompt_tokens", 9}, {"completion_tokens", 8}}}})
+                         .dump();
+        return reply;
+      }};
+  ScriptedTeacher() { server.start(); }
+  ~ScriptedTeacher() { server.stop(); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server.port()) + "/v1"; }
+};
+
+// The tiny R1-Zero task's files and a random-init micro student.
+r1::ZeroAssets assets(const fs::path& dir) {
+  r1::ZeroTaskConfig t;
+  t.model_size = "micro";
+  t.heldout_problems = 16;
+  return r1::write_zero_assets(dir.string(), t);
+}
+
+r1::DistillConfig small_run(const r1::ZeroAssets& a, const std::string& teacher,
+                            const std::string& out) {
+  r1::DistillConfig c;
+  c.teacher = teacher;
+  c.student = a.model;
+  c.prompts = a.grpo;
+  c.out = out;
+  c.models_file = "";
+  c.question_field = "prompt";
+  c.protocol = "grpo";
+  c.limit = 6;
+  c.samples = 2;
+  c.max_new_tokens = 24;
+  c.epochs = 2;
+  c.batch_size = 4;
+  c.lr = 1e-3;
+  c.eval_data = a.heldout;
+  c.eval_samples = 2;
+  c.eval_temperature = 1.0;
+  c.threads = 2;
+  return c;
+}
+
+TEST(Distill, ScriptedHttpTeacherThreeStagesAndReportThenRerunGeneratesNothing) {
+  TempDir dir;
+  const auto a = assets(dir / "assets");
+  ScriptedTeacher teacher;
+  const auto c = small_run(a, teacher.url(), dir / "run");
+  const auto r = r1::run_distill(c);
+  // Stage 1: 6 prompts x 2 traces, the reasoning kept apart, every one graded right.
+  const auto traces = read_jsonl(dir / "run/traces/samples.jsonl");
+  ASSERT_EQ(traces.size(), 12u);
+  for (const auto& t : traces) {
+    EXPECT_TRUE(t["correct"].get<bool>()) << t.dump();
+    EXPECT_NE(t["reasoning"].get<std::string>().find("Adding up"), std::string::npos);
+  }
+  // Stage 2: both traces of a prompt are the same text: one kept per prompt.
+  const auto sft = read_jsonl(dir / "run/filter/sft.jsonl");
+  ASSERT_EQ(sft.size(), 6u);
+  for (const auto& row : sft) {
+    const std::string resp = row["response"];
+    EXPECT_EQ(resp.rfind("<think>\nAdding up: it is ", 0), 0u) << resp;
+    EXPECT_NE(resp.find("\n</think>\n\n\\boxed{"), std::string::npos) << resp;
+    EXPECT_EQ(row["prompt"].get<std::string>().rfind("What is ", 0), 0u);
+  }
+  const auto card = json::parse(r1::read_file(dir / "run/filter/card.json"));
+  EXPECT_EQ(card["dropped"]["duplicate"].get<int>(), 6);
+  EXPECT_TRUE(fs::exists(dir / "run/filter/card.md"));
+  // Stage 3 and the report: teacher, student before, student after side by side.
+  ASSERT_FALSE(r.student.empty());
+  EXPECT_TRUE(fs::exists(fs::path(r.student) / "model.safetensors"));
+  const auto report = json::parse(r1::read_file(dir / "run/report.json"));
+  EXPECT_EQ(report["eval"]["teacher"]["pass@1"].get<double>(), 1.0);
+  EXPECT_EQ(report["eval"]["problems"].get<int>(), 16);
+  for (const char* who : {"student_before", "student_after"})
+    EXPECT_TRUE(report["eval"][who].contains("pass@1")) << who;
+  EXPECT_EQ(report["sft"]["steps"].get<int>(), 3);  // ceil(2 epochs x 6 rows / 4)
+  const std::string md = r1::read_file(dir / "run/report.md");
+  for (const char* row : {"| teacher | 100.0%", "| student_before |", "| student_after |"})
+    EXPECT_NE(md.find(row), std::string::npos) << md;
+  // Rerun: every stage resumes finished; the teacher is asked nothing more.
+  const int asked = teacher.completions.load();
+  EXPECT_EQ(asked, 12 + 16 * 2);
+  auto again = r1::run_distill(c).report;
+  EXPECT_EQ(teacher.completions.load(), asked);
+  auto want = report;
+  again["eval"].erase("seconds");
+  want["eval"].erase("seconds");
+  EXPECT_EQ(again["eval"], want["eval"]);
+  EXPECT_EQ(read_jsonl(dir / "run/traces/samples.jsonl").size(), 12u);
+}
+
+TEST(Distill, BadInputNamesTheFlag) {
+  TempDir dir;
+  const auto a = assets(dir / "assets");
+  auto c = small_run(a, a.model, dir / "run");
+  c.until = "everything";
+  EXPECT_NE(error_of([&] { r1::run_distill(c); }).find("--until everything"), std::string::npos);
+  c = small_run(a, a.model, dir / "run");
+  c.samples = 0;
+  EXPECT_NE(error_of([&] { r1::run_distill(c); }).find("--samples 0: must be greater than 0"),
+            std::string::npos);
+  c = small_run(a, a.model, dir / "run");
+  c.student = "http://127.0.0.1:9/v1";
+  EXPECT_NE(error_of([&] { r1::run_distill(c); }).find("must be a local checkpoint"),
+            std::string::npos);
+  c = small_run(a, "http://127.0.0.1:9/v1", dir / "run");
+  c.train = "kd";  // refused before any trace is asked for
+  EXPECT_NE(error_of([&] { r1::run_distill(c); }).find("--train kd needs a local teacher"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "run/traces"));
+  c = small_run(a, a.model, dir / "run");
+  c.prompts = dir / "nope.jsonl";
+  EXPECT_NE(error_of([&] { r1::run_distill(c); }).find("nope.jsonl does not exist"),
+            std::string::npos);
+  // A teacher whose traces are all wrong leaves nothing to train on: said, with the card's path.
+  c = small_run(a, a.model, dir / "random-teacher");
+  c.eval_data = "";
+  const auto e = error_of([&] { r1::run_distill(c); });
+  EXPECT_NE(e.find("no trace survived rejection sampling"), std::string::npos) << e;
+  EXPECT_TRUE(fs::exists(dir / "random-teacher/filter/card.md"));
+}
+
+TEST(Distill, R1serveTeacherGivesTheLocalCheckpointsTraces) {
+  TempDir dir;
+  const auto a = assets(dir / "assets");
+  r1::test::R1serve server(dir / "port", a.model);
+  ASSERT_GT(server.port(), 0) << "r1serve did not start";
+  auto c = small_run(a, server.url(), dir / "served");
+  c.until = "traces";
+  r1::run_distill(c);
+  c = small_run(a, a.model, dir / "local");
+  c.until = "traces";
+  r1::run_distill(c);
+  auto texts = [&](const std::string& run) {
+    std::map<std::pair<std::string, int64_t>, std::string> m;
+    for (const auto& s : read_jsonl(dir / (run + "/traces/samples.jsonl")))
+      m[{s["problem_id"].get<std::string>(), s["sample_index"].get<int64_t>()}] =
+          s["response"].get<std::string>();
+    return m;
+  };
+  const auto served = texts("served"), local = texts("local");
+  EXPECT_EQ(served.size(), 12u);
+  EXPECT_EQ(served, local);
+}
+
+// Runs r1distill (its stderr and stdout to /dev/null) and SIGKILLs it once `ready()` holds (or
+// after 60 s); returns whether it was still running when killed.
+bool run_and_kill(const std::vector<std::string>& args, const std::function<bool()>& ready) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    std::vector<char*> argv;
+    const std::string b = r1::test::bin("r1distill");
+    argv.push_back(const_cast<char*>(b.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(b.c_str(), argv.data());
+    _exit(127);
+  }
+  bool running = true;
+  for (int i = 0; i < 2400 && running; ++i) {
+    if (ready()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    int status = 0;
+    running = waitpid(pid, &status, WNOHANG) == 0;
+  }
+  if (running) ::kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return running;
+}
+
+size_t lines_of(const std::string& path) {
+  if (!fs::exists(path)) return 0;
+  std::ifstream in(path);
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);) n += !line.empty();
+  return n;
+}
+
+TEST(Distill, KilledInEachStageResumesToTheUninterruptedResult) {
+  TempDir dir;
+  const auto a = assets(dir / "assets");
+  ScriptedTeacher teacher;
+  teacher.delay_ms = 40;
+  auto flags = [&](const std::string& out) {
+    return std::vector<std::string>{"--teacher",
+                                    teacher.url(),
+                                    "--student",
+                                    a.model,
+                                    "--prompts",
+                                    a.grpo,
+                                    "--out",
+                                    out,
+                                    "--question-field",
+                                    "prompt",
+                                    "--protocol",
+                                    "grpo",
+                                    "--limit",
+                                    "6",
+                                    "--samples",
+                                    "2",
+                                    "--max-new-tokens",
+                                    "24",
+                                    "--epochs",
+                                    "40",
+                                    "--batch-size",
+                                    "2",
+                                    "--lr",
+                                    "1e-3",
+                                    "--save-every",
+                                    "5",
+                                    "--eval-data",
+                                    a.heldout,
+                                    "--eval-samples",
+                                    "2",
+                                    "--eval-temperature",
+                                    "1",
+                                    "--concurrency",
+                                    "1",
+                                    "--threads",
+                                    "2"};
+  };
+  const std::string out = dir / "killed";
+  // Stage 1: killed after a few traces are stored.
+  EXPECT_TRUE(
+      run_and_kill(flags(out), [&] { return lines_of(out + "/traces/samples.jsonl") >= 3; }));
+  const size_t stored = lines_of(out + "/traces/samples.jsonl");
+  EXPECT_GE(stored, 3u);
+  EXPECT_LT(stored, 12u);
+  // Stage 3: killed once the SFT has written a checkpoint (stage 2 ran on the way).
+  EXPECT_TRUE(run_and_kill(flags(out), [&] {
+    return fs::exists(out + "/student/checkpoints") && !fs::is_empty(out + "/student/checkpoints");
+  }));
+  EXPECT_TRUE(fs::exists(out + "/filter/sft.jsonl"));
+  EXPECT_FALSE(fs::exists(out + "/report.json"));
+  // The report stage: killed while the student before SFT is being evaluated.
+  run_and_kill(flags(out),
+               [&] { return lines_of(out + "/evals/student-before/samples.jsonl") >= 2; });
+  // Finish, and run the same job without interruption.
+  auto cmd = [&](const std::string& o) {
+    std::string s = r1::test::bin("r1distill");
+    for (const auto& f : flags(o)) s += " '" + f + "'";
+    return s;
+  };
+  auto r = r1::test::run_command(cmd(out));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const int asked = teacher.completions.load();
+  r = r1::test::run_command(cmd(dir / "clean"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(teacher.completions.load() - asked, 12 + 16 * 2);  // a clean run's requests
+  // Nothing lost or duplicated; the same traces, kept rows, student weights and report numbers.
+  std::set<std::pair<std::string, int64_t>> keys;
+  for (const auto& s : read_jsonl(out + "/traces/samples.jsonl"))
+    EXPECT_TRUE(
+        keys.insert({s["problem_id"].get<std::string>(), s["sample_index"].get<int64_t>()}).second)
+        << s.dump();
+  EXPECT_EQ(keys.size(), 12u);
+  EXPECT_EQ(r1::read_file(out + "/filter/sft.jsonl"),
+            r1::read_file(dir / "clean/filter/sft.jsonl"));
+  auto ra = json::parse(r1::read_file(out + "/report.json"));
+  auto rb = json::parse(r1::read_file(dir / "clean/report.json"));
+  ra["eval"].erase("seconds");
+  rb["eval"].erase("seconds");
+  const std::string ckpt_a = out + "/" + ra["sft"]["checkpoint"].get<std::string>();
+  const std::string ckpt_b = dir / ("clean/" + rb["sft"]["checkpoint"].get<std::string>());
+  EXPECT_EQ(r1::read_file(ckpt_a + "/model.safetensors"),
+            r1::read_file(ckpt_b + "/model.safetensors"));
+  EXPECT_EQ(ra["eval"], rb["eval"]);
+}
+
+}  // namespace

@@ -22,6 +22,7 @@
 #include "rl/zero.h"           // r1::ZeroRunConfig, r1::run_zero
 #include "toolkit/error.h"     // r1::Error, r1::check
 #include "toolkit/fs.h"        // r1::read_file, r1::write_file_atomic
+#include "toolkit/progress.h"  // r1::seconds_since
 
 namespace r1 {
 namespace {
@@ -38,21 +39,10 @@ std::string home_path(const char* rest) {
   return (fs::path(home != nullptr && *home != '\0' ? home : ".") / rest).string();
 }
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+std::string fmt(const char* f, double v) { return format_number(f, v); }
 
 bool runs(const DistillConfig& c, const std::string& stage) {
-  const auto at = [&](const std::string& s) {
-    return std::find(kStages.begin(), kStages.end(), s) - kStages.begin();
-  };
-  return at(stage) <= at(c.until);
+  return stage_runs(kStages, stage, c.until);
 }
 
 void check_config(const DistillConfig& c) {

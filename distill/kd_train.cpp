@@ -260,10 +260,9 @@ KdTrainResult run_kd(const KdTrainConfig& c) {
             const auto n = static_cast<int64_t>(seqs[b].ids.size());
             const TeacherTopK top = teacher_topk(logits[m].narrow(0, 0, n), K, c.kd.temperature);
             cache->store(seqs[b].ids, top);
-            // As stored (float16 log-probs), so a hit and a miss train alike.
-            const auto again = cache->load(seqs[b].ids);
-            teacher_ids[b].narrow(0, 0, n).copy_(again->ids);
-            teacher_lps[b].narrow(0, 0, n).copy_(again->logprobs);
+            // Rounded to float16 as the cache stores them, so a hit and a miss train alike.
+            teacher_ids[b].narrow(0, 0, n).copy_(top.ids);
+            teacher_lps[b].narrow(0, 0, n).copy_(top.logprobs.to(torch::kHalf));
           }
           result.teacher_sequences += static_cast<int64_t>(misses.size());
         }

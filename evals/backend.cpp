@@ -18,6 +18,7 @@
 #include "toolkit/http.h"          // r1::HttpClient
 #include "toolkit/json.h"          // r1::dump_json
 #include "toolkit/model_config.h"  // r1::load_generation_defaults
+#include "toolkit/progress.h"      // r1::seconds_since
 #include "toolkit/sha256.h"        // r1::sha256_hex
 #include "toolkit/tokenizer.h"     // r1::Tokenizer
 
@@ -25,10 +26,6 @@ namespace r1 {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // The prompt text of a chat under a template, with "<think>\n" appended when the protocol forces
 // it and the template did not already (DeepSeek-R1's current template does).

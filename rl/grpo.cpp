@@ -39,7 +39,7 @@
 #include "toolkit/fs.h"              // r1::write_file_atomic
 #include "toolkit/json.h"            // r1::dump_json, r1::read_json_file
 #include "toolkit/model_config.h"    // r1::load_model_config, r1::parse_dtype
-#include "toolkit/progress.h"        // r1::Progress
+#include "toolkit/progress.h"        // r1::Progress, r1::seconds_since
 #include "toolkit/sampling.h"        // r1::derive_seed
 #include "toolkit/sha256.h"          // r1::sha256_file
 #include "toolkit/tokenizer.h"       // r1::Tokenizer
@@ -56,10 +56,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr uint64_t kStreamOrder = 1, kStreamSample = 2;
 // Token rows per chunk when computing entropies from hidden states (their logits exist at once).
 constexpr int64_t kEntropyRows = 256;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 GrpoLossConfig loss_config(const GrpoConfig& c) {
   GrpoLossConfig l;

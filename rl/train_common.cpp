@@ -3,6 +3,9 @@
 
 #include <c10/util/StringUtil.h>  // c10::str
 
+#include <algorithm>  // std::find
+#include <cstdio>     // std::snprintf
+
 #include "toolkit/error.h"  // r1::check
 #include "toolkit/fs.h"     // r1::read_file
 #include "toolkit/json.h"   // r1::dump_json, r1::parse_json
@@ -14,6 +17,20 @@ std::string config_flag_name(const std::string& field) {
   for (auto& ch : f)
     if (ch == '_') ch = '-';
   return f;
+}
+
+std::string format_number(const char* printf_format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, printf_format, v);
+  return buf;
+}
+
+bool stage_runs(const std::vector<std::string>& stages, const std::string& stage,
+                const std::string& until) {
+  const auto at = [&](const std::string& s) {
+    return std::find(stages.begin(), stages.end(), s) - stages.begin();
+  };
+  return at(stage) <= at(until);
 }
 
 void check_positive(const std::string& field, double v) {

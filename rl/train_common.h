@@ -1,6 +1,7 @@
 // Helpers the SFT and GRPO trainers share: flag names for config fields and their range checks,
 // the training dtype, the model's parameters for the optimiser, the padding token, the difference
-// between a saved and a current config field, and a JSONL reader that names each row's line.
+// between a saved and a current config field, a JSONL reader that names each row's line, and the
+// stage order and number formatting of the multi-stage runs (r1train zero, r1distill).
 #pragma once
 
 #include <c10/core/Device.h>      // c10::Device
@@ -21,6 +22,13 @@
 #include "toolkit/transformer.h"   // r1::Transformer
 
 namespace r1 {
+
+// One number through a printf format ("%.3f"), for reports.
+std::string format_number(const char* printf_format, double v);
+
+// Whether `stage` comes at or before `until` in the ordered `stages` (both must be among them).
+bool stage_runs(const std::vector<std::string>& stages, const std::string& stage,
+                const std::string& until);
 
 // "max_new_tokens" -> "--max-new-tokens".
 std::string config_flag_name(const std::string& field);

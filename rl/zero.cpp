@@ -12,12 +12,13 @@
 #include <thread>      // std::thread::hardware_concurrency
 #include <vector>      // std::vector
 
-#include "rl/grpo.h"          // r1::GrpoConfig, r1::run_grpo
-#include "rl/sft.h"           // r1::SftConfig, r1::run_sft
-#include "rl/train_common.h"  // r1::config_flag_name
-#include "rl/zero_model.h"    // r1::zero_model_config, r1::zero_init_model
-#include "toolkit/error.h"    // r1::Error, r1::check
-#include "toolkit/fs.h"       // r1::read_file, r1::write_file_atomic
+#include "rl/grpo.h"           // r1::GrpoConfig, r1::run_grpo
+#include "rl/sft.h"            // r1::SftConfig, r1::run_sft
+#include "rl/train_common.h"   // r1::config_flag_name
+#include "rl/zero_model.h"     // r1::zero_model_config, r1::zero_init_model
+#include "toolkit/error.h"     // r1::Error, r1::check
+#include "toolkit/fs.h"        // r1::read_file, r1::write_file_atomic
+#include "toolkit/progress.h"  // r1::seconds_since
 
 namespace r1 {
 namespace {
@@ -28,10 +29,6 @@ using ojson = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
 const std::vector<std::string> kStages = {"assets", "base", "sft", "grpo"};
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 void check_run_config(const ZeroRunConfig& c) {
   check(std::find(kStages.begin(), kStages.end(), c.until) != kStages.end(),
@@ -58,10 +55,7 @@ void check_run_config(const ZeroRunConfig& c) {
 }
 
 bool runs(const ZeroRunConfig& c, const std::string& stage) {
-  const auto at = [&](const std::string& s) {
-    return std::find(kStages.begin(), kStages.end(), s) - kStages.begin();
-  };
-  return at(stage) <= at(c.until);
+  return stage_runs(kStages, stage, c.until);
 }
 
 // A stage's SFT run (base pretraining and the cold start differ only in data and schedule).
@@ -97,17 +91,13 @@ std::vector<json> read_metrics(const std::string& path) {
   return lines;
 }
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
+std::string fmt(const char* f, double v) { return format_number(f, v); }
 
 std::string markdown(const ojson& r) {
   std::string s = "# Tiny R1-Zero\n\n";
   s += "Produced by `" + r.at("command").get<std::string>() + "` on " +
-       std::to_string(r.at("machine").at("cpu_threads").get<int64_t>()) + " CPU threads. Model: " +
-       r.at("model").at("size").get<std::string>() + " Qwen2, " +
+       std::to_string(r.at("machine").at("cpu_threads").get<int64_t>()) +
+       " CPU threads. Model: " + r.at("model").at("size").get<std::string>() + " Qwen2, " +
        std::to_string(r.at("model").at("parameters").get<int64_t>()) + " parameters.\n\n";
   s += "| stage | steps | seconds | result |\n|---|---|---|---|\n";
   for (const auto& [name, st] : r.at("stages").items()) {

@@ -9,6 +9,11 @@
 
 namespace r1 {
 
+// Seconds from `t` until now (steady clock).
+inline double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 class Progress {
  public:
   Progress(std::string label, int64_t total, bool enabled = stderr_is_terminal());

@@ -42,17 +42,16 @@ double stderr_of_mean(const std::vector<double>& v) {
   return std::sqrt(ss / (n - 1)) / std::sqrt(n);
 }
 
-// The q-quantile of sorted values, linear between order statistics (numpy's default).
-double quantile(const std::vector<double>& sorted, double q) {
+}  // namespace
+
+double quantile_sorted(const std::vector<double>& sorted, double q) {
   const double pos = q * static_cast<double>(sorted.size() - 1);
   const size_t lo = static_cast<size_t>(std::floor(pos));
   if (lo + 1 >= sorted.size()) return sorted.back();
   return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[lo + 1] - sorted[lo]);
 }
 
-// Percentile 95% interval of the mean of `values` over `reps` resamples with replacement.
-std::pair<double, double> bootstrap_ci95(const std::vector<double>& values, int reps,
-                                         uint64_t seed) {
+std::vector<double> bootstrap_means(const std::vector<double>& values, int reps, uint64_t seed) {
   std::mt19937_64 rng(seed);
   const uint64_t n = values.size();
   std::vector<double> means(static_cast<size_t>(reps));
@@ -62,7 +61,16 @@ std::pair<double, double> bootstrap_ci95(const std::vector<double>& values, int 
     m = sum / static_cast<double>(n);
   }
   std::sort(means.begin(), means.end());
-  return {quantile(means, 0.025), quantile(means, 0.975)};
+  return means;
+}
+
+namespace {
+
+// Percentile 95% interval of the mean of `values` over `reps` resamples with replacement.
+std::pair<double, double> bootstrap_ci95(const std::vector<double>& values, int reps,
+                                         uint64_t seed) {
+  const std::vector<double> means = bootstrap_means(values, reps, seed);
+  return {quantile_sorted(means, 0.025), quantile_sorted(means, 0.975)};
 }
 
 bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
@@ -323,7 +331,7 @@ BenchmarkMetrics compute_metrics(const std::string& benchmark,
   if (!tokens.empty()) {
     std::sort(tokens.begin(), tokens.end());
     m.tokens_mean = mean(tokens);
-    m.tokens_median = quantile(tokens, 0.5);
+    m.tokens_median = quantile_sorted(tokens, 0.5);
   }
   if (m.problems == 0) return m;
 

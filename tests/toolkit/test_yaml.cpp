@@ -1,0 +1,54 @@
+// YAML read as JSON: core-schema scalar types, quoting, nesting, and errors naming file and line.
+#include <gtest/gtest.h>
+
+#include <cmath>   // std::isinf
+#include <string>  // std::string
+
+#include "toolkit/error.h"  // r1::Error
+#include "toolkit/yaml.h"
+
+TEST(Yaml, ScalarsAndNesting) {
+  const auto j = r1::parse_yaml(
+      "name: tiny-r1\n"
+      "steps: 200\nlr: 1e-3\nhalf: .5\nneg: -3\nhex: 0x1f\nbig: 99999999999999999999\n"
+      "on: true\noff: False\nnothing: ~\nempty:\nquoted: \"200\"\nsingle: 'true'\n"
+      "inf: .inf\nversion: 1.10\n"
+      "stages:\n  - type: sft\n    gates: [\"pass@1 >= 0.5\", truncated_rate <= 0.05]\n"
+      "  - {type: grpo, steps: 10}\n",
+      "r.yaml");
+  EXPECT_EQ(j["name"], "tiny-r1");
+  EXPECT_EQ(j["steps"], 200);
+  EXPECT_TRUE(j["steps"].is_number_integer());
+  EXPECT_DOUBLE_EQ(j["lr"].get<double>(), 1e-3);
+  EXPECT_DOUBLE_EQ(j["half"].get<double>(), 0.5);
+  EXPECT_EQ(j["neg"], -3);
+  EXPECT_EQ(j["hex"], 31);
+  EXPECT_TRUE(j["big"].is_number_float());
+  EXPECT_EQ(j["on"], true);
+  EXPECT_EQ(j["off"], false);
+  EXPECT_TRUE(j["nothing"].is_null());
+  EXPECT_TRUE(j["empty"].is_null());
+  EXPECT_EQ(j["quoted"], "200");
+  EXPECT_EQ(j["single"], "true");
+  EXPECT_TRUE(std::isinf(j["inf"].get<double>()));
+  EXPECT_DOUBLE_EQ(j["version"].get<double>(), 1.1);
+  ASSERT_EQ(j["stages"].size(), 2u);
+  EXPECT_EQ(j["stages"][0]["gates"][1], "truncated_rate <= 0.05");
+  EXPECT_EQ(j["stages"][1]["steps"], 10);
+}
+
+TEST(Yaml, ErrorsNameFileAndLine) {
+  for (const auto& [text, want] : std::vector<std::pair<std::string, std::string>>{
+           {"a: 1\nb: [1, 2\n", "r.yaml:"},
+           {"a: 1\na: 2\n", "r.yaml:2:1: key 'a' repeated"},
+           {"? [1, 2]\n: x\n", "a key must be a string"},
+           {"a: 1\n  b: 2\n", "r.yaml:2:"}}) {
+    try {
+      r1::parse_yaml(text, "r.yaml");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const r1::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(r1::read_yaml_file("/nonexistent/r.yaml"), r1::Error);
+}

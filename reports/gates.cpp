@@ -1,7 +1,7 @@
 #include "reports/gates.h"
 
 #include <algorithm>  // std::count_if
-#include <cmath>      // std::isfinite
+#include <cmath>      // std::abs, std::floor
 #include <cstdio>     // std::snprintf
 #include <optional>   // std::optional
 #include <regex>      // std::regex, std::smatch
@@ -45,9 +45,11 @@ std::optional<double> parse_number(const std::string& s) {
   return m[5].length() ? v / 100.0 : v;
 }
 
+// Three decimals, or none for whole numbers of rows and tokens.
 std::string num(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
+  const bool whole = std::abs(v) >= 1 && v == std::floor(v) && std::abs(v) < 1e15;
+  std::snprintf(buf, sizeof buf, whole ? "%.0f" : "%.3f", v);
   return buf;
 }
 std::string signed_num(double v) { return (v >= 0 ? "+" : "") + num(v); }
@@ -166,7 +168,8 @@ json judge(const GateSpec& g, const std::string& bench, const GateInputs& in) {
             {"status", "missing"},
             {"message", ""}};
   auto fail_missing = [&](const std::string& why) {
-    r["message"] = what + ": cannot be judged: " + why;
+    r["message"] = "'" + g.expr + "'" + (g.benchmark.empty() && !data ? " on " + bench : "") +
+                   ": cannot be judged: " + why;
     return r;
   };
   const MetricValues cur =

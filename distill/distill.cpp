@@ -74,6 +74,10 @@ void check_config(const DistillConfig& c) {
   check_rejection_config(c.rejection);
   check(c.train == "sft" || c.train == "kd", "--train " + c.train + " is not sft or kd");
   if (c.train == "kd") check_kd_config(c.kd);
+  check(c.train != "kd" || c.device == "cpu",
+        "--train kd runs on the CPU only (its trainer has no device option yet); use --train sft "
+        "on " +
+            c.device);
 }
 
 // The protocol of traces (and, with the eval overrides, of evaluations).
@@ -106,6 +110,7 @@ std::unique_ptr<Backend> make_backend(const ModelRef& m, const DistillConfig& c)
     NativeOptions o;
     o.model_dir = m.dir;
     o.threads = static_cast<int>(c.threads);
+    o.device = c.device;
     return make_native_backend(o);
   }
   HttpOptions o;
@@ -390,6 +395,8 @@ DistillResult run_distill(const DistillConfig& config) {
   s.seed = c.seed;
   s.keep_last = 1;
   s.threads = c.threads;
+  s.device = c.device;
+  s.dtype = c.dtype;
   std::fprintf(stderr, "r1distill: stage 3, student %s: %.3g epochs over %zu traces\n",
                c.train == "sft" ? "SFT" : "logit-level KD", c.epochs, kept.kept.size());
   std::string checkpoint;

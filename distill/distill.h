@@ -91,6 +91,8 @@ struct DistillConfig {
   int64_t eval_max_new_tokens = 0;                // 0 = max_new_tokens
   bool eval_teacher = true;                       // also evaluate the teacher (costs its tokens)
   int64_t threads = 0;                            // CPU threads for LibTorch (0 = its default)
+  std::string device = "cpu";                     // stage 3 SFT and local evaluations: cpu, cuda
+  std::string dtype = "auto";                     // stage 3 SFT: float32, bfloat16, auto
   std::string command;                            // stored in report.json
 };
 
@@ -147,6 +149,8 @@ void visit_distill_config(Config& c, F&& f) {
     R::kRun);
   f("eval_teacher", c.eval_teacher, "evaluate the teacher too", R::kRun);
   f("threads", c.threads, "CPU threads for LibTorch (0 = its default)", R::kFree);
+  f("device", c.device, "student SFT and local models' evaluations: cpu, cuda, cuda:N", R::kFree);
+  f("dtype", c.dtype, "student SFT: float32, bfloat16 (auto: bfloat16 on CUDA)", R::kRun);
 }
 
 struct DistillResult {

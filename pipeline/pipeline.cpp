@@ -130,6 +130,8 @@ json evaluate(const EvalSpec& e, const std::string& checkpoint, const fs::path& 
   no.model_dir = checkpoint;
   no.threads = static_cast<int>(threads);
   no.max_batch = e.max_batch;
+  no.device = e.device;
+  no.dtype = e.dtype;
   const auto backend = make_native_backend(no);
   return run_eval(ro, *backend);
 }
@@ -367,7 +369,7 @@ PipelineResult run_pipeline(const PipelineOptions& o) {
         } else {
           DistillConfig c;
           json fields = config;
-          std::set<std::string> reserved = {"teacher", "out", "until"};
+          std::set<std::string> reserved = {"out", "until"};
           if (spec.type == "distill") {
             const json student = fields.at("student");
             fields.erase("student");
@@ -384,11 +386,12 @@ PipelineResult run_pipeline(const PipelineOptions& o) {
             }
           } else {
             reserved.insert("student");
+            reserved.insert("teacher");
           }
           c.threads = recipe.threads;
+          c.teacher = start;  // unless a distill stage's config names one
           apply_config_json(
               c, [](auto& x, auto&& f) { visit_distill_config(x, f); }, fields, where, reserved);
-          c.teacher = start;
           c.out = train_dir.string();
           c.command = "r1pipeline stage " + spec.name;
           if (spec.type == "rejection_sampling") {

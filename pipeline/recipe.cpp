@@ -1,5 +1,6 @@
 #include "pipeline/recipe.h"
 
+#include <cstdlib>     // std::getenv
 #include <filesystem>  // std::filesystem
 #include <regex>       // std::regex
 #include <set>         // std::set
@@ -41,11 +42,13 @@ json substitute(const json& j, const std::map<std::string, std::string>& vars,
     check(close != std::string::npos, where + ": unclosed ${ in '" + s + "'");
     const std::string name = s.substr(open + 2, close - open - 2);
     const auto it = vars.find(name);
-    check(it != vars.end(),
-          where + ": unknown variable ${" + name + "} (known: ${recipe_dir}, ${run}, ${assets})");
-    check(!it->second.empty(),
+    const char* env = it == vars.end() ? std::getenv(name.c_str()) : nullptr;
+    check(it != vars.end() || env != nullptr,
+          where + ": unknown variable ${" + name +
+              "} (known: ${recipe_dir}, ${run}, ${assets}, or a set environment variable)");
+    check(env != nullptr || !it->second.empty(),
           where + ": ${" + name + "} is only defined when the model is {builtin: zero}");
-    out += s.substr(pos, open - pos) + it->second;
+    out += s.substr(pos, open - pos) + (env != nullptr ? std::string(env) : it->second);
     pos = close + 1;
   }
   return out + s.substr(pos);
@@ -133,6 +136,8 @@ EvalSpec parse_eval(const json& e, const std::string& where) {
   s.limit = get_int(e, "limit", where, 0, 0);
   s.bootstrap = static_cast<int>(get_int(e, "bootstrap", where, 10000, 1));
   s.max_batch = get_int(e, "max_batch", where, 64, 1);
+  s.device = get_string(e, "device", where, s.device);
+  s.dtype = get_string(e, "dtype", where, s.dtype);
   json p = protocol_to_json(protocol_preset(get_string(e, "preset", where, "r1")));
   for (const auto& [k, v] : e.items())
     if (p.contains(k) && k != "preset") p[k] = v;
@@ -211,7 +216,7 @@ Recipe load_recipe(const std::string& path, const std::string& run_dir) {
     } else {
       DistillConfig c;
       json fields = s.config;
-      std::set<std::string> reserved = {"teacher", "out", "until"};
+      std::set<std::string> reserved = {"out", "until"};
       if (s.type == "distill") {
         check(fields.contains("student"), cw + ".student: missing (a checkpoint directory, a "
                                                "preset, or {builtin: zero, size: nano})");

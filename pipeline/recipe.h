@@ -2,8 +2,10 @@
 // rejection_sampling, sft, grpo, distill), each with its trainer config, its evaluation and its
 // gates. Stage configs are the trainers' own fields (r1train sft/grpo flags without dashes,
 // r1distill's for distill and rejection_sampling), so a recipe says nothing a command line could
-// not. Strings may use ${recipe_dir}, ${run} (the run folder) and ${assets} (the built-in task's
-// files when the model is `builtin: zero`). Example: pipeline/recipes/tiny-r1.yaml.
+// not. Strings may use ${recipe_dir}, ${run} (the run folder), ${assets} (the built-in task's
+// files when the model is `builtin: zero`) and environment variables (${R1_MODELS_DIR}). A distill
+// stage's teacher is the promoted model unless its config names one (preset, directory or URL).
+// Example: pipeline/recipes/tiny-r1.yaml.
 //
 //     name: NAME
 //     model: DIR | {builtin: zero, size: micro, base_steps: 3000, seed: 0}
@@ -19,9 +21,10 @@
 //         gates: ["heldout.pass@1 >= prev - 0.02", "truncated_rate <= 0.05"]
 //
 // eval: benchmarks [names], dataset (JSONL path), question_field, answer_field, id_field, data_dir,
-// limit, bootstrap, max_batch, preset (r1, r1-64, greedy), and any protocol field (samples,
-// temperature, top_p, top_k, max_new_tokens, seed, prompt_template, system_prompt, force_think,
-// extract, float_places). Leaves out code benchmarks' sandbox settings (their defaults apply).
+// limit, bootstrap, max_batch, device, dtype, preset (r1, r1-64, greedy), and any protocol field
+// (samples, temperature, top_p, top_k, max_new_tokens, seed, prompt_template, system_prompt,
+// force_think, extract, float_places). Leaves out code benchmarks' sandbox settings (their defaults
+// apply).
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -52,6 +55,7 @@ struct EvalSpec {
   int64_t limit = 0;
   int bootstrap = 10000;
   int64_t max_batch = 64;
+  std::string device = "cpu", dtype = "auto";  // where the checkpoint is evaluated
   Protocol protocol;
   bool empty() const { return benchmarks.empty() && dataset.empty(); }
 };

@@ -16,17 +16,18 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 // Sets stage["results"] and stage["protocol"] (both null beforehand) from the r1eval run directory
-// `dir`; what cannot be read becomes a warning starting with `who`.
-void load_eval_dir(const fs::path& dir, const std::string& who, json& stage, json& warnings) {
+// `dir`; what cannot be read becomes a warning starting with `who`. Returns run.json (null when
+// absent or unreadable).
+json load_eval_dir(const fs::path& dir, const std::string& who, json& stage, json& warnings) {
+  json run, results;
   if (!fs::is_directory(dir)) {
     warnings.push_back(who + ": eval dir " + dir.string() + " does not exist (not evaluated)");
-    return;
+    return run;
   }
-  json results;
   const fs::path results_path = dir / "results.json", run_path = dir / "run.json";
   try {
     if (fs::exists(run_path)) {
-      const json run = read_json_file(run_path.string());
+      run = read_json_file(run_path.string());
       if (run.is_object() && run.contains("protocol"))
         stage["protocol"] = run["protocol"];
       else
@@ -37,13 +38,13 @@ void load_eval_dir(const fs::path& dir, const std::string& who, json& stage, jso
   }
   if (!fs::exists(results_path)) {
     warnings.push_back(who + ": " + dir.string() + " has no results.json (not evaluated)");
-    return;
+    return run;
   }
   try {
     results = read_json_file(results_path.string());
   } catch (const Error& e) {
     warnings.push_back(who + ": " + e.what());
-    return;
+    return run;
   }
   if (stage["protocol"].is_null() && results.is_object() && results.contains("run") &&
       results["run"].is_object() && results["run"].contains("protocol"))
@@ -51,7 +52,7 @@ void load_eval_dir(const fs::path& dir, const std::string& who, json& stage, jso
   if (!results.is_object() || !results.contains("benchmarks") ||
       !results["benchmarks"].is_object()) {
     warnings.push_back(who + ": " + results_path.string() + ": no \"benchmarks\" object");
-    return;
+    return run;
   }
   json benchmarks = json::object();
   for (const auto& [name, block] : results["benchmarks"].items()) {
@@ -62,6 +63,7 @@ void load_eval_dir(const fs::path& dir, const std::string& who, json& stage, jso
                          " is not an object (left out)");
   }
   stage["results"] = std::move(benchmarks);
+  return run;
 }
 
 // The rows of a training log (metrics.jsonl): "step" and the numeric fields of each line.
@@ -166,19 +168,13 @@ json load_eval(const fs::path& run_dir, const std::string& dir) {
                 {"training", json::array()},
                 {"results", nullptr},
                 {"protocol", nullptr}};
-  load_eval_dir(run_dir, "run " + name.filename().string(), stage, warnings);
+  const json run = load_eval_dir(run_dir, "run " + name.filename().string(), stage, warnings);
   stage["status"] = stage["results"].is_null() ? "running" : "evaluated";
-  json command = nullptr;
-  try {
-    const json run = read_json_file((run_dir / "run.json").string());
-    if (run.is_object() && run.contains("command")) command = run["command"];
-  } catch (const Error&) {  // already a warning of load_eval_dir, or no run.json
-  }
   return {{"kind", "eval"},
           {"dir", dir},
           {"name", stage["name"]},
           {"status", stage["status"]},
-          {"command", command},
+          {"command", run.is_object() && run.contains("command") ? run["command"] : json()},
           {"promoted", nullptr},
           {"failed_stage", nullptr},
           {"error", nullptr},

@@ -155,7 +155,7 @@ Cell badge(std::string status) {
 
 struct Table {
   std::vector<std::string> header;
-  std::string align;  // one letter per column: 'l' or 'r'
+  std::string align;  // one letter per column: 'l' left, 'r' right (numbers), 'w' left, wrapping
   std::vector<std::vector<Cell>> rows;
 };
 
@@ -253,7 +253,7 @@ Table results_table(const json& record) {
 
 Table gates_table(const json& stage) {
   Table t{{"", "gate", "judged", "bound", "reference", "slack", "confidence", "message"},
-          "llrrlrrl",
+          "llrrlrrw",
           {}};
   for (const json& g : list(stage, "gates")) {
     const std::string metric = str(g, "metric");
@@ -361,9 +361,13 @@ std::string html_table(const Table& t) {
   s += "</tr></thead>\n<tbody>\n";
   for (const auto& row : t.rows) {
     s += "<tr>";
-    for (size_t i = 0; i < row.size(); ++i)
-      s += std::string(i < t.align.size() && t.align[i] == 'r' ? "<td class=\"r\">" : "<td>") +
+    for (size_t i = 0; i < row.size(); ++i) {
+      const char a = i < t.align.size() ? t.align[i] : 'l';
+      s += std::string(a == 'r'   ? "<td class=\"r\">"
+                       : a == 'w' ? "<td class=\"w\">"
+                                  : "<td>") +
            html_cell(row[i]) + "</td>";
+    }
     s += "</tr>\n";
   }
   return s + "</tbody>\n</table>\n";
@@ -372,21 +376,24 @@ std::string html_table(const Table& t) {
 constexpr const char* kCss = R"(
 body{margin:0;background:#f5f6f8;color:#1f2937;
   font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-main{max-width:1200px;margin:0 auto;padding:28px 32px 56px}
+main{max-width:1240px;margin:0 auto;padding:28px 32px 56px}
 h1{font-size:24px;margin:0 0 2px;display:flex;align-items:center;gap:12px}
 h2{font-size:18px;margin:36px 0 12px;padding-bottom:6px;border-bottom:1px solid #e5e7eb}
 h3{font-size:15px;margin:24px 0 8px;display:flex;align-items:center;gap:10px}
 p.sub{color:#6b7280;margin:0 0 18px}
 p.none{color:#6b7280;font-style:italic;margin:6px 0 14px}
 .scroll{overflow-x:auto}
-table{border-collapse:collapse;background:#fff;border:1px solid #e5e7eb;margin:8px 0 16px;
-  font-size:13px}
-th,td{padding:6px 12px;border-bottom:1px solid #eef0f3;text-align:left;vertical-align:top}
+table{width:100%;border-collapse:collapse;background:#fff;border:1px solid #e5e7eb;
+  margin:8px 0 16px;font-size:13px}
+th,td{padding:6px 12px;border-bottom:1px solid #eef0f3;text-align:left;vertical-align:top;
+  white-space:nowrap}
+td.w,table.kv td{white-space:normal;min-width:240px}
 th{background:#f9fafb;font-weight:600;color:#374151;white-space:nowrap}
 td.r,th.r{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.kv th{background:none;color:#6b7280;font-weight:500;width:120px}
+table.kv tr.bad td,table.kv tr.bad th{background:#fef2f2;color:#991b1b}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f3f4f6;
-  padding:1px 5px;border-radius:4px;word-break:break-all}
+  padding:1px 5px;border-radius:4px;white-space:nowrap}
 .badge{display:inline-block;padding:1px 9px;border-radius:10px;font-size:12px;font-weight:600;
   white-space:nowrap;margin-right:6px}
 .s-passed,.s-evaluated{background:#dcfce7;color:#166534}
@@ -427,7 +434,7 @@ std::string comparison_chart(const json& record, const std::vector<std::string>&
   o.y_label = "pass@1";
   o.y_percent = true;
   o.width = std::clamp(
-      240 + 90 * static_cast<int>(benches.size() * std::max<size_t>(1, series.size())), 560, 1130);
+      240 + 90 * static_cast<int>(benches.size() * std::max<size_t>(1, series.size())), 552, 1160);
   return bar_chart(benches, series, o);
 }
 
@@ -494,10 +501,11 @@ std::string breakdown_chart(const json& record, const std::string& bench, const 
   }
   ChartOptions o;
   o.title = bench + " by " + tag + ": pass@1";
+  o.x_label = tag;
   o.y_label = "pass@1";
   o.y_percent = true;
   o.width = std::clamp(
-      200 + 28 * static_cast<int>(values.size() * std::max<size_t>(1, series.size())), 560, 1130);
+      160 + 24 * static_cast<int>(values.size() * std::max<size_t>(1, series.size())), 552, 1160);
   return bar_chart(values, series, o);
 }
 
@@ -530,7 +538,7 @@ std::string training_charts(const json& stage) {
     o.title = str(stage, "name") + ": " + c.title;
     o.x_label = "step";
     o.y_percent = c.percent;
-    o.width = 368;
+    o.width = 366;  // three in a row
     o.height = 260;
     s += figure(line_chart(series, o));
   }
@@ -581,7 +589,9 @@ std::string render_html(const json& record) {
   s += "<p class=\"sub\">r1 " + html_escape(str(record, "kind", "run")) + " run report</p>\n";
   s += "<table class=\"kv\">\n";
   for (const auto& [key, cell] : summary(record))
-    s += "<tr><th>" + html_escape(key) + "</th><td>" + html_cell(cell) + "</td></tr>\n";
+    s +=
+        std::string(key.rfind("failed", 0) == 0 || key == "error" ? "<tr class=\"bad\">" : "<tr>") +
+        "<th>" + html_escape(key) + "</th><td>" + html_cell(cell) + "</td></tr>\n";
   s += "</table>\n";
 
   s += "<h2>Stages</h2>\n<div class=\"scroll\">" + html_table(stages_table(record)) + "</div>\n";
@@ -609,10 +619,10 @@ std::string render_html(const json& record) {
              ? "<p class=\"none\">no gates</p>\n"
              : "<div class=\"scroll\">" + html_table(gates_table(stage)) + "</div>\n";
     if (member(stage, "data").is_object()) s += html_table(data_table(json::array({stage})));
-    const std::string charts = training_charts(stage);
-    s += charts.empty()
-             ? "<p class=\"none\">training: " + html_escape(training_summary(stage)) + "</p>\n"
-             : "<div class=\"charts\">\n" + charts + "</div>\n";
+    if (const std::string charts = training_charts(stage); !charts.empty())
+      s += "<div class=\"charts\">\n" + charts + "</div>\n";
+    else if (!str(stage, "metrics").empty())  // named but unreadable or empty
+      s += "<p class=\"none\">training log: no data</p>\n";
   }
   if (!list(record, "warnings").empty()) {
     s += "<h2>Warnings</h2>\n<ul class=\"warnings\">\n";
@@ -670,13 +680,13 @@ std::string render_junit(const json& record) {
     bool gate_failed = false;
     for (const json& g : list(stage, "gates")) {
       const std::string gs = str(g, "status", "missing");
-      const std::string message = str(g, "message", "gate " + gs);
+      const std::string text = gate_detail(g) + ". " + str(g, "message", "gate " + gs);
       gate_failed |= gs != "passed";
       cases.push_back({{"name", str(g, "expr", "?")},
                        {"classname", name},
-                       {"failure", gs == "passed" ? json() : json(gs + ": " + message)},
+                       {"failure", gs == "passed" ? json() : json(gs + ": " + text)},
                        {"error", nullptr},
-                       {"output", gate_detail(g) + ". " + message}});
+                       {"output", text}});
     }
     const std::string error = str(stage, "error");
     if (status == "error" || (status == "failed" && !gate_failed))

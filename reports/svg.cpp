@@ -2,9 +2,10 @@
 // needs no font metrics: labels that would not fit are shortened with an ellipsis or slanted.
 #include "reports/svg.h"
 
-#include <algorithm>  // std::min, std::max, std::clamp
+#include <algorithm>  // std::min, std::max, std::clamp, std::max_element
 #include <cmath>      // std::isfinite, std::floor, std::ceil, std::log2, std::pow, std::fabs
 #include <cstdio>     // std::snprintf
+#include <iterator>   // std::size
 
 #include "toolkit/tokenizer.h"  // r1::utf8_lossy
 
@@ -120,11 +121,14 @@ Axis log2_axis(double lo, double hi) {
   return a;
 }
 
-// The plot box and its surroundings, in pixels.
+// The plot box and its surroundings, in pixels, and where each legend entry goes.
 struct Frame {
   double width = 0, height = 0;
   double left = 0, top = 0, plot_w = 0, plot_h = 0;
-  double x(double frac) const { return left + frac * plot_w; }
+  double inset = 0;  // x data keeps this far from the plot's sides (line charts: whole markers)
+  std::vector<std::pair<double, double>> legend_at;  // swatch positions, one per entry shown
+  size_t legend_more = 0;                            // entries that did not fit ("+N more")
+  double x(double frac) const { return left + inset + frac * (plot_w - 2 * inset); }
   double y(double frac) const { return top + (1 - frac) * plot_h; }
 };
 
@@ -150,8 +154,9 @@ std::string no_data(const ChartOptions& o) {
          "</svg>\n";
 }
 
-// Margins for the axes and the legend; `bottom_extra` and `left_min` make room for slanted
-// labels. The svg grows by `bottom_extra` so the plot keeps its height.
+// Margins for the axes and the legend: a column right of the plot, or rows under the title on
+// charts narrower than 480 px. `bottom_extra` and `left_min` make room for slanted labels; the svg
+// grows by `bottom_extra` so the plot keeps its height.
 Frame layout(const ChartOptions& o, const Axis& y, const std::vector<std::string>& legend,
              double bottom_extra = 0, double left_min = 0) {
   Frame f;
@@ -159,10 +164,29 @@ Frame layout(const ChartOptions& o, const Axis& y, const std::vector<std::string
   f.height = o.height + bottom_extra;
   f.top = o.title.empty() ? 14 : 38;
   f.left = std::max(left_min, y.widest_label() + 10 + (o.y_label.empty() ? 0 : 20) + 6);
-  double legend_w = 0;
+  std::vector<double> entry_w;  // swatch, gap and text
   for (const auto& name : legend)
-    legend_w = std::max(legend_w, text_width(shorten(name, kMaxLabelChars), kLabelFont) + 30);
-  const double right = legend_w > 0 ? legend_w + 20 : 16;
+    entry_w.push_back(text_width(shorten(name, kMaxLabelChars), kLabelFont) + 26);
+  double right = 16;
+  if (!legend.empty() && o.width < 480) {
+    double x = 12, y = f.top;
+    for (double w : entry_w) {
+      if (x > 12 && x + w > f.width - 12) x = 12, y += 20;
+      f.legend_at.push_back({x, y});
+      x += w + 14;
+    }
+    f.top = y + 24;
+  } else if (!legend.empty()) {
+    const double column_w = *std::max_element(entry_w.begin(), entry_w.end());
+    right = column_w + 24;
+    const size_t fit = static_cast<size_t>(std::max(1.0, (f.height - f.top - 40) / 20));
+    for (size_t i = 0; i < legend.size() && i < fit; ++i)
+      f.legend_at.push_back({f.width - right + 12, f.top + 8 + 20 * static_cast<double>(i)});
+    if (legend.size() > fit) {  // the last row says how many are left out
+      f.legend_at.pop_back();
+      f.legend_more = legend.size() - f.legend_at.size();
+    }
+  }
   const double bottom = 22 + bottom_extra + (o.x_label.empty() ? 0 : 18) + 8;
   f.plot_w = std::max(40.0, f.width - f.left - right);
   f.plot_h = std::max(40.0, f.height - f.top - bottom);
@@ -189,19 +213,11 @@ std::string axes(const ChartOptions& o, const Frame& f, const Axis& y, double x_
   return s;
 }
 
-// Legend rows right of the plot: a line with a dot (lines) or a square (bars), then the name;
-// rows that do not fit below the plot's top become "+N more".
+// The legend at the frame's positions: a line with a dot (lines) or a square (bars), the name.
 std::string legend(const Frame& f, const std::vector<std::string>& names, bool bars) {
   std::string s;
-  const double x = f.left + f.plot_w + 20;
-  const size_t fit = static_cast<size_t>(std::max(1.0, (f.height - f.top - 10) / 20));
-  for (size_t i = 0; i < names.size(); ++i) {
-    const double y = f.top + 8 + 20 * static_cast<double>(i);
-    if (i + 1 == fit && names.size() > fit) {
-      s += text(x, y + 4, "+" + std::to_string(names.size() - i) + " more", kLabelFont,
-                " fill=\"#6b7280\"");
-      break;
-    }
+  for (size_t i = 0; i < f.legend_at.size(); ++i) {
+    const auto [x, y] = f.legend_at[i];
     if (bars)
       s += "<rect x=\"" + num(x) + "\" y=\"" + num(y - 6) +
            "\" width=\"12\" height=\"12\" rx=\"2\"" + " fill=\"" + color(i) + "\"/>\n";
@@ -211,6 +227,11 @@ std::string legend(const Frame& f, const std::vector<std::string>& names, bool b
     s += "<g><title>" + xml_escape(names[i]) + "</title>" +
          text(x + (bars ? 18 : 24), y + 4, shorten(names[i], kMaxLabelChars), kLabelFont) +
          "</g>\n";
+  }
+  if (f.legend_more > 0) {
+    const double y = f.legend_at.empty() ? f.top + 8 : f.legend_at.back().second + 20;
+    s += text(f.width - 12, y + 4, "+" + std::to_string(f.legend_more) + " more", kLabelFont,
+              " text-anchor=\"end\" fill=\"#6b7280\"");
   }
   return s;
 }
@@ -242,7 +263,8 @@ std::string line_chart(const std::vector<LineSeries>& series, const ChartOptions
                           : linear_axis(y_lo, y_hi, false, o.y_percent);
   std::vector<std::string> names;
   for (const auto& s : series) names.push_back(s.name);
-  const Frame f = layout(o, y_axis, names);
+  Frame f = layout(o, y_axis, names);
+  f.inset = 6;
   std::string s = open_svg(o, f.width, f.height);
   s += axes(o, f, y_axis, f.top + f.plot_h + 38);
   for (double t : x_axis.ticks) {

@@ -471,6 +471,8 @@ PipelineResult run_pipeline(const PipelineOptions& o) {
       if (spec.type != "rejection_sampling") {
         promoted = i + 1;
         run.state["promoted"] = {{"stage", spec.name}, {"checkpoint", cur.at("checkpoint")}};
+      } else {
+        last_sft_data = run.abs(cur.at("data").at("sft_data"));  // also when only re-judged
       }
       run.save();
       run.report();

@@ -184,6 +184,25 @@ TEST(Pipeline, ChangedConfigOfAFailedStageStartsAFreshAttempt) {
   EXPECT_EQ(stage(s, "rs")["status"], "pending");
 }
 
+// Resuming with new gates for a passed rejection-sampling stage and for the failed SFT after it:
+// the rejection stage is judged again on its stored data and still feeds the SFT its rows.
+TEST(Pipeline, RejudgedRejectionStageStillFeedsTheNextSft) {
+  TempDir dir;
+  const std::string recipe = dir / "mini.yaml", run = dir / "run";
+  const std::string good = recipe_text("heldout.pass@1 >= 0");
+  write(recipe, std::regex_replace(good, std::regex("gates: \\[\"heldout.pass@1 >= 0\"\\]\n$"),
+                                   "gates: [\"heldout.pass@1 >= 1.01\"]\n"));
+  EXPECT_EQ(r1::run_pipeline(opts(recipe, run)).status, "failed");
+  EXPECT_EQ(state_of(run)["failed_stage"], "sft2");
+  write(recipe, std::regex_replace(good, std::regex("rows >= 16"), "rows >= 8"));
+  auto o = opts(recipe, run);
+  o.resume = true;
+  EXPECT_EQ(r1::run_pipeline(o).status, "passed");
+  const json s = state_of(run);
+  EXPECT_EQ(stage(s, "rs")["gates"][0]["expr"], "rows >= 8");
+  EXPECT_EQ(stage(s, "sft2")["status"], "passed");
+}
+
 // A SIGKILLed run resumes: the stage that was running finishes, nothing is lost or done twice.
 TEST(Pipeline, ResumeAfterSigkill) {
   TempDir dir;

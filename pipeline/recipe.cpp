@@ -107,7 +107,8 @@ const std::set<std::string> kEvalKeys = {"benchmarks",      "dataset",
                                          "max_new_tokens",  "seed",
                                          "prompt_template", "system_prompt",
                                          "force_think",     "extract",
-                                         "float_places",    "code_prompt_template"};
+                                         "float_places",    "code_prompt_template",
+                                         "device",          "dtype"};
 
 // The default eval overlaid by `over` (keys present replace the default's).
 json merge_eval(const json& base, const json& over, const std::string& where) {

@@ -322,8 +322,11 @@ TEST(Recipe, ErrorsNameFileAndField) {
   ASSERT_EQ(r.stages.size(), 4u);
   EXPECT_EQ(r.stages[1].eval.protocol.samples, 2);
   EXPECT_EQ(r.stages[0].config["data"], (dir / "run") + "/input/assets/sft.jsonl");
-  // The shipped recipes parse.
-  for (const char* shipped : {"pipeline/recipes/tiny-r1.yaml"})
+  // The shipped recipes parse (the 7B one names its folders by environment variables).
+  setenv("R1_MODELS_DIR", "/models", 1);
+  setenv("R1_DATA", "/data", 1);
+  for (const char* shipped :
+       {"pipeline/recipes/tiny-r1.yaml", "pipeline/recipes/r1-distill-qwen-7b.yaml"})
     EXPECT_EQ(r1::test::error_of([&] { r1::load_recipe(shipped, dir / "r"); }), "") << shipped;
 }
 

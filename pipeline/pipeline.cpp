@@ -5,12 +5,12 @@
 #include <ctime>       // std::time_t, gmtime_r
 #include <filesystem>  // std::filesystem
 #include <map>         // std::map
+#include <optional>    // std::optional
 
 #include "distill/distill.h"        // r1::DistillConfig, r1::run_distill
 #include "evals/backend.h"          // r1::make_native_backend
 #include "evals/runner.h"           // r1::RunOptions, r1::run_eval
-#include "pipeline/recipe.h"        // r1::Recipe, r1::load_recipe
-#include "pipeline/stage_config.h"  // r1::apply_config_json
+#include "pipeline/recipe.h"        // r1::Recipe, r1::load_recipe, r1::apply_stage_config
 #include "reports/gates.h"          // r1::evaluate_gates
 #include "reports/record.h"         // r1::load_run_record
 #include "reports/render.h"         // r1::render_markdown, r1::render_html
@@ -103,15 +103,6 @@ std::string build_builtin(const ModelSpec& m, const fs::path& dir, int64_t threa
   return (dir / r.results.at("stages").at("base").at("checkpoint").get<std::string>()).string();
 }
 
-ModelSpec model_spec_of(const json& j) {
-  ModelSpec m;
-  m.builtin = j.value("builtin", "");
-  m.size = j.value("size", m.size);
-  m.base_steps = j.value("base_steps", m.base_steps);
-  m.seed = j.value("seed", uint64_t{0});
-  return m;
-}
-
 json evaluate(const EvalSpec& e, const std::string& checkpoint, const fs::path& eval_dir,
               int64_t threads, const std::string& label) {
   RunOptions ro;
@@ -136,10 +127,10 @@ json evaluate(const EvalSpec& e, const std::string& checkpoint, const fs::path& 
   return run_eval(ro, *backend);
 }
 
-// The benchmarks block of a run folder for stage `stage`: a pipeline run's stage of that name, or
-// an r1eval run's results; null when there is none.
-json reference_results(const std::string& run_dir, const std::string& stage, std::string* label) {
-  const json record = load_run_record(run_dir);
+// The benchmarks block for stage `stage` of the run record of `run_dir`: a pipeline run's stage of
+// that name, or an r1eval run's results; null when there is none.
+json reference_results(const json& record, const std::string& run_dir, const std::string& stage,
+                       std::string* label) {
   *label = run_dir;
   const auto& stages = record.at("stages");
   if (record.value("kind", "") != "pipeline") {
@@ -255,6 +246,7 @@ PipelineResult run_pipeline(const PipelineOptions& o) {
   std::map<size_t, json> results_of = {{0, input_results}};
   run.state["promoted"] = {{"stage", "input"}, {"checkpoint", in.at("checkpoint")}};
   std::string last_sft_data;  // the newest rejection_sampling stage's SFT rows
+  std::optional<json> baseline_record;  // the baseline run, read at its first use
 
   PipelineResult result;
   result.run_dir = run.dir.string();
@@ -337,22 +329,17 @@ PipelineResult run_pipeline(const PipelineOptions& o) {
                      spec.type.c_str(), run.rel(start).c_str());
         const fs::path train_dir = sdir / "train";
         cur["train_dir"] = run.rel(train_dir.string());
-        json config = spec.config;
-        if (!config.contains("threads") && spec.type != "rejection_sampling" &&
-            spec.type != "distill")
-          config["threads"] = recipe.threads;
-        const std::string where = recipe.path + ": stages[" + std::to_string(i) + "].config";
         std::string ckpt;
         if (spec.type == "sft") {
           SftConfig c;
-          apply_config_json(c, [](auto& x, auto&& f) { visit_sft_config(x, f); }, config, where,
-                            {"model", "out"});
+          c.threads = recipe.threads;
+          apply_stage_config(spec, c);
           c.model = start;
           c.out = train_dir.string();
           if (c.data.empty()) {
             check(!last_sft_data.empty(),
-                  where +
-                      ".data: missing, and no rejection_sampling stage came before to "
+                  spec.where +
+                      ".config.data: missing, and no rejection_sampling stage came before to "
                       "provide it");
             c.data = last_sft_data;
           }
@@ -360,38 +347,26 @@ PipelineResult run_pipeline(const PipelineOptions& o) {
           cur["metrics"] = run.rel((train_dir / "metrics.jsonl").string());
         } else if (spec.type == "grpo") {
           GrpoConfig c;
-          apply_config_json(c, [](auto& x, auto&& f) { visit_grpo_config(x, f); }, config, where,
-                            {"model", "out"});
+          c.threads = recipe.threads;
+          apply_stage_config(spec, c);
           c.model = start;
           c.out = train_dir.string();
           ckpt = run_grpo(c).checkpoint;
           cur["metrics"] = run.rel((train_dir / "metrics.jsonl").string());
         } else {
           DistillConfig c;
-          json fields = config;
-          std::set<std::string> reserved = {"out", "until"};
-          if (spec.type == "distill") {
-            const json student = fields.at("student");
-            fields.erase("student");
-            if (student.is_object()) {
-              const ModelSpec m = model_spec_of(student);
-              const fs::path mdir = run.dir / "models" /
-                                    ("zero-" + m.size + "-" + std::to_string(m.base_steps) +
-                                     "-seed" + std::to_string(m.seed));
-              std::fprintf(stderr, "r1pipeline: building the student (tiny R1-Zero base, %s)\n",
-                           m.size.c_str());
-              c.student = build_builtin(m, mdir, recipe.threads);
-            } else {
-              c.student = student.get<std::string>();
-            }
-          } else {
-            reserved.insert("student");
-            reserved.insert("teacher");
-          }
           c.threads = recipe.threads;
           c.teacher = start;  // unless a distill stage's config names one
-          apply_config_json(
-              c, [](auto& x, auto&& f) { visit_distill_config(x, f); }, fields, where, reserved);
+          apply_stage_config(spec, c);
+          if (spec.builtin_student) {
+            const ModelSpec& m = *spec.builtin_student;
+            const fs::path mdir = run.dir / "models" /
+                                  ("zero-" + m.size + "-" + std::to_string(m.base_steps) + "-seed" +
+                                   std::to_string(m.seed));
+            std::fprintf(stderr, "r1pipeline: building the student (tiny R1-Zero base, %s)\n",
+                         m.size.c_str());
+            c.student = build_builtin(m, mdir, recipe.threads);
+          }
           c.out = train_dir.string();
           c.command = "r1pipeline stage " + spec.name;
           if (spec.type == "rejection_sampling") {
@@ -442,8 +417,9 @@ PipelineResult run_pipeline(const PipelineOptions& o) {
                                prev_benches.is_null() ? nullptr : &prev_benches, nullptr};
       json base_benches;
       if (!recipe.baseline.empty()) {
+        if (!baseline_record) baseline_record = load_run_record(recipe.baseline);  // read once
         std::string label;
-        base_benches = reference_results(recipe.baseline, spec.name, &label);
+        base_benches = reference_results(*baseline_record, recipe.baseline, spec.name, &label);
         base_benches = base_benches.is_object() ? base_benches : json();
         gi.references["baseline"] = {label, base_benches.is_null() ? nullptr : &base_benches,
                                      nullptr};

@@ -153,6 +153,31 @@ std::string builtin_assets_dir(const std::string& run_dir) {
   return (fs::path(run_dir) / "input" / "assets").string();
 }
 
+void apply_stage_config(const StageSpec& s, SftConfig& c) {
+  apply_config_json(c, [](auto& x, auto&& f) { visit_sft_config(x, f); }, s.config,
+                    s.where + ".config", {"model", "out"});
+}
+
+void apply_stage_config(const StageSpec& s, GrpoConfig& c) {
+  apply_config_json(c, [](auto& x, auto&& f) { visit_grpo_config(x, f); }, s.config,
+                    s.where + ".config", {"model", "out"});
+}
+
+void apply_stage_config(const StageSpec& s, DistillConfig& c) {
+  json fields = s.config;
+  std::set<std::string> reserved = {"out", "until"};
+  if (s.type == "distill") {
+    if (fields["student"].is_string()) c.student = fields["student"].get<std::string>();
+    fields.erase("student");
+  } else {
+    reserved.insert("student");
+    reserved.insert("teacher");
+  }
+  apply_config_json(
+      c, [](auto& x, auto&& f) { visit_distill_config(x, f); }, fields, s.where + ".config",
+      reserved);
+}
+
 const std::vector<std::string>& stage_types() {
   static const std::vector<std::string> t = {"sft", "grpo", "rejection_sampling", "distill"};
   return t;
@@ -204,30 +229,25 @@ Recipe load_recipe(const std::string& path, const std::string& run_dir) {
     check(s.from != s.name, where + ".from: a stage cannot start from itself");
     s.config = substitute(st.value("config", json::object()), vars, where + ".config");
     check(s.config.is_object(), where + ".config: must be a mapping of the trainer's fields");
-    const std::string cw = where + ".config";
+    s.where = where;
+    if (s.type == "distill") {
+      check(s.config.contains("student"),
+            where +
+                ".config.student: missing (a checkpoint "
+                "directory, a preset, or {builtin: zero, size: nano})");
+      if (s.config["student"].is_object())
+        s.builtin_student = parse_model(s.config["student"], where + ".config.student");
+    }
     // Check the fields against the trainer now, so a typo fails before hours of training.
     if (s.type == "sft") {
       SftConfig c;
-      apply_config_json(c, [](auto& x, auto&& f) { visit_sft_config(x, f); }, s.config, cw,
-                        {"model", "out"});
+      apply_stage_config(s, c);
     } else if (s.type == "grpo") {
       GrpoConfig c;
-      apply_config_json(c, [](auto& x, auto&& f) { visit_grpo_config(x, f); }, s.config, cw,
-                        {"model", "out"});
+      apply_stage_config(s, c);
     } else {
       DistillConfig c;
-      json fields = s.config;
-      std::set<std::string> reserved = {"out", "until"};
-      if (s.type == "distill") {
-        check(fields.contains("student"), cw + ".student: missing (a checkpoint directory, a "
-                                               "preset, or {builtin: zero, size: nano})");
-        if (fields["student"].is_object()) parse_model(fields["student"], cw + ".student");
-        fields.erase("student");
-      } else {
-        reserved.insert("student");
-      }
-      apply_config_json(
-          c, [](auto& x, auto&& f) { visit_distill_config(x, f); }, fields, cw, reserved);
+      apply_stage_config(s, c);
     }
     const json eval = merge_eval(
         default_eval, substitute(st.value("eval", json()), vars, where + ".eval"), where + ".eval");

@@ -29,12 +29,16 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include <cstdint>  // int64_t
-#include <string>   // std::string
+#include <cstdint>   // int64_t
+#include <optional>  // std::optional
+#include <string>    // std::string
 #include <vector>   // std::vector
 
-#include "evals/protocol.h"  // r1::Protocol
-#include "reports/gates.h"   // r1::GateSpec
+#include "distill/distill.h"  // r1::DistillConfig
+#include "evals/protocol.h"   // r1::Protocol
+#include "reports/gates.h"    // r1::GateSpec
+#include "rl/grpo.h"          // r1::GrpoConfig
+#include "rl/sft.h"           // r1::SftConfig
 
 namespace r1 {
 
@@ -67,6 +71,8 @@ struct StageSpec {
   EvalSpec eval;
   std::vector<GateSpec> gates;
   nlohmann::json resolved;  // {"type", "from", "config", "eval", "gates"} as the run stores it
+  std::string where;        // "FILE: stages[I]", for errors
+  std::optional<ModelSpec> builtin_student;  // distill: a built-in student ({builtin: zero, ...})
 };
 
 struct Recipe {
@@ -79,6 +85,15 @@ struct Recipe {
   std::vector<StageSpec> stages;
   nlohmann::json resolved;  // the whole recipe as the run stores it
 };
+
+// Sets the trainer config's fields from the stage's recipe config (the caller sets the rest first:
+// threads, and a distill stage's teacher, which its config may override; then model and out).
+// The pipeline's fields (model, out; until; a rejection stage's teacher and student) are refused.
+// A distill stage's student is set when the recipe names it by string (builtin_student otherwise).
+// Throws r1::Error "FILE: stages[I].config.FIELD: ..." for an unknown field or a wrong type.
+void apply_stage_config(const StageSpec& s, SftConfig& c);
+void apply_stage_config(const StageSpec& s, GrpoConfig& c);
+void apply_stage_config(const StageSpec& s, DistillConfig& c);
 
 // Reads and checks a recipe; `run_dir` fills ${run}, and ${assets} is builtin_assets_dir(run_dir)
 // for a built-in model. Throws r1::Error

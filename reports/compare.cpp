@@ -56,17 +56,19 @@ nlohmann::json compare_runs(const RunCompareOptions& o) {
     for (const auto& [k, v] : g.items())
       check(k == "gates" || k == "stages",
             o.gates_file + ": " + k + ": unknown key (gates, stages)");
-    all_gates = parse_gate_list(g.value("gates", json()), o.gates_file + ": gates");
+    // Here "prev" is BASE's same stage, as "baseline" is.
+    const auto parse = [](const json& list, const std::string& where) {
+      std::vector<GateSpec> gates = parse_gate_list(list, where);
+      for (auto& gate : gates)
+        if (gate.reference == "prev") gate.reference = "baseline";
+      return gates;
+    };
+    all_gates = parse(g.value("gates", json()), o.gates_file + ": gates");
     if (g.contains("stages")) {
       check(g["stages"].is_object(), o.gates_file + ": stages: a mapping of stage: [gates]");
       for (const auto& [name, list] : g["stages"].items())
-        stage_gates[name] = parse_gate_list(list, o.gates_file + ": stages." + name);
+        stage_gates[name] = parse(list, o.gates_file + ": stages." + name);
     }
-    for (auto& [name, list] : stage_gates)
-      for (auto& gate : list)
-        if (gate.reference == "prev") gate.reference = "baseline";
-    for (auto& gate : all_gates)
-      if (gate.reference == "prev") gate.reference = "baseline";
   }
   json out = {{"base", o.base},           {"new", o.next}, {"gates_file", o.gates_file},
               {"stages", json::array()},  {"gates", 0},    {"failed", 0},

@@ -5,9 +5,10 @@
 #include <filesystem>  // std::filesystem
 #include <string>      // std::string, std::to_string
 
-#include "toolkit/error.h"  // r1::Error, r1::check
-#include "toolkit/fs.h"     // r1::read_file
-#include "toolkit/json.h"   // r1::parse_json, r1::read_json_file
+#include "reports/baseline.h"  // r1::baseline_without_training_logs
+#include "toolkit/error.h"     // r1::Error, r1::check
+#include "toolkit/fs.h"        // r1::read_file
+#include "toolkit/json.h"      // r1::parse_json, r1::read_json_file
 
 namespace r1 {
 namespace {
@@ -124,6 +125,7 @@ json load_pipeline(const fs::path& run_dir, const std::string& dir) {
   for (const char* key : {"command", "recipe", "recipe_sha256", "started", "updated", "promoted",
                           "failed_stage", "error"})
     record[key] = p.contains(key) ? p[key] : json();
+  const bool no_logs = baseline_without_training_logs(p);  // a baseline keeps none, on purpose
   json stages = json::array();
   const json none = json::array();
   const json& raw = p.contains("stages") ? p["stages"] : none;
@@ -146,7 +148,8 @@ json load_pipeline(const fs::path& run_dir, const std::string& dir) {
     if (const std::string eval = record_string(stage, "eval_dir"); !eval.empty())
       load_eval_dir(run_dir / eval, who, stage, warnings);
     stage["training"] = json::array();
-    if (const std::string log = record_string(stage, "metrics"); !log.empty())
+    stage["training_kept"] = !no_logs;
+    if (const std::string log = record_string(stage, "metrics"); !log.empty() && !no_logs)
       stage["training"] = load_training(run_dir / log, who, warnings);
     stages.push_back(std::move(stage));
   }

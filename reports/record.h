@@ -15,7 +15,9 @@ namespace r1 {
 //   {"kind": "pipeline"|"eval", "dir", "name", "status", "command", "recipe", "started", "updated",
 //    "promoted", "failed_stage", "error",
 //    "stages": [{the pipeline.json stage fields, "results": results.json "benchmarks" or null,
-//                "protocol": run.json "protocol" or null, "training": [metrics.jsonl rows]}],
+//                "protocol": run.json "protocol" or null, "training": [metrics.jsonl rows],
+//                "training_kept": false for a baseline that keeps no training logs (baseline.h),
+//                whose logs are then neither read nor warned about}],
 //    "warnings": ["one line each"]}
 // Training rows keep "step" and the numeric fields (nested values are left out); a torn last line
 // is ignored. An r1eval run directory is one stage named after the directory, type "eval".

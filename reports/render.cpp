@@ -621,8 +621,10 @@ std::string render_html(const json& record) {
     if (member(stage, "data").is_object()) s += html_table(data_table(json::array({stage})));
     if (const std::string charts = training_charts(stage); !charts.empty())
       s += "<div class=\"charts\">\n" + charts + "</div>\n";
-    else if (!str(stage, "metrics").empty())  // named but unreadable or empty
-      s += "<p class=\"none\">training log: no data</p>\n";
+    else if (!str(stage, "metrics").empty())  // named but unreadable, empty, or not kept
+      s += member(stage, "training_kept") == false
+               ? "<p class=\"none\">training log: not kept (a baseline)</p>\n"
+               : "<p class=\"none\">training log: no data</p>\n";
   }
   if (!list(record, "warnings").empty()) {
     s += "<h2>Warnings</h2>\n<ul class=\"warnings\">\n";

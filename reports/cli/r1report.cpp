@@ -2,12 +2,14 @@
 // (reports/compare.h).
 //   r1report render RUN [--format md|html|junit|json] [--out FILE]
 //   r1report compare BASE NEW [--gate FILE] [--junit FILE] [--json FILE] [--out FILE]
+//   r1report baseline RUN --out DIR     (a slim copy of RUN for later compares: reports/baseline.h)
 // Exit status: 0 (compare: every gate held), 3 a gate failed, 1 an error, 2 bad flags.
 #include <CLI/CLI.hpp>  // CLI::App
 
 #include <cstdio>  // std::fputs, std::fprintf
 #include <string>  // std::string
 
+#include "reports/baseline.h"  // r1::write_baseline
 #include "reports/compare.h"   // r1::compare_runs, r1::render_compare_markdown
 #include "reports/record.h"    // r1::load_run_record
 #include "reports/render.h"    // r1::render_run
@@ -29,7 +31,9 @@ void emit(const std::string& path, const std::string& text) {
 }
 
 int run(int argc, char** argv) {
-  CLI::App app{"r1report: render a pipeline or r1eval run; compare two runs with gates (CI)"};
+  CLI::App app{
+      "r1report: render a pipeline or r1eval run; compare two runs with gates (CI); write a "
+      "baseline"};
   app.require_subcommand(1);
   std::string run_dir, format = "md", out;
   auto* render = app.add_subcommand("render", "a run's report");
@@ -47,6 +51,12 @@ int run(int argc, char** argv) {
   compare->add_option("--json", json_out, "also write the comparison as JSON here");
   compare->add_option("--out", md_out, "write the Markdown here instead of stdout");
   compare->add_option("--bootstrap", c.bootstrap, "bootstrap resamples")->capture_default_str();
+  std::string baseline_run, baseline_out;
+  auto* baseline = app.add_subcommand(
+      "baseline", "a slim copy of a run to compare against (no checkpoints, samples or logs)");
+  baseline->add_option("run", baseline_run, "a pipeline or r1eval run folder")->required();
+  baseline->add_option("--out", baseline_out, "the baseline folder (new, empty or a baseline)")
+      ->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -54,6 +64,12 @@ int run(int argc, char** argv) {
   }
   if (render->parsed()) {
     emit(out, r1::render_run(r1::load_run_record(run_dir), format));
+    return 0;
+  }
+  if (baseline->parsed()) {
+    const int n = r1::write_baseline(baseline_run, baseline_out);
+    std::fprintf(stderr, "r1report: baseline %s written from %s (%d files)\n",
+                 baseline_out.c_str(), baseline_run.c_str(), n);
     return 0;
   }
   const nlohmann::json cmp = r1::compare_runs(c);

@@ -27,16 +27,9 @@ charts=$(grep -o "<svg" "$out/report.html" | wc -l)
 bash tests/reports/check_html_chromium.sh "$out/report.html" "$out/report.png" "$charts" \
   || [ $? -eq 77 ]
 if [ "${2:-}" = "--update" ]; then
-  # The baseline keeps what comparisons read: pipeline.json and each evaluation's run.json and
-  # results.json (no checkpoints, no samples).
-  rm -rf "$baseline"
-  mkdir -p "$baseline"
-  cp "$out/tiny-r1/pipeline.json" "$out/tiny-r1/report.md" "$baseline/"
-  (cd "$out/tiny-r1" && find stages -path '*/eval/run.json' -o -path '*/eval/results.json' \
-    -o -path '*/eval/summary.md') | while read -r f; do
-    mkdir -p "$baseline/$(dirname "$f")"
-    cp "$out/tiny-r1/$f" "$baseline/$f"
-  done
+  # The baseline keeps what comparisons read: pipeline.json (marked as a baseline without training
+  # logs or checkpoints) and each evaluation's run.json, results.json and summary.md.
+  "$bin/r1report" baseline "$out/tiny-r1" --out "$baseline"
   echo "ci_regression: $baseline updated"
 fi
 "$bin/r1report" compare "$baseline" "$out/tiny-r1" --gate "$baseline.gates.yaml" \

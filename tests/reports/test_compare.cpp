@@ -7,10 +7,11 @@
 #include <string>      // std::string
 
 #include "evals/metrics.h"  // r1::compute_metrics, r1::metrics_to_json
+#include "reports/baseline.h"  // r1::write_baseline, r1::baseline_without_training_logs
 #include "reports/compare.h"
 #include "tests/test_util.h"  // r1::test::TempDir, bin, run_command, error_of
 #include "toolkit/fs.h"       // r1::read_file
-#include "toolkit/json.h"     // r1::dump_json
+#include "toolkit/json.h"     // r1::dump_json, r1::read_json_file
 
 namespace {
 
@@ -166,6 +167,61 @@ TEST(Compare, PipelineRunsByStage) {
   o.next = dir / "eval";
   EXPECT_NE(r1::test::error_of([&] { r1::compare_runs(o); }).find("compare runs of one kind"),
             std::string::npos);
+}
+
+// A baseline (r1report baseline) keeps pipeline.json and the evaluations, records that it keeps
+// no training logs, and so a comparison against it warns of nothing; a plain copy of pipeline.json
+// (what CI kept before) warns that each training log cannot be opened.
+TEST(Compare, BaselineKeepsNoTrainingLogsAndWarnsOfNone) {
+  TempDir dir;
+  write_pipeline_run(dir / "run", {4, 4, 3, 4}, 60);
+  json p = r1::read_json_file(dir / "run/pipeline.json");
+  p["stages"][1]["metrics"] = "stages/01-rl/train/metrics.jsonl";
+  std::ofstream(dir / "run/pipeline.json") << p.dump(2);
+  fs::create_directories(dir / "run/stages/01-rl/train");
+  std::ofstream(dir / "run/stages/01-rl/train/metrics.jsonl") << "{\"step\": 1, \"loss\": 0.5}\n";
+  std::ofstream(dir / "run/stages/01-rl/eval/samples.jsonl") << "{}\n";
+
+  EXPECT_EQ(r1::write_baseline(dir / "run", dir / "base"), 5);  // 2 x (run, results) + pipeline
+  EXPECT_TRUE(fs::exists(dir / "base/stages/01-rl/eval/results.json"));
+  EXPECT_FALSE(fs::exists(dir / "base/stages/01-rl/eval/samples.jsonl"));
+  EXPECT_FALSE(fs::exists(dir / "base/stages/01-rl/train"));
+  const json b = r1::read_json_file(dir / "base/pipeline.json");
+  EXPECT_EQ(b["baseline"]["training_logs"], false);
+  EXPECT_TRUE(r1::baseline_without_training_logs(b));
+  EXPECT_FALSE(r1::baseline_without_training_logs(p));
+
+  r1::RunCompareOptions o;
+  o.base = dir / "base";
+  o.next = dir / "run";
+  o.bootstrap = 200;
+  json c = r1::compare_runs(o);
+  EXPECT_TRUE(c["warnings"].empty()) << c["warnings"].dump();
+  EXPECT_DOUBLE_EQ(c["stages"][1]["benchmarks"]["heldout"]["diff"].get<double>(), 0.0);
+
+  // The old way: pipeline.json copied as it is, so the loader looks for the logs and warns.
+  fs::create_directories(dir / "copy");
+  fs::copy(dir / "run/stages", dir / "copy/stages", fs::copy_options::recursive);
+  fs::remove_all(dir / "copy/stages/01-rl/train");
+  fs::copy_file(dir / "run/pipeline.json", dir / "copy/pipeline.json");
+  o.base = dir / "copy";
+  c = r1::compare_runs(o);
+  ASSERT_EQ(c["warnings"].size(), 1u) << c["warnings"].dump();
+  EXPECT_NE(c["warnings"][0].get<std::string>().find("training log"), std::string::npos);
+
+  // Rewriting a baseline replaces it; any other non-empty folder is refused, naming it.
+  EXPECT_EQ(r1::write_baseline(dir / "run", dir / "base"), 5);
+  EXPECT_NE(r1::test::error_of([&] { r1::write_baseline(dir / "run", dir / "copy"); })
+                .find("copy: not empty and not an r1 baseline"),
+            std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "copy/pipeline.json"));  // left as it was
+  EXPECT_NE(r1::test::error_of([&] { r1::write_baseline(dir / "nope", dir / "b2"); })
+                .find("nope: not a run directory"),
+            std::string::npos);
+  const auto r = r1::test::run_command(r1::test::bin("r1report") + " baseline " + (dir / "run") +
+                                       " --out " + (dir / "b3"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir / "b3/stages/00-input/eval/run.json"));
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // \boxed{ all cost linear time.
 #include "evals/extract.h"
 
-#include <algorithm>  // std::find
+#include <algorithm>  // std::find, std::upper_bound
 #include <cctype>     // std::isdigit
 #include <utility>    // std::pair
 #include <vector>     // std::vector
@@ -335,29 +335,34 @@ struct Box {
   std::string content;
 };
 
-// The last \boxed{...} / \fbox{...} with content at or before `limit`.
-std::optional<Box> box_before(const std::string& t, size_t limit, std::vector<size_t>& close) {
-  auto before = [&](const char* cmd, size_t pos) {
-    return pos == 0 || pos == std::string::npos ? std::string::npos : t.rfind(cmd, pos - 1);
-  };
-  // Walk the commands from the last one back; the first that has content wins. Each search
-  // resumes below its own previous hit, so the walk is linear.
-  size_t a = limit >= t.size() ? t.rfind("\\boxed") : before("\\boxed", limit + 1);
-  size_t b = limit >= t.size() ? t.rfind("\\fbox") : before("\\fbox", limit + 1);
-  while (a != std::string::npos || b != std::string::npos) {
-    const bool boxed = b == std::string::npos || (a != std::string::npos && a > b);
-    const size_t at = boxed ? a : b;
-    if (boxed)
-      a = before("\\boxed", a);
-    else
-      b = before("\\fbox", b);
+// Where each box command starts, in order (one linear scan of the text), and the matching
+// braces (computed on first need), so walking the boxes back from the end costs linear time
+// however many there are: a repetition loop writes 100k identical \boxed{} in one response.
+struct BoxIndex {
+  std::vector<size_t> boxed, fbox, close;
+  explicit BoxIndex(const std::string& t) {
+    for (size_t p = t.find("\\boxed"); p != std::string::npos; p = t.find("\\boxed", p + 6))
+      boxed.push_back(p);
+    for (size_t p = t.find("\\fbox"); p != std::string::npos; p = t.find("\\fbox", p + 5))
+      fbox.push_back(p);
+  }
+};
+
+// The last \boxed{...} / \fbox{...} with content starting at or before `limit`.
+std::optional<Box> box_before(const std::string& t, size_t limit, BoxIndex& idx) {
+  // Walk the commands from the last one back; the first that has content wins.
+  size_t a = std::upper_bound(idx.boxed.begin(), idx.boxed.end(), limit) - idx.boxed.begin();
+  size_t b = std::upper_bound(idx.fbox.begin(), idx.fbox.end(), limit) - idx.fbox.begin();
+  while (a > 0 || b > 0) {
+    const bool boxed = b == 0 || (a > 0 && idx.boxed[a - 1] > idx.fbox[b - 1]);
+    const size_t at = boxed ? idx.boxed[--a] : idx.fbox[--b];
     size_t i = at + (boxed ? 6 : 5);
     const size_t name_end = i;
     while (i < t.size() && t[i] == ' ') ++i;
     if (i < t.size() && t[i] == '{') {
-      if (close.empty()) close = match_braces(t);
-      if (close[i] != std::string::npos)
-        return Box{at, close[i], trim(t.substr(i + 1, close[i] - i - 2))};
+      if (idx.close.empty()) idx.close = match_braces(t);
+      if (idx.close[i] != std::string::npos)
+        return Box{at, idx.close[i], trim(t.substr(i + 1, idx.close[i] - i - 2))};
     } else if (i > name_end && i < t.size()) {
       // "\boxed 5": up to the next space or math delimiter.
       size_t e = i;
@@ -373,14 +378,14 @@ std::optional<Box> box_before(const std::string& t, size_t limit, std::vector<si
 std::optional<std::string> last_boxed(const std::string& t) { return last_boxed_at(t, nullptr); }
 
 std::optional<std::string> last_boxed_at(const std::string& t, size_t* pos) {
-  std::vector<size_t> close;  // computed on first need
-  auto last = box_before(t, t.size(), close);
+  BoxIndex idx(t);
+  auto last = box_before(t, t.size(), idx);
   if (!last) return std::nullopt;
   // Boxes before it join the answer when close by ("\boxed{1}, \boxed{2}"): under 10 characters
   // apart, or under 70 with "and", "or", "," or ";" between and a different content.
   std::vector<std::string> parts{last->content};
   for (Box cur = *last; parts.size() < 16 && cur.begin > 0;) {
-    auto prev = box_before(t, cur.begin - 1, close);
+    auto prev = box_before(t, cur.begin - 1, idx);
     if (!prev || prev->end > cur.begin) break;
     const std::string between = t.substr(prev->end, cur.begin - prev->end);
     bool sep = between.find(',') != std::string::npos || between.find(';') != std::string::npos;

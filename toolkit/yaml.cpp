@@ -1,8 +1,10 @@
 #include "toolkit/yaml.h"
 
-#include <yaml-cpp/yaml.h>  // YAML::Load, YAML::Node
+#include <yaml-cpp/depthguard.h>  // YAML::DeepRecursion
+#include <yaml-cpp/yaml.h>        // YAML::Load, YAML::Node
 
 #include <cerrno>   // errno
+#include <cstdint>  // int64_t
 #include <cstdlib>  // std::strtod, std::strtoll
 #include <limits>   // std::numeric_limits
 #include <regex>    // std::regex
@@ -48,8 +50,16 @@ json plain_scalar(const std::string& s) {
   return s;
 }
 
-json to_json(const YAML::Node& n, const std::string& origin, int depth) {
-  check(depth < 200, where(origin, n.Mark()) + ": nested too deeply");
+// More values than any recipe or gates file holds: aliases can make a few hundred bytes expand
+// to billions of values (a "billion laughs" file), so the expansion stops here.
+constexpr int64_t kMaxValues = 100000;
+constexpr int kMaxDepth = 200;
+
+json to_json(const YAML::Node& n, const std::string& origin, int depth, int64_t& values) {
+  check(depth < kMaxDepth, where(origin, n.Mark()) + ": nested more than " +
+                               std::to_string(kMaxDepth) + " levels deep");
+  check(++values <= kMaxValues, origin + ": expands to more than " + std::to_string(kMaxValues) +
+                                    " values (aliases repeated too often?)");
   switch (n.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -59,7 +69,7 @@ json to_json(const YAML::Node& n, const std::string& origin, int depth) {
       return plain_scalar(n.Scalar());
     case YAML::NodeType::Sequence: {
       json a = json::array();
-      for (const auto& item : n) a.push_back(to_json(item, origin, depth + 1));
+      for (const auto& item : n) a.push_back(to_json(item, origin, depth + 1, values));
       return a;
     }
     case YAML::NodeType::Map: {
@@ -68,7 +78,7 @@ json to_json(const YAML::Node& n, const std::string& origin, int depth) {
         check(kv.first.IsScalar(), where(origin, kv.first.Mark()) + ": a key must be a string");
         const std::string key = kv.first.Scalar();
         check(!o.contains(key), where(origin, kv.first.Mark()) + ": key '" + key + "' repeated");
-        o[key] = to_json(kv.second, origin, depth + 1);
+        o[key] = to_json(kv.second, origin, depth + 1, values);
       }
       return o;
     }
@@ -82,10 +92,14 @@ nlohmann::json parse_yaml(const std::string& text, const std::string& origin) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    throw Error(where(origin, e.mark) + ": nested more than " + std::to_string(kMaxDepth) +
+                " levels deep");
   } catch (const YAML::Exception& e) {
     throw Error(where(origin, e.mark) + ": not valid YAML (" + e.msg + ")");
   }
-  return to_json(root, origin, 0);
+  int64_t values = 0;
+  return to_json(root, origin, 0, values);
 }
 
 nlohmann::json read_yaml_file(const std::string& path) { return parse_yaml(read_file(path), path); }

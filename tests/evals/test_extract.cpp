@@ -74,5 +74,20 @@ TEST(Extract, PathologicalInputsStayLinear) {
   EXPECT_EQ(last_boxed(many), std::nullopt);
 }
 
+// Issue 17, D6: a repetition loop writes the same box again and again. 100k of them took 15.5 s
+// when each step back searched the text again; 500k would take minutes (past this test's ctest
+// TIMEOUT), linear extraction takes milliseconds. No time is asserted here.
+TEST(Extract, RepeatedIdenticalBoxesStayLinear) {
+  std::string loop;
+  for (int i = 0; i < 500000; ++i) loop += "\\boxed{7} ";
+  EXPECT_EQ(last_boxed(loop), "7");
+  std::string mixed;  // \fbox and \boxed alternating: both lists walked back together
+  for (int i = 0; i < 200000; ++i) mixed += i % 2 ? "\\fbox{7}" : "\\boxed{7}";
+  EXPECT_EQ(extract_answer("</think>" + mixed, extract_preset("boxed")).answer, "7");
+  // The walk still joins distinct nearby answers of both commands, and skips one without content.
+  EXPECT_EQ(last_boxed("\\boxed{1}, \\fbox{2} and \\boxed{3}"), "1, 2, 3");
+  EXPECT_EQ(last_boxed("\\boxed{4} \\fbox"), "4");
+}
+
 }  // namespace
 }  // namespace r1

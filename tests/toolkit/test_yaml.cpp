@@ -52,3 +52,37 @@ TEST(Yaml, ErrorsNameFileAndLine) {
   }
   EXPECT_THROW(r1::read_yaml_file("/nonexistent/r.yaml"), r1::Error);
 }
+
+// Issue 17, D4: 460 bytes of nested aliases ("billion laughs") expand to billions of
+// values; reading one stops at the value budget with the file named, in milliseconds, instead of
+// growing memory without end. Deep nesting names the file too (yaml-cpp's own message is "bad file").
+TEST(Yaml, AliasBombAndDeepNestingFailWithTheFileNamed) {
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    bomb += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", *" : "*") + char(c - 1);
+    bomb += "]\n";
+  }
+  EXPECT_LT(bomb.size(), 500u);  // 10^10 values once expanded
+  try {
+    r1::parse_yaml(bomb, "bomb.yaml");
+    ADD_FAILURE() << "the alias bomb was expanded";
+  } catch (const r1::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bomb.yaml: expands to more than 100000 values"),
+              std::string::npos)
+        << e.what();
+  }
+  // A modest use of aliases (a shared eval block) still reads.
+  const auto j = r1::parse_yaml("e: &e {samples: 4}\na: *e\nb: *e\n", "ok.yaml");
+  EXPECT_EQ(j["b"]["samples"], 4);
+  for (const std::string& deep : {"a: " + std::string(3000, '[') + std::string(3000, ']') + "\n",
+                                  "a: " + std::string(250, '[') + std::string(250, ']') + "\n"}) {
+    try {
+      r1::parse_yaml(deep, "deep.yaml");
+      ADD_FAILURE() << "accepted " << deep.size() << " bytes of nesting";
+    } catch (const r1::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("deep.yaml"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("levels deep"), std::string::npos) << e.what();
+    }
+  }
+}

@@ -144,7 +144,15 @@ std::optional<std::string> locate_dataset(const BenchmarkSpec& spec,
 
 std::string require_dataset(const BenchmarkSpec& spec, const std::vector<std::string>& dirs) {
   if (auto p = locate_dataset(spec, dirs)) return *p;
-  if (spec.sha256.empty()) throw Error(spec.file + ": dataset file not found");
+  if (spec.sha256.empty()) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::file_status st = fs::status(spec.file, ec);
+    if (fs::is_directory(st)) throw Error(spec.file + ": is a directory, not a JSONL dataset file");
+    if (fs::exists(st))
+      throw Error(spec.file + ": not a regular file (a device or pipe): give a JSONL dataset file");
+    throw Error(spec.file + ": dataset file not found");
+  }
   std::string where;
   for (const auto& d : dirs) where += (where.empty() ? "" : ", ") + d;
   throw Error(spec.name + ": dataset file " + spec.file + " not found in " + where +

@@ -32,7 +32,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; bad flags: 2, as every r1 command
   }
   if (toy->parsed()) {
     const auto r = r1::run_distill_toy(toy_config);

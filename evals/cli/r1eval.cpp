@@ -104,7 +104,11 @@ int run_grade(const GradeArgs& a) {
     std::vector<Job> jobs;
     while (jobs.size() < kBlock && (more = static_cast<bool>(std::getline(std::cin, line)))) {
       ++n;
-      if (line.empty()) continue;
+      // A skipped line would shift every later answer onto the wrong input line: refused.
+      r1::check(line.find_first_not_of(" \t\r") != std::string::npos,
+                "stdin line " + std::to_string(n) +
+                    ": blank (each line is one JSON object {gold, pred|response}, and output "
+                    "line N answers input line N)");
       jobs.push_back(read_job(line, "stdin line " + std::to_string(n), a.float_places));
     }
     std::atomic<size_t> next{0};
@@ -238,16 +242,20 @@ int run(int argc, char** argv) {
   runc->add_option("--out", ra.run.out_dir,
                    "run directory (default runs/MODEL-PRESET); an existing run is resumed");
   runc->add_option("--limit", ra.run.limit, "only the first N problems of each benchmark")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   runc->add_option("--bootstrap", ra.run.bootstrap, "bootstrap replicates for the 95% intervals")
       ->check(CLI::Range(1, 1000000));
   runc->add_option("--preset", ra.preset, "protocol: r1 (R1 paper), r1-64, greedy");
-  runc->add_option("--samples", ra.samples, "samples per problem")->check(CLI::PositiveNumber);
+  // Counts are bounded far above any real protocol (R1 uses 64 samples, 32k tokens), so a typo
+  // is refused with the range instead of allocating without end (issue 17, D5/D12).
+  runc->add_option("--samples", ra.samples, "samples per problem")
+      ->check(CLI::Range(int64_t{1}, int64_t{65536}));
   runc->add_option("--temperature", ra.temperature, "sampling temperature (0 = greedy)");
   runc->add_option("--top-p", ra.top_p, "nucleus mass");
-  runc->add_option("--top-k", ra.top_k, "top-k (0 = off)")->check(CLI::NonNegativeNumber);
+  runc->add_option("--top-k", ra.top_k, "top-k (0 = off)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
   runc->add_option("--max-new-tokens", ra.max_new_tokens, "generation limit per sample")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   runc->add_option("--seed", ra.seed, "run seed (sample seeds derive from it)");
   runc->add_option("--system-prompt", ra.system_prompt, "system turn (R1: none)");
   runc->add_option("--prompt-template", ra.prompt_template, "user turn with {problem}");
@@ -278,7 +286,7 @@ int run(int argc, char** argv) {
   runc->add_option("--dtype", ra.native.dtype, "auto, float32, bfloat16");
   runc->add_option("--device", ra.native.device, "cpu, cuda, cuda:1");
   runc->add_option("--max-batch", ra.native.max_batch, "sequences decoded together")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, int64_t{65536}));
   runc->add_option("--max-context", ra.native.max_context, "context limit (0 = the model's)");
   runc->add_option("--threads", ra.native.threads, "CPU threads for the model (0 = default)");
   runc->add_option("--endpoint", ra.http.endpoints,
@@ -327,7 +335,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; bad flags: 2, as every r1 command
   }
   if (grade->parsed()) return run_grade(ga);
   if (list->parsed()) return run_list(data_dir);

@@ -11,7 +11,10 @@
 #include <ATen/Parallel.h>    // at::set_num_threads
 #include <nlohmann/json.hpp>  // nlohmann::json
 
+#include <algorithm>   // std::min, std::max
+#include <cmath>       // std::floor, std::fabs, std::isfinite
 #include <csignal>     // sigwait
+#include <cstdint>     // int64_t, INT64_MAX
 #include <cstdio>      // std::fprintf
 #include <ctime>       // std::time
 #include <filesystem>  // std::filesystem
@@ -36,6 +39,23 @@ using nlohmann::json;
 struct BadRequest {
   std::string message;
 };
+// A request for a model this server does not serve: 404, as vLLM and OpenAI answer.
+struct NotFound {
+  std::string message;
+};
+
+// The method each served path takes; nullptr for a path not served.
+const char* route_method(const std::string& path) {
+  static const std::pair<const char*, const char*> routes[] = {
+      {"/health", "GET"},
+      {"/metrics", "GET"},
+      {"/v1/models", "GET"},
+      {"/v1/completions", "POST"},
+      {"/v1/chat/completions", "POST"}};
+  for (const auto& [p, method] : routes)
+    if (path == p) return method;
+  return nullptr;
+}
 
 r1::HttpReply json_reply(int status, const json& body) {
   r1::HttpReply r;
@@ -63,12 +83,21 @@ class Server {
   r1::HttpReply handle(const r1::HttpRequest& req) {
     const std::string path = req.target.substr(0, req.target.find('?'));
     try {
+      if (const char* method = route_method(path); !method) {
+        return error_reply(404, req.method + " " + path + " is not served here", "not_found");
+      } else if (req.method != method) {  // as vLLM: 405 with the method that is allowed
+        r1::HttpReply r = error_reply(405, req.method + " " + path + ": method not allowed (use " +
+                                               method + ")",
+                                      "method_not_allowed");
+        r.headers.push_back({"Allow", method});
+        return r;
+      }
       if (path == "/health") return json_reply(200, {{"status", "ok"}});
       if (path == "/metrics") return metrics();
-      if (path == "/v1/models" && req.method == "GET") return models();
-      if (path == "/v1/completions" && req.method == "POST") return complete(req.body, false);
-      if (path == "/v1/chat/completions" && req.method == "POST") return complete(req.body, true);
-      return error_reply(404, req.method + " " + path + " is not served here", "not_found");
+      if (path == "/v1/models") return models();
+      return complete(req.body, path == "/v1/chat/completions");
+    } catch (const NotFound& e) {
+      return error_reply(404, e.message, "NotFoundError");
     } catch (const BadRequest& e) {
       return error_reply(400, e.message, "invalid_request_error");
     } catch (const r1::Error& e) {  // engine validation: the request's values
@@ -121,8 +150,34 @@ class Server {
     }
   }
 
+  // An integer field in [lo, hi] (a whole number written as 5.0 too); nullopt when absent or
+  // null. 5.7, 1e20 or a string is a 400 naming the field and the range.
+  static std::optional<int64_t> opt_int(const json& j, const char* key, int64_t lo, int64_t hi) {
+    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+    const json& v = j[key];
+    const bool whole = v.is_number_integer() ||
+                       (v.is_number_float() && std::isfinite(v.get<double>()) &&
+                        v.get<double>() == std::floor(v.get<double>()) &&
+                        std::fabs(v.get<double>()) < 9e15);
+    const int64_t x = !whole ? 0
+                      : v.is_number_unsigned()
+                          ? static_cast<int64_t>(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX))
+                      : v.is_number_integer() ? v.get<int64_t>()
+                                              : static_cast<int64_t>(v.get<double>());
+    if (!whole || x < lo || x > hi)
+      throw BadRequest{std::string("field '") + key + "' must be an integer in [" +
+                       std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump()};
+    return x;
+  }
+
   r1::HttpReply complete(const std::string& body, bool chat) {
     const json j = parse_body(body);
+    if (j.contains("model") && !j["model"].is_null()) {
+      if (!j["model"].is_string()) throw BadRequest{"field 'model' must be a string"};
+      if (j["model"] != name_)
+        throw NotFound{"The model `" + j["model"].get<std::string>() +
+                       "` does not exist (this server serves `" + name_ + "`)"};
+    }
     for (const char* unsupported : {"stream", "echo", "best_of", "logit_bias", "tools"})
       if (j.contains(unsupported) && !j[unsupported].is_null() && j[unsupported] != false)
         throw BadRequest{std::string("field '") + unsupported + "' is not supported by r1serve"};
@@ -154,16 +209,18 @@ class Server {
       }
     }
     const int64_t prompt_len = static_cast<int64_t>(g.prompt.size());
-    g.n = opt<int64_t>(j, "n").value_or(1);
-    if (g.n < 1 || g.n > 1024) throw BadRequest{"field 'n' must be in [1, 1024]"};
+    g.n = opt_int(j, "n", 1, 1024).value_or(1);
     g.sampling.temperature = opt<double>(j, "temperature").value_or(1.0);
     g.sampling.top_p = opt<double>(j, "top_p").value_or(1.0);
-    g.sampling.top_k = std::max<int64_t>(opt<int64_t>(j, "top_k").value_or(0), 0);
-    auto max_tokens = opt<int64_t>(j, "max_tokens");
-    if (chat && !max_tokens) max_tokens = opt<int64_t>(j, "max_completion_tokens");
+    // As vLLM: -1 or 0 turn top-k off.
+    g.sampling.top_k = std::max<int64_t>(opt_int(j, "top_k", -1, INT32_MAX).value_or(0), 0);
+    auto max_tokens = opt_int(j, "max_tokens", 1, int64_t{1} << 24);
+    if (chat && !max_tokens) max_tokens = opt_int(j, "max_completion_tokens", 1, int64_t{1} << 24);
     g.max_new_tokens = max_tokens.value_or(chat ? max_context_ - prompt_len : 16);
-    if (g.max_new_tokens < 1) throw BadRequest{"field 'max_tokens' must be at least 1"};
-    if (auto seed = opt<int64_t>(j, "seed")) {
+    if (g.max_new_tokens < 1)
+      throw BadRequest{"the prompt's " + std::to_string(prompt_len) +
+                       " tokens leave no room in the context of " + std::to_string(max_context_)};
+    if (auto seed = opt_int(j, "seed", INT64_MIN, INT64_MAX)) {
       g.seed = static_cast<uint64_t>(*seed);
     } else {
       g.seed = (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
@@ -183,7 +240,8 @@ class Server {
     if (g.n == 1) g.sample_seeds = {g.seed};
     if (!opt<bool>(j, "ignore_eos").value_or(false)) g.stop_ids = eos_;
     const bool logprobs = chat ? opt<bool>(j, "logprobs").value_or(false)
-                               : opt<int64_t>(j, "logprobs").has_value();
+                               : opt_int(j, "logprobs", 0, 20).has_value();
+    if (chat) opt_int(j, "top_logprobs", 0, 20);  // checked; r1serve returns the chosen token's
 
     std::vector<r1::GeneratedSample> samples;
     try {
@@ -267,7 +325,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; bad flags: 2, as every r1 command
   }
   r1::check(std::filesystem::exists(std::filesystem::path(model_dir) / "tokenizer.json"),
             model_dir + ": no tokenizer.json (r1serve needs the checkpoint's tokenizer)");

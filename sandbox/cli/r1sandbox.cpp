@@ -46,7 +46,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 1;  // --help: 0; bad flags: 1 (2 is a sandbox error)
   }
   r1::check(time_limit > 0, "--time-limit must be positive");
   r1::check(memory_mb >= 16, "--memory-limit must be at least 16 MB");

@@ -49,6 +49,15 @@ TEST(R1eval, GradeJsonl) {
   auto bad = test::run_command(test::bin("r1eval") + " grade < " + (dir / "bad.jsonl"));
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.out.find("stdin line 2: not valid JSON"), std::string::npos) << bad.out;
+  // Issue 17, D13: a blank line is refused, naming it (skipping it silently shifted every later
+  // answer onto the wrong input line).
+  std::ofstream(dir / "blank.jsonl") << R"({"gold": "1", "pred": "1"})"
+                                     << "\n\n"
+                                     << R"({"gold": "2", "pred": "3"})"
+                                     << "\n";
+  auto blank = test::run_command(test::bin("r1eval") + " grade < " + (dir / "blank.jsonl"));
+  EXPECT_NE(blank.exit_code, 0) << blank.out;
+  EXPECT_NE(blank.out.find("stdin line 2: blank"), std::string::npos) << blank.out;
   auto preset =
       test::run_command(test::bin("r1eval") + " grade --preset magic < " + (dir / "in.jsonl"));
   EXPECT_NE(preset.out.find("preset \"magic\""), std::string::npos) << preset.out;

@@ -218,6 +218,30 @@ TEST(R1serve, ServesTheOpenAiEndpoints) {
   EXPECT_EQ(post("/completions", {{"prompt", "x"}, {"stream", true}}).first, 400);
   EXPECT_EQ(post("/chat/completions", {{"messages", "hi"}}).first, 400);
   EXPECT_EQ(get("/nope").status, 404);
+  // Issue 17, D16: what vLLM refuses is refused: a method a path does not take (405 with Allow),
+  // a fractional or huge count, a negative top_k or logprobs (400 naming the field), a model this
+  // server does not serve (404).
+  for (const char* method : {"DELETE", "PUT", "POST"}) {
+    const auto r = root.request(method, "/health", "");
+    EXPECT_EQ(r.status, 405) << method << " " << r.body;
+  }
+  EXPECT_EQ(client.request("GET", "/completions", "").status, 405);
+  const std::vector<std::pair<nlohmann::json, std::string>> refused = {
+      {{{"prompt", "x"}, {"max_tokens", 5.7}}, "'max_tokens' must be an integer"},
+      {{{"prompt", "x"}, {"max_tokens", 1e20}}, "'max_tokens' must be an integer"},
+      {{{"prompt", "x"}, {"top_k", -3}}, "'top_k'"},
+      {{{"prompt", "x"}, {"logprobs", -1}}, "'logprobs'"},
+      {{{"prompt", "x"}, {"model", 7}}, "'model'"}};
+  for (const auto& [body, message] : refused) {
+    auto [st, err] = post("/completions", body);
+    EXPECT_EQ(st, 400) << body.dump() << " " << err.dump();
+    EXPECT_NE(err.dump().find(message), std::string::npos) << body.dump() << " " << err.dump();
+  }
+  EXPECT_EQ(post("/completions", {{"prompt", "x"}, {"model", "gpt-4"}}).first, 404);
+  EXPECT_EQ(post("/completions", {{"prompt", "x"}, {"model", "tiny-r1"}, {"max_tokens", 2.0},
+                                  {"top_k", -1}})
+                .first,
+            200);
   const auto metrics = nlohmann::json::parse(root.request("GET", "/metrics", "").body);
   EXPECT_GE(metrics["requests"].get<int64_t>(), 4);
 }
@@ -424,6 +448,9 @@ TEST(R1evalRun, BadInputGivesOneClearLine) {
       {"run aime2024 --data-dir " + dir.path() + " --model " + kModel,
        "aime24.jsonl not found in " + dir.path()},
       {"run --dataset " + (dir / "bad.jsonl") + " --model " + kModel, "bad.jsonl:2: not valid JSON"},
+      {"run --dataset " + dir.path() + " --model " + kModel,
+       dir.path() + ": is a directory, not a JSONL dataset file"},
+      {"run --dataset /dev/zero --model " + kModel, "/dev/zero: not a regular file"},
       {"run aime2024 --data-dir " + kData, "give exactly one of --model DIR"},
       {"run aime2024 --data-dir " + kData + " --endpoint http://127.0.0.1:9/v1 --out " +
            (dir / "dead"),
@@ -442,6 +469,16 @@ TEST(R1evalRun, BadInputGivesOneClearLine) {
     const size_t at = r.out.find("r1eval: error: ");
     ASSERT_NE(at, std::string::npos) << r.out;
     EXPECT_EQ(r.out.find('\n', at), r.out.size() - 1) << c.args << "\n" << r.out;
+  }
+  // Issue 17, D5/D12: counts out of range are flag errors (exit 2) that say the range, before
+  // anything is read or allocated: --samples 0 used to print a 309-digit bound, and
+  // --samples 99999999999999 was accepted and allocated without end.
+  for (const std::string flag : {"--samples 0", "--samples 99999999999999", "--max-new-tokens 0",
+                                 "--max-batch 1000000000", "--top-k -3"}) {
+    const auto r = run_command(bin("r1eval") + " run aime2024 --model " + kModel + " " + flag);
+    EXPECT_EQ(r.exit_code, 2) << flag << "\n" << r.out;
+    EXPECT_NE(r.out.find(flag.substr(0, flag.find(' '))), std::string::npos) << r.out;
+    EXPECT_LT(r.out.size(), 160u) << r.out;
   }
 }
 

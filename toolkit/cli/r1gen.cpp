@@ -90,7 +90,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; bad flags: 2, as every r1 command
   }
   r1::check(n <= 1000000, "--n " + std::to_string(n) + " is too many samples (at most 1000000)");
   r1::check(max_context >= 0, "--max-context must be positive (0 = the model's own)");

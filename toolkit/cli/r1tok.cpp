@@ -77,7 +77,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; bad flags: 2, as every r1 command
   }
   if (chat->parsed()) {
     const auto tmpl = r1::load_chat_template(path, chat_template);

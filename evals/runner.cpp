@@ -20,6 +20,7 @@
 #include "sandbox/sandbox.h"        // r1::sandbox::Sandbox
 #include "toolkit/error.h"          // r1::Error, r1::check
 #include "toolkit/fs.h"             // r1::write_file_atomic
+#include "toolkit/run_dir.h"        // r1::check_run_dir
 #include "toolkit/json.h"           // r1::read_json_file, r1::dump_json
 #include "toolkit/progress.h"       // r1::Progress
 #include "toolkit/sha256.h"         // r1::sha256_file, r1::sha256_hex
@@ -261,6 +262,7 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
   check(o.protocol.max_new_tokens >= 1, "--max-new-tokens must be at least 1");
   const ExtractConfig xc = extract_config(o.protocol);
   const auto benches = load_benchmarks(o);
+  check_run_dir(o.out_dir, "run.json", "r1eval");
   fs::create_directories(o.out_dir);
   const std::string run_path = o.out_dir + "/run.json";
   nlohmann::json run;

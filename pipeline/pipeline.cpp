@@ -19,6 +19,7 @@
 #include "rl/zero.h"                // r1::ZeroRunConfig, r1::run_zero
 #include "toolkit/error.h"          // r1::Error, r1::check
 #include "toolkit/fs.h"             // r1::write_file_atomic
+#include "toolkit/run_dir.h"        // r1::check_run_dir
 #include "toolkit/json.h"           // r1::read_json_file, r1::dump_json
 #include "toolkit/progress.h"       // r1::seconds_since
 
@@ -176,6 +177,7 @@ PipelineResult run_pipeline(const PipelineOptions& o) {
                                                     old.value("name", std::string()) + "', not '" +
                                                     recipe.name + "'");
   }
+  check_run_dir(run.dir.string(), "pipeline.json", "r1pipeline");
   fs::create_directories(run.dir);
   run.state = {{"format", "r1-pipeline-run"},
                {"version", 1},

@@ -37,6 +37,7 @@
 #include "toolkit/engine.h"          // r1::Engine
 #include "toolkit/error.h"           // r1::Error, r1::check
 #include "toolkit/fs.h"              // r1::write_file_atomic
+#include "toolkit/run_dir.h"         // r1::check_run_dir
 #include "toolkit/json.h"            // r1::dump_json, r1::read_json_file
 #include "toolkit/model_config.h"    // r1::load_model_config, r1::parse_dtype
 #include "toolkit/progress.h"        // r1::Progress, r1::seconds_since
@@ -428,6 +429,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
   CheckpointConfig ckpt{(fs::path(cfg.out) / "checkpoints").string(), cfg.keep_last,
                         cfg.before_checkpoint_write};
   if (dist.is_main()) {
+    check_run_dir(cfg.out, "grpo_config.json", "r1train grpo");
     fs::create_directories(cfg.out);
     remove_partial_checkpoints(ckpt.root);
   }

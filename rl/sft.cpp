@@ -26,6 +26,7 @@
 #include "rl/train_common.h"         // r1::check_positive, r1::named_params, r1::pad_id_of
 #include "toolkit/error.h"           // r1::Error, r1::check
 #include "toolkit/fs.h"              // r1::write_file_atomic
+#include "toolkit/run_dir.h"         // r1::check_run_dir
 #include "toolkit/json.h"            // r1::dump_json, r1::read_json_file
 #include "toolkit/model_config.h"    // r1::load_model_config, r1::parse_dtype
 #include "toolkit/progress.h"        // r1::Progress
@@ -168,6 +169,7 @@ SftResult run_sft(const SftConfig& cfg) {
   CheckpointConfig ckpt{(fs::path(cfg.out) / "checkpoints").string(), cfg.keep_last,
                         cfg.before_checkpoint_write};
   if (dist.is_main()) {
+    check_run_dir(cfg.out, "sft_config.json", "r1train sft");
     fs::create_directories(cfg.out);
     remove_partial_checkpoints(ckpt.root);
   }

@@ -443,6 +443,8 @@ TEST(R1evalRun, BadInputGivesOneClearLine) {
     std::string args, message;
   };
   std::ofstream(dir / "bad.jsonl") << "{\"problem\": \"x\", \"answer\": \"1\"}\n{\"problem\": 3\n";
+  std::filesystem::create_directories(dir / "mine");  // a user's folder, not an r1eval run (D8)
+  std::ofstream(dir / "mine/results.json") << "{\"mine\": 1}\n";
   const std::vector<Case> cases = {
       {"run aime2023 --model " + kModel, "unknown benchmark 'aime2023' (known: aime2024"},
       {"run aime2024 --data-dir " + dir.path() + " --model " + kModel,
@@ -459,6 +461,8 @@ TEST(R1evalRun, BadInputGivesOneClearLine) {
       {"run aime2024 --data-dir " + kData + " --model /nonexistent", "/nonexistent: not a directory"},
       {"run aime2024 --data-dir " + kData + " --model " + kModel + " --extract nope", "nope"},
       {"regrade " + dir.path(), "not an r1eval run directory"},
+      {"run aime2024 --data-dir " + kData + " --model " + kModel + " --out " + (dir / "mine"),
+       "mine: not empty and not a run of r1eval (no run.json)"},
   };
   for (const auto& c : cases) {
     const bool is_run = c.args.rfind("run ", 0) == 0;
@@ -470,6 +474,7 @@ TEST(R1evalRun, BadInputGivesOneClearLine) {
     ASSERT_NE(at, std::string::npos) << r.out;
     EXPECT_EQ(r.out.find('\n', at), r.out.size() - 1) << c.args << "\n" << r.out;
   }
+  EXPECT_EQ(r1::read_file(dir / "mine/results.json"), "{\"mine\": 1}\n");  // left as it was
   // Issue 17, D5/D12: counts out of range are flag errors (exit 2) that say the range, before
   // anything is read or allocated: --samples 0 used to print a 309-digit bound, and
   // --samples 99999999999999 was accepted and allocated without end.

@@ -483,6 +483,20 @@ TEST(SftTrainer, ResumeRefusesChangedFlagsOrData) {
   }
 }
 
+// Issue 17, D8: an --out folder holding someone's files (no sft_config.json) is refused, naming
+// it; their metrics.jsonl is neither appended to nor replaced.
+TEST(SftTrainer, RefusesAFolderThatIsNotAnSftRun) {
+  test::TempDir dir;
+  auto cfg = tiny_run(dir / "mine", write_lines(dir, "train.jsonl", arithmetic_rows()));
+  std::filesystem::create_directories(dir / "mine");
+  std::ofstream(dir / "mine/metrics.jsonl") << "{\"mine\": 1}\n";
+  EXPECT_NE(test::error_of([&] { run_sft(cfg); })
+                .find("mine: not empty and not a run of r1train sft (no sft_config.json)"),
+            std::string::npos);
+  EXPECT_EQ(read_file(dir / "mine/metrics.jsonl"), "{\"mine\": 1}\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "mine/sft_config.json"));
+}
+
 TEST(SftTrainer, NonFiniteStepsAreSkippedThenStopTheRun) {
   test::TempDir dir;
   const auto data = write_lines(dir, "train.jsonl", arithmetic_rows());

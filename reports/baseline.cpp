@@ -33,7 +33,10 @@ bool is_baseline_dir(const fs::path& dir) {
 
 // Empties `out` for a new baseline: refused when it holds anything but an earlier baseline.
 void prepare_out_dir(const fs::path& out) {
-  if (!fs::exists(out)) return fs::create_directories(out), void();
+  if (!fs::exists(out)) {
+    fs::create_directories(out);
+    return;
+  }
   check(fs::is_directory(out), out.string() + ": exists and is not a directory");
   if (fs::is_empty(out)) return;
   check(is_baseline_dir(out), out.string() +

@@ -103,8 +103,9 @@ ModelConfig parse_model_config(const std::string& text, const std::string& origi
             ")");
   c.max_position_embeddings = get_opt<int64_t>(j, "max_position_embeddings", origin)
                                   .value_or(c.model_type == "qwen2" ? 32768 : 2048);
-  check(c.max_position_embeddings > 0, origin + ": field max_position_embeddings must be positive (got " +
-                                           std::to_string(c.max_position_embeddings) + ")");
+  check(c.max_position_embeddings > 0,
+        origin + ": field max_position_embeddings must be positive (got " +
+            std::to_string(c.max_position_embeddings) + ")");
   c.rms_norm_eps = get_opt<double>(j, "rms_norm_eps", origin).value_or(1e-6);
   // transformers 5 moved rope_theta into rope_parameters; accept both places.
   const json* rope = nullptr;

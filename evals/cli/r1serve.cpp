@@ -155,16 +155,17 @@ class Server {
   static std::optional<int64_t> opt_int(const json& j, const char* key, int64_t lo, int64_t hi) {
     if (!j.contains(key) || j[key].is_null()) return std::nullopt;
     const json& v = j[key];
-    const bool whole = v.is_number_integer() ||
-                       (v.is_number_float() && std::isfinite(v.get<double>()) &&
-                        v.get<double>() == std::floor(v.get<double>()) &&
-                        std::fabs(v.get<double>()) < 9e15);
-    const int64_t x = !whole ? 0
-                      : v.is_number_unsigned()
-                          ? static_cast<int64_t>(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX))
-                      : v.is_number_integer() ? v.get<int64_t>()
-                                              : static_cast<int64_t>(v.get<double>());
-    if (!whole || x < lo || x > hi)
+    std::optional<int64_t> x;  // the value, when it is a whole number
+    if (v.is_number_unsigned()) {
+      x = static_cast<int64_t>(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX));
+    } else if (v.is_number_integer()) {
+      x = v.get<int64_t>();
+    } else if (v.is_number_float()) {
+      const double d = v.get<double>();
+      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15)
+        x = static_cast<int64_t>(d);
+    }
+    if (!x || *x < lo || *x > hi)
       throw BadRequest{std::string("field '") + key + "' must be an integer in [" +
                        std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump()};
     return x;

@@ -75,8 +75,9 @@ TEST(ModelConfig, ErrorsNameTheField) {
   // Issue 17, D12: a context of -1 loaded, then every request failed; it is refused at load.
   std::string bad_context = kQwen;
   bad_context.insert(1, R"("max_position_embeddings":-1,)");
-  EXPECT_NE(error_of(bad_context).find("config.json: field max_position_embeddings must be positive"),
-            std::string::npos)
+  EXPECT_NE(
+      error_of(bad_context).find("config.json: field max_position_embeddings must be positive"),
+      std::string::npos)
       << error_of(bad_context);
 }
 

@@ -55,7 +55,8 @@ TEST(Yaml, ErrorsNameFileAndLine) {
 
 // Issue 17, D4: 460 bytes of nested aliases ("billion laughs") expand to billions of
 // values; reading one stops at the value budget with the file named, in milliseconds, instead of
-// growing memory without end. Deep nesting names the file too (yaml-cpp's own message is "bad file").
+// growing memory without end. Deep nesting names the file too (yaml-cpp's own message is
+// "bad file").
 TEST(Yaml, AliasBombAndDeepNestingFailWithTheFileNamed) {
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   for (char c = 'b'; c <= 'j'; ++c) {

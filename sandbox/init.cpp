@@ -62,12 +62,16 @@ int main(int argc, char** argv) {
   if (child < 0) fail(status_fd, "fork", errno);
   if (child == 0) {
     close(errpipe[0]);
+    // The stack, as judges set it: the main thread's may grow to the memory limit (deep recursion
+    // is bounded by RLIMIT_AS alone, as on Codeforces), while threads get glibc's default 2 MiB
+    // stacks. glibc sizes every new thread's stack by RLIMIT_STACK when it is finite, so a stack
+    // limit equal to the address-space limit left no room to start a single thread (D14).
     // Other inherited descriptors (bwrap's) must not reach the program.
     for (int fd = 3; fd < 1024; ++fd)
       if (fd != errpipe[1]) close(fd);
     const bool ok = set_limit(RLIMIT_CORE, 0, 0) && set_limit(RLIMIT_CPU, cpu_s, cpu_s + 1) &&
                     set_limit(RLIMIT_AS, as_bytes, as_bytes) &&
-                    set_limit(RLIMIT_STACK, as_bytes, as_bytes) &&
+                    set_limit(RLIMIT_STACK, RLIM_INFINITY, RLIM_INFINITY) &&
                     set_limit(RLIMIT_FSIZE, fsize, fsize) &&
                     set_limit(RLIMIT_NOFILE, nofile, nofile) &&
                     set_limit(RLIMIT_NPROC, nproc, nproc);

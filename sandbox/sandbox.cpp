@@ -81,6 +81,32 @@ constexpr size_t kCompileOutputCap = 8 << 10;
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
+// The program's host pid: the first child of the sandbox's pid 1 (init forks it first; orphans
+// re-parented to init come after it), or 0 when it has none.
+pid_t first_child_of(pid_t init_pid) {
+  const std::string path = "/proc/" + std::to_string(init_pid) + "/task/" +
+                           std::to_string(init_pid) + "/children";
+  std::ifstream in(path);
+  long child = 0;
+  if (!(in >> child) || child <= 0) return 0;
+  return static_cast<pid_t>(child);
+}
+
+// Kills the program rather than the sandbox's init, so that init reaps it and reports the
+// program's own CPU time and peak memory (D15: a killed init reports nothing, and bwrap's usage is
+// not the program's). False when the program cannot be found: the caller then kills init.
+bool kill_program(pid_t init_pid) {
+  const pid_t child = first_child_of(init_pid);
+  if (child <= 0) return false;
+  const int fd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
+  if (fd < 0) return false;
+  // The pidfd names a process for good; it is init's child if init still lists it after opening.
+  const bool same = first_child_of(init_pid) == child;
+  const bool sent = same && syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0) == 0;
+  close(fd);
+  return sent;
+}
+
 // The seccomp filter as BPF bytes (built once): allow by default, refuse with EPERM what a
 // test program never needs and what would reach outside the namespaces.
 std::string build_seccomp_bpf() {
@@ -419,6 +445,7 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   // when we have reaped bwrap nothing of the run is left. (Killing bwrap instead would orphan
   // pid 1 to the host's init, which reaps it whenever it gets round to it.)
   int init_pidfd = -1;
+  pid_t init_pid = 0;
   std::string info_text;
   auto read_info = [&] {
     if (init_pidfd >= 0 || info[0] < 0) return;
@@ -443,19 +470,19 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
     char* end = nullptr;
     const long child = std::strtol(info_text.c_str() + colon + 1, &end, 10);
     if (end == info_text.c_str() + colon + 1 || child <= 0) return;
-    init_pidfd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(child), 0));
+    init_pid = static_cast<pid_t>(child);
+    init_pidfd = static_cast<int>(syscall(SYS_pidfd_open, init_pid, 0));
     if (init_pidfd < 0) init_pidfd = -2;  // already gone: nothing to kill there
   };
   const double wall_s = limits.effective_wall_s();
   const auto deadline = t0 + std::chrono::microseconds(static_cast<int64_t>(wall_s * 1e6));
-  bool out_open = true, err_open = true, exited = false, killed = false;
+  bool out_open = true, err_open = true, exited = false, killed = false, init_killed = false;
   ExitKind kill_reason = ExitKind::Exited;
+  std::chrono::steady_clock::time_point killed_at;
   int64_t total = 0;
-  auto kill_it = [&](ExitKind why) {
-    if (killed) return;
-    killed = true;
-    kill_reason = why;
-    read_info();
+  auto kill_init = [&] {
+    if (init_killed) return;
+    init_killed = true;
     if (init_pidfd >= 0) {
       syscall(SYS_pidfd_send_signal, init_pidfd, SIGKILL, nullptr, 0);
     } else if (init_pidfd == -1) {
@@ -464,6 +491,15 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
       kill(pid, SIGKILL);
       kill(-pid, SIGKILL);
     }
+  };
+  auto kill_it = [&](ExitKind why) {
+    if (killed) return;
+    killed = true;
+    kill_reason = why;
+    killed_at = std::chrono::steady_clock::now();
+    read_info();
+    if (init_pid > 0 && init_pidfd >= 0 && kill_program(init_pid)) return;
+    kill_init();
   };
   char buf[65536];
   auto drain = [&](int fd, bool& open, std::string& sink, size_t cap) {
@@ -499,6 +535,8 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1);
       }
     } else {
+      // Init reaps the killed program and exits at once; if it has not within a second, end it.
+      if (now - killed_at > std::chrono::seconds(1)) kill_init();
       timeout_ms = 50;
     }
     if (pidfd < 0 && !exited) {
@@ -548,23 +586,31 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   }
   close_all();
 
-  if (killed) {
-    r.kind = kill_reason;
-    if (kill_reason == ExitKind::WallTimeout) r.signal = SIGKILL;
-    // Usage is unknown once init is killed; the wall time is the measure.
-    r.time_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-                (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-    r.memory_kb = ru.ru_maxrss;
-    return r;
-  }
   char kind[16] = {0};
   int code = 0;
   long long ut = 0, stt = 0, rss = 0;
+  const bool have_status =
+      std::sscanf(status.c_str(), "%15s %d %lld %lld %lld", kind, &code, &ut, &stt, &rss) == 5;
+  if (killed) {
+    r.kind = kill_reason;
+    if (kill_reason == ExitKind::WallTimeout) r.signal = SIGKILL;
+    if (have_status) {
+      // The program was killed and init reaped it: its own usage.
+      r.time_ms = (ut + stt) / 1e3;
+      r.memory_kb = rss;
+    } else {
+      // Init itself was killed: only bwrap's usage is known, a lower bound.
+      r.time_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+      r.memory_kb = ru.ru_maxrss;
+    }
+    return r;
+  }
   if (status.rfind("error ", 0) == 0) {
     r.error = "sandbox: " + status.substr(6, status.find('\n') - 6);
     return r;
   }
-  if (std::sscanf(status.c_str(), "%15s %d %lld %lld %lld", kind, &code, &ut, &stt, &rss) != 5) {
+  if (!have_status) {
     // bwrap failed before init ran: its own message is on stderr.
     std::string why = r.stderr_data.substr(0, r.stderr_data.find('\n'));
     if (why.empty()) {

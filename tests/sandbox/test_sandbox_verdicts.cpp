@@ -1,7 +1,8 @@
 // r1::sandbox verdicts and checkers, end to end in bubblewrap: AC, WA, CE (the compiler's first
 // error shown), RE (signal vs exit code, exit(134) is not a signal), TLE by CPU and by wall clock,
-// MLE, OLE, for C++ and Python; each checker (exact, tokens, float abs/rel, a testlib-style program
-// in C++, Python or as a binary, exit code); the compile cache; the r1sandbox CLI's JSON; and
+// MLE, OLE, for C++ and Python; threads and deep recursion; a killed program's own usage; each
+// checker (exact, tokens, float abs/rel, a testlib-style program in C++, Python or as a binary,
+// exit code); the compile cache; the r1sandbox CLI's JSON; and
 // accepted reference solutions (tests/data/sandbox) passing every test of their CodeContests
 // problem. Hostile programs are in test_sandbox_security.cpp.
 #include <gtest/gtest.h>
@@ -253,6 +254,42 @@ TEST_F(SandboxTest, TimeLimitByWallClock) {
   EXPECT_LT(r.time_ms, 500) << describe(r);
   const auto j = judge(sb::Lang::Cpp, "sleep_forever.cpp", {{"", ""}}, {}, l);
   EXPECT_EQ(j.verdict, sb::Verdict::TLE) << describe(j);
+}
+
+// --- Stacks: threads start, the main stack grows to the memory limit (issue 17, D14) ------------
+
+TEST_F(SandboxTest, ThreadsStartAndDeepRecursionFits) {
+  sb::Limits l = small_limits();
+  l.cpu_s = 5;
+  l.wall_s = 10;
+  const std::tuple<sb::Lang, const char*, const char*> cases[] = {
+      {sb::Lang::Cpp, "threads.cpp", "16\n"},
+      {sb::Lang::Python, "threads.py", "16\n"},
+      {sb::Lang::Cpp, "deep_recursion.cpp", "1000000\n"},  // ~100 MiB of main-thread stack
+  };
+  for (const auto& [lang, file, want] : cases) {
+    const sb::ExecResult r = execute(lang, file, "", l);
+    EXPECT_EQ(r.kind, sb::ExitKind::Exited) << file << ": " << describe(r);
+    EXPECT_EQ(r.exit_code, 0) << file << ": " << describe(r);
+    EXPECT_EQ(r.stdout_data, want) << file << ": " << describe(r);
+  }
+}
+
+// --- A killed program's usage is its own, not the sandbox's (issue 17, D15) -------------------
+
+TEST_F(SandboxTest, KilledProgramsReportTheirOwnUsage) {
+  sb::Limits l = small_limits();
+  l.cpu_s = 5;
+  l.wall_s = 2;
+  l.output_bytes = 4 << 20;
+  // The program touches 64 MiB and uses 0.3 s of CPU before it blocks or floods.
+  for (const auto& [mode, kind] : {std::pair{"sleep\n", sb::ExitKind::WallTimeout},
+                                   std::pair{"flood\n", sb::ExitKind::OutputLimit}}) {
+    const sb::ExecResult r = execute(sb::Lang::Cpp, "usage_then_block.cpp", mode, l);
+    EXPECT_EQ(r.kind, kind) << mode << describe(r);
+    EXPECT_GE(r.memory_kb, 64 * 1024) << mode << describe(r);
+    EXPECT_GE(r.time_ms, 290) << mode << describe(r);
+  }
 }
 
 // --- MLE -----------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ struct BenchData {
   std::string path, sha256;
   std::vector<Problem> problems;
   std::string since, until;  // the contest-date window applied ("" = open; both "": none)
+  int64_t samples = 0;       // samples per problem its results count (each benchmark its own)
 };
 
 bool is_code(const BenchData& b) { return b.spec.grader == "code"; }
@@ -54,7 +55,8 @@ nlohmann::json spec_to_json(const BenchData& b) {
                       {"tag_fields", b.spec.tag_fields},
                       {"grader", b.spec.grader},
                       {"format", b.spec.format},
-                      {"problems", b.problems.size()}};
+                      {"problems", b.problems.size()},
+                      {"samples", b.samples}};
   if (is_code(b)) {
     j["language"] = b.spec.language;
     j["time_limit_s"] = b.spec.time_limit_s;
@@ -170,7 +172,8 @@ std::vector<ProblemInfo> problem_infos(const BenchData& b) {
   return out;
 }
 
-// results.json and summary.md from the store's samples of the run's problems, indices < samples.
+// results.json and summary.md from the store's samples of the run's problems, indices below each
+// benchmark's own sample count.
 nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
                              const std::vector<BenchData>& benches,
                              const std::vector<SampleRecord>& all, const Protocol& p,
@@ -182,7 +185,7 @@ nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
     for (const auto& pr : b.problems) ids.insert(pr.id);
     std::vector<SampleRecord> mine;
     for (const auto& s : all)
-      if (s.benchmark == b.spec.name && ids.count(s.problem_id) && s.sample_index < p.samples)
+      if (s.benchmark == b.spec.name && ids.count(s.problem_id) && s.sample_index < b.samples)
         mine.push_back(s);
     std::map<std::string, int64_t> outcomes;
     if (is_code(b)) {
@@ -231,6 +234,70 @@ nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
   return results;
 }
 
+// A benchmark as run.json records it, its dataset loaded again (found by file name under
+// data_dir when it moved); `samples` when the entry does not say its own (runs made before).
+BenchData bench_from_run(const std::string& name, const nlohmann::json& b,
+                         const std::string& run_path, const std::string& data_dir,
+                         int64_t samples) {
+  const std::string where = run_path + ": benchmarks." + name;
+  BenchmarkSpec spec;
+  std::string since, until;
+  try {
+    spec.name = name;
+    spec.file = b.at("file").get<std::string>();
+    spec.id_field = b.at("id_field").get<std::string>();
+    spec.question_field = b.at("question_field").get<std::string>();
+    spec.answer_field = b.at("answer_field").get<std::string>();
+    spec.tag_fields = b.at("tag_fields").get<std::vector<std::string>>();
+    // Fields of code benchmarks; absent in runs made before them (math, one JSON per line).
+    spec.grader = b.value("grader", "math");
+    spec.format = b.value("format", "jsonl");
+    spec.language = b.value("language", "python");
+    spec.time_limit_s = b.value("time_limit_s", 0.0);
+    spec.memory_mb = b.value("memory_mb", int64_t{0});
+    if (b.contains("window")) {
+      since = b.at("window").at("since").get<std::string>();
+      until = b.at("window").at("until").get<std::string>();
+    }
+    samples = b.value("samples", samples);
+  } catch (const nlohmann::json::exception&) {
+    throw Error(where + ": missing or malformed dataset fields");
+  }
+  check(samples >= 1, where + ": samples must be at least 1");
+  std::string path = b.value("path", "");
+  if (!data_dir.empty() || !fs::exists(path)) {  // moved: look for its file name
+    const auto found = find_in_dirs(fs::path(spec.file).filename().string(), dataset_dirs(data_dir));
+    check(found.has_value(), where + ": dataset " + path + " is gone; pass --data-dir DIR");
+    path = *found;
+  }
+  BenchData d = load_bench(spec, path, b.value("problems", 0), since, until);
+  if (d.sha256 != b.value("sha256", ""))
+    std::fprintf(stderr, "r1eval: %s: %s differs from the file the run used (sha256)\n",
+                 name.c_str(), path.c_str());
+  d.samples = samples;
+  return d;
+}
+
+// The benchmarks of the run's earlier invocations that this one does not name: their results
+// stay in results.json, each with its own sample count (issue 17, D9).
+std::vector<BenchData> earlier_benchmarks(const nlohmann::json& run,
+                                          const std::vector<BenchData>& named,
+                                          const std::string& run_path,
+                                          const std::string& data_dir) {
+  std::vector<BenchData> out;
+  if (!run.contains("benchmarks") || !run["benchmarks"].is_object()) return out;
+  const int64_t samples = run["protocol"].value("samples", int64_t{1});
+  for (const auto& [name, b] : run["benchmarks"].items()) {
+    const bool is_named = std::any_of(named.begin(), named.end(),
+                                      [&](const BenchData& d) { return d.spec.name == name; });
+    if (is_named) continue;
+    // Its recorded file first; --data-dir only when that file moved.
+    const bool moved = !fs::exists(b.value("path", ""));
+    out.push_back(bench_from_run(name, b, run_path, moved ? data_dir : "", samples));
+  }
+  return out;
+}
+
 // Checks that a resumed run is the same run: same backend identity, same generation settings.
 void check_same_run(const nlohmann::json& stored, const nlohmann::json& backend,
                     const Protocol& p, const std::string& where) {
@@ -261,7 +328,8 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
   check(o.protocol.samples >= 1, "--samples must be at least 1");
   check(o.protocol.max_new_tokens >= 1, "--max-new-tokens must be at least 1");
   const ExtractConfig xc = extract_config(o.protocol);
-  const auto benches = load_benchmarks(o);
+  auto benches = load_benchmarks(o);
+  for (auto& b : benches) b.samples = o.protocol.samples;
   check_run_dir(o.out_dir, "run.json", "r1eval");
   fs::create_directories(o.out_dir);
   const std::string run_path = o.out_dir + "/run.json";
@@ -271,6 +339,7 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
     run = read_json_file(run_path);
     check_same_run(run, backend_desc, o.protocol, run_path);
   }
+  const std::vector<BenchData> earlier = earlier_benchmarks(run, benches, run_path, o.data_dir);
   const bool any_code = std::any_of(benches.begin(), benches.end(), is_code);
   if (any_code && run.contains("code_grading") && run["code_grading"] != code_grading_json(o.code))
     std::fprintf(stderr,
@@ -285,6 +354,7 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
   if (!o.command.empty()) run["command"] = o.command;
   if (!run.contains("benchmarks")) run["benchmarks"] = nlohmann::json::object();
   for (const auto& b : benches) run["benchmarks"][b.spec.name] = spec_to_json(b);
+  for (const auto& b : earlier) run["benchmarks"][b.spec.name]["samples"] = b.samples;
   write_file_atomic(run_path, dump_json(run, 2) + "\n");
 
   SampleStore store(o.out_dir + "/samples.jsonl");
@@ -385,6 +455,7 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
   if (!stats.empty()) run["backend_stats"] = stats;
   // Code samples not judged yet (this run's, or an interrupted run's) and sandbox errors.
   std::vector<SampleRecord> samples = store.samples();
+  benches.insert(benches.end(), earlier.begin(), earlier.end());
   const int64_t judged = grade_code_records(
       samples, benches, o.protocol, o.code, o.progress,
       [](const SampleRecord& s) { return s.reason == kPending || code_outcome(s.reason) == "SE"; });
@@ -404,43 +475,8 @@ nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
   const ExtractConfig xc = extract_config(p);
 
   std::vector<BenchData> benches;
-  for (const auto& [name, b] : run["benchmarks"].items()) {
-    const std::string where = run_path + ": benchmarks." + name;
-    BenchmarkSpec spec;
-    std::string since, until;
-    try {
-      spec.name = name;
-      spec.file = b.at("file").get<std::string>();
-      spec.id_field = b.at("id_field").get<std::string>();
-      spec.question_field = b.at("question_field").get<std::string>();
-      spec.answer_field = b.at("answer_field").get<std::string>();
-      spec.tag_fields = b.at("tag_fields").get<std::vector<std::string>>();
-      // Fields of code benchmarks; absent in runs made before them (math, one JSON per line).
-      spec.grader = b.value("grader", "math");
-      spec.format = b.value("format", "jsonl");
-      spec.language = b.value("language", "python");
-      spec.time_limit_s = b.value("time_limit_s", 0.0);
-      spec.memory_mb = b.value("memory_mb", int64_t{0});
-      if (b.contains("window")) {
-        since = b.at("window").at("since").get<std::string>();
-        until = b.at("window").at("until").get<std::string>();
-      }
-    } catch (const nlohmann::json::exception&) {
-      throw Error(where + ": missing or malformed dataset fields");
-    }
-    std::string path = b.value("path", "");
-    if (!o.data_dir.empty() || !fs::exists(path)) {  // moved: look for its file name
-      const auto found =
-          find_in_dirs(fs::path(spec.file).filename().string(), dataset_dirs(o.data_dir));
-      check(found.has_value(), where + ": dataset " + path + " is gone; pass --data-dir DIR");
-      path = *found;
-    }
-    BenchData d = load_bench(spec, path, b.value("problems", 0), since, until);
-    if (d.sha256 != b.value("sha256", ""))
-      std::fprintf(stderr, "r1eval: %s: %s differs from the file the run used (sha256)\n",
-                   name.c_str(), path.c_str());
-    benches.push_back(std::move(d));
-  }
+  for (const auto& [name, b] : run["benchmarks"].items())
+    benches.push_back(bench_from_run(name, b, run_path, o.data_dir, p.samples));
 
   SampleStore store(dir + "/samples.jsonl");
   std::map<std::pair<std::string, std::string>, const std::string*> gold;  // math problems

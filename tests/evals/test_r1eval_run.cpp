@@ -380,6 +380,39 @@ TEST(R1evalRun, FaultyServerLosesAndDuplicatesNoSample) {
   EXPECT_EQ(answered.size(), 40u);
 }
 
+// Issue 17, D9: a second invocation on the same --out with another dataset and fewer samples kept
+// only the new benchmark's results and lowered the run's sample count, so a later regrade scored
+// the first benchmark with n = 1. Each benchmark keeps its results and its own sample count.
+TEST(R1evalRun, AddingADatasetKeepsTheEarlierBenchmarkAndItsSamples) {
+  r1::test::TempDir dir;
+  const std::string out = dir / "run", data = dir / "mine.jsonl";
+  std::ofstream(data) << "{\"problem\": \"a\", \"answer\": \"1\"}\n"
+                      << "{\"problem\": \"b\", \"answer\": \"2\"}\n";
+  const std::string gen = " --model " + kModel + " --max-new-tokens 8";
+  auto r = run_command(eval_cmd(out, gen + " --limit 2 --samples 3"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = run_command(bin("r1eval") + " run --dataset " + data + " --out " + out + gen +
+                  " --samples 1 --no-progress --bootstrap 200");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto check = [&](const std::string& when) {
+    const auto results = r1::read_json_file(out + "/results.json");
+    ASSERT_TRUE(results["benchmarks"].contains("aime2024")) << when << ": " << results.dump();
+    EXPECT_EQ(results["benchmarks"]["aime2024"]["samples"], 6) << when;  // 2 problems x 3
+    EXPECT_EQ(results["benchmarks"]["mine"]["samples"], 2) << when;      // 2 problems x 1
+    const auto run = r1::read_json_file(out + "/run.json");
+    EXPECT_EQ(run["benchmarks"]["aime2024"]["samples"], 3) << when;
+    EXPECT_EQ(run["benchmarks"]["mine"]["samples"], 1) << when;
+    const std::string summary = r1::read_file(out + "/summary.md");
+    EXPECT_NE(summary.find("| aime2024 | 2 | 3 |"), std::string::npos) << when << summary;
+    EXPECT_NE(summary.find("| mine | 2 | 1 |"), std::string::npos) << when << summary;
+  };
+  check("after adding mine");
+  r = run_command(bin("r1eval") + " regrade " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  check("after regrade");
+  EXPECT_EQ(stored(out).size(), 8u);  // 6 + 2: nothing generated twice, nothing lost
+}
+
 TEST(R1evalRun, RegradeAHandMadeStoreGivesTheClosedFormPassAtK) {
   r1::test::TempDir dir;
   const std::string data = dir / "mine.jsonl", out = dir / "run";

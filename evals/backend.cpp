@@ -4,6 +4,7 @@
 #include <torch/torch.h>  // at::set_num_threads
 
 #include <algorithm>   // std::min
+#include <cctype>      // std::tolower
 #include <atomic>      // std::atomic
 #include <chrono>      // std::chrono
 #include <cmath>       // std::pow
@@ -13,6 +14,7 @@
 #include <optional>    // std::optional
 #include <thread>      // std::thread
 
+#include "evals/extract.h"         // r1::kPromptTooLong
 #include "toolkit/engine.h"        // r1::Engine
 #include "toolkit/error.h"         // r1::Error, r1::check
 #include "toolkit/http.h"          // r1::HttpClient
@@ -82,11 +84,17 @@ class NativeBackend : public Backend {
                 const OnDone& on_done) override {
     std::vector<GenerationRequest> requests;
     std::vector<size_t> job_of;
+    const int64_t context = options_.max_context > 0 ? options_.max_context
+                                                     : model_->config().max_position_embeddings;
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (jobs[i].samples.empty()) continue;
       GenerationRequest r;
       // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
       r.prompt = tok_->encode(render_prompt(tmpl_, jobs[i].messages, params.force_think), false);
+      if (static_cast<int64_t>(r.prompt.size()) >= context) {
+        report_prompt_too_long(jobs[i], i, static_cast<int64_t>(r.prompt.size()), on_done);
+        continue;
+      }
       r.n = static_cast<int64_t>(jobs[i].samples.size());
       r.sampling.temperature = params.temperature;
       r.sampling.top_p = params.top_p;
@@ -119,6 +127,16 @@ class NativeBackend : public Backend {
     stats_ = engine.stats();
   }
 
+  // A prompt that does not fit the context is one outcome per sample, not the run's end (D11).
+  static void report_prompt_too_long(const PromptJob& job, size_t index, int64_t tokens,
+                                     const OnDone& on_done) {
+    Completion c;
+    c.finish_reason = kPromptTooLong;
+    c.prompt_tokens = tokens;
+    c.completion_tokens = 0;
+    for (const auto& [sample, seed] : job.samples) on_done(index, sample, seed, c);
+  }
+
   nlohmann::json stats() const override {
     return {{"decode_steps", stats_.decode_steps},
             {"prefills", stats_.prefills},
@@ -142,6 +160,19 @@ struct Retryable {
   std::string what;
   double retry_after_s = -1;
 };
+
+// Whether a server's 400 says the request does not fit the model's context, as vLLM ("This
+// model's maximum context length is ..."), SGLang ("... longer than the model's context length"),
+// llama.cpp ("exceeds the available context size"), OpenAI (context_length_exceeded) and r1serve
+// ("does not fit the context", "no room in the context") word it.
+bool is_context_error(const std::string& message) {
+  std::string m = message;
+  for (char& ch : m) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const char* phrase : {"maximum context length", "context length", "context_length",
+                             "context size", "fit the context", "room in the context"})
+    if (m.find(phrase) != std::string::npos) return true;
+  return false;
+}
 
 std::string server_message(const std::string& body) {
   try {
@@ -340,6 +371,11 @@ class HttpBackend : public Backend {
         }
       }
       throw x;
+    }
+    if (r.status == 400 && is_context_error(server_message(r.body))) {
+      Completion c;  // one outcome of this sample, not the run's end (D11)
+      c.finish_reason = kPromptTooLong;
+      return c;
     }
     if (r.status != 200)
       throw Error("HTTP " + std::to_string(r.status) + ": " + server_message(r.body));

@@ -84,8 +84,8 @@ std::optional<sandbox::Lang> lang_from_tag(const std::string& tag, sandbox::Lang
 CodeExtraction extract_code(const std::string& response, sandbox::Lang default_lang,
                             bool require_think, const std::string& finish_reason) {
   CodeExtraction x;
-  if (finish_reason == "length") {
-    x.status = "truncated";
+  if (finish_reason == "length" || finish_reason == kPromptTooLong) {
+    x.status = finish_reason == "length" ? "truncated" : kPromptTooLong;
     return x;
   }
   const auto region = answer_region(response, require_think);

@@ -112,7 +112,8 @@ CodeGrade grade_code(sandbox::Sandbox& sandbox, const CodeTask& task, const std:
 
 std::string code_outcome(const std::string& reason) {
   const std::string head = reason.substr(0, reason.find(':'));
-  for (const char* v : {"AC", "WA", "CE", "RE", "TLE", "MLE", "OLE", "SE", "wrong_language"})
+  for (const char* v : {"AC", "WA", "CE", "RE", "TLE", "MLE", "OLE", "SE", "wrong_language",
+                        "prompt_too_long"})
     if (head == v) return v;
   return "no_answer";
 }
@@ -122,6 +123,7 @@ std::map<std::string, int64_t> count_code_outcomes(const std::vector<std::string
   for (const char* v :
        {"AC", "WA", "CE", "RE", "TLE", "MLE", "OLE", "SE", "wrong_language", "no_answer"})
     counts[v] = 0;
+  // Present only when it happened: most runs never meet it.
   for (const auto& r : reasons) ++counts[code_outcome(r)];
   return counts;
 }

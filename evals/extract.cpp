@@ -268,6 +268,8 @@ const char* extract_status_name(ExtractStatus s) {
       return "unclosed_think";
     case ExtractStatus::kNoAnswer:
       return "no_answer";
+    case ExtractStatus::kPromptTooLong:
+      return "prompt_too_long";
   }
   return "?";
 }
@@ -415,6 +417,10 @@ Extraction extract_answer(const std::string& response, const ExtractConfig& conf
   Extraction e;
   if (finish_reason == "length") {
     e.status = ExtractStatus::kTruncated;
+    return e;
+  }
+  if (finish_reason == kPromptTooLong) {
+    e.status = ExtractStatus::kPromptTooLong;
     return e;
   }
   const auto region = answer_region(response, config.require_think);

@@ -10,8 +10,12 @@
 
 namespace r1 {
 
-// Why an answer is missing, or "ok".
-enum class ExtractStatus { kOk, kTruncated, kUnclosedThink, kNoAnswer };
+// The finish_reason of a sample whose prompt did not fit the model's context: nothing was
+// generated, and it is counted apart (issue 17, D11).
+inline constexpr const char* kPromptTooLong = "prompt_too_long";
+
+// Why an answer is missing, or "ok"; kPromptTooLong: finish_reason kPromptTooLong.
+enum class ExtractStatus { kOk, kTruncated, kUnclosedThink, kNoAnswer, kPromptTooLong };
 const char* extract_status_name(ExtractStatus s);
 
 struct Extraction {

@@ -172,6 +172,33 @@ std::vector<ProblemInfo> problem_infos(const BenchData& b) {
   return out;
 }
 
+// Samples whose prompt did not fit the model's context (counted as not passed), with a warning
+// naming their problems.
+int64_t count_prompt_too_long(const BenchData& b, const std::vector<SampleRecord>& mine) {
+  std::set<std::string> ids;
+  int64_t n = 0;
+  for (const auto& s : mine)
+    if (s.finish_reason == kPromptTooLong) {
+      ++n;
+      ids.insert(s.problem_id);
+    }
+  if (n == 0) return 0;
+  std::string list;
+  for (const auto& id : ids) {
+    if (list.size() > 200) {
+      list += ", ...";
+      break;
+    }
+    list += (list.empty() ? "" : ", ") + id;
+  }
+  std::fprintf(stderr,
+               "r1eval: %s: the prompt of %zu problem(s) is longer than the model's context (%s); "
+               "their %lld samples count as not passed (use a model with a longer context, or "
+               "--max-context where the model allows it, with another --out)\n",
+               b.spec.name.c_str(), ids.size(), list.c_str(), static_cast<long long>(n));
+  return n;
+}
+
 // results.json and summary.md from the store's samples of the run's problems, indices below each
 // benchmark's own sample count.
 nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
@@ -204,6 +231,7 @@ nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
                      "run again (or r1eval regrade) to retry them\n",
                      b.spec.name.c_str(), static_cast<long long>(outcomes["SE"]));
     }
+    const int64_t too_long = count_prompt_too_long(b, mine);
     MetricsOptions mo;
     mo.bootstrap = bootstrap;
     mo.seed = p.seed;
@@ -212,6 +240,7 @@ nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
     results["benchmarks"][b.spec.name] = metrics_to_json(ms.back());
     // Code: samples per sandbox verdict (SE apart: the sandbox's failures, not the model's).
     if (is_code(b)) results["benchmarks"][b.spec.name]["verdicts"] = outcomes;
+    if (too_long > 0) results["benchmarks"][b.spec.name][kPromptTooLong] = too_long;
   }
   write_file_atomic(dir + "/results.json", dump_json(results, 2) + "\n");
   std::string config = "backend: " + run["backend"].dump() + "\nprotocol: " +
@@ -223,6 +252,9 @@ nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
       config += ", contest dates " + (b.since.empty() ? "..." : b.since) + " to " +
                 (b.until.empty() ? "..." : b.until);
     config += "\n";
+    if (const auto& m = results["benchmarks"][b.spec.name]; m.contains(kPromptTooLong))
+      config += "prompt too long " + b.spec.name + ": " + m[kPromptTooLong].dump() +
+                " samples, counted as not passed\n";
     if (is_code(b)) {
       config += "verdicts " + b.spec.name + ":";
       for (const auto& [v, n] : results["benchmarks"][b.spec.name]["verdicts"].items())

@@ -5,7 +5,7 @@
 
 #include <signal.h>    // kill, SIGTERM
 #include <sys/wait.h>  // waitpid
-#include <unistd.h>    // fork, execl, _exit
+#include <unistd.h>    // fork, execv, _exit
 
 #include <array>       // std::array
 #include <chrono>      // std::chrono
@@ -98,12 +98,17 @@ std::string error_of(F f) {
 // Starts r1serve on a free port; stops it (SIGTERM) on destruction.
 class R1serve {
  public:
-  R1serve(const std::string& port_file, const std::string& model) {
+  R1serve(const std::string& port_file, const std::string& model,
+          std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {bin("r1serve"), "--model", model, "--port", "0",
+                                     "--port-file", port_file};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
-      const std::string b = bin("r1serve");
-      execl(b.c_str(), b.c_str(), "--model", model.c_str(), "--port", "0", "--port-file",
-            port_file.c_str(), static_cast<char*>(nullptr));
+      execv(argv[0], argv.data());
       _exit(127);
     }
     for (int i = 0; i < 600 && !std::filesystem::exists(port_file); ++i)

@@ -413,6 +413,53 @@ TEST(R1evalRun, AddingADatasetKeepsTheEarlierBenchmarkAndItsSamples) {
   EXPECT_EQ(stored(out).size(), 8u);  // 6 + 2: nothing generated twice, nothing lost
 }
 
+// Issue 17, D11: one prompt longer than the context aborted the whole run ("request 2: prompt of
+// ... tokens does not fit"), with no sample stored. It is now a per-sample outcome, counted apart
+// and named by problem, and the other problems are generated as usual.
+TEST(R1evalRun, APromptLongerThanTheContextIsAnOutcomeNotTheRunsEnd) {
+  r1::test::TempDir dir;
+  const std::string out = dir / "run", data = dir / "mine.jsonl";
+  std::string words;
+  for (int i = 0; i < 200; ++i) words += " and then";
+  std::ofstream(data) << "{\"problem\": \"1+1\", \"answer\": \"2\"}\n"
+                      << "{\"problem\": \"" << words << "\", \"answer\": \"3\"}\n"
+                      << "{\"problem\": \"2+2\", \"answer\": \"4\"}\n";
+  const auto r = run_command(bin("r1eval") + " run --dataset " + data + " --out " + out +
+                             " --model " + kModel + " --max-context 96 --max-new-tokens 8" +
+                             " --samples 2 --no-progress --bootstrap 200");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("mine: the prompt of 1 problem(s) is longer than the model's context (2)"),
+            std::string::npos)
+      << r.out;
+  const auto samples = stored(out);
+  ASSERT_EQ(samples.size(), 6u);
+  for (const auto& [key, s] : samples) {
+    const bool long_one = key.first == "2";
+    EXPECT_EQ(s.finish_reason == "prompt_too_long", long_one) << key.first << " " << s.finish_reason;
+    EXPECT_EQ(s.reason == "prompt_too_long", long_one) << key.first << " " << s.reason;
+    EXPECT_FALSE(long_one && s.correct);
+    EXPECT_EQ(s.completion_tokens > 0, !long_one) << key.first;
+  }
+  const auto m = r1::read_json_file(out + "/results.json")["benchmarks"]["mine"];
+  EXPECT_EQ(m["samples"], 6);
+  EXPECT_EQ(m["prompt_too_long"], 2);
+  EXPECT_NE(r1::read_file(out + "/summary.md").find("prompt too long mine: 2 samples"),
+            std::string::npos);
+
+  // Through a server: its 400 "does not fit the context" is the same outcome.
+  R1serve server(dir / "port", kModel, {"--max-context", "96"});
+  ASSERT_GT(server.port(), 0);
+  const std::string http = dir / "http";
+  const auto h = run_command(bin("r1eval") + " run --dataset " + data + " --out " + http +
+                             " --endpoint " + server.url() + " --max-new-tokens 8" +
+                             " --samples 2 --no-progress --bootstrap 200");
+  ASSERT_EQ(h.exit_code, 0) << h.out;
+  EXPECT_NE(h.out.find("the prompt of 1 problem(s) is longer than the model's context (2)"),
+            std::string::npos)
+      << h.out;
+  EXPECT_EQ(r1::read_json_file(http + "/results.json")["benchmarks"]["mine"]["prompt_too_long"], 2);
+}
+
 TEST(R1evalRun, RegradeAHandMadeStoreGivesTheClosedFormPassAtK) {
   r1::test::TempDir dir;
   const std::string data = dir / "mine.jsonl", out = dir / "run";

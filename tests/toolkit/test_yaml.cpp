@@ -53,6 +53,34 @@ TEST(Yaml, ErrorsNameFileAndLine) {
   EXPECT_THROW(r1::read_yaml_file("/nonexistent/r.yaml"), r1::Error);
 }
 
+// Issue 17, D12: a non-UTF-8 byte gave the JSON library's message with no file, and an
+// unterminated quote swallowed the rest of the file, so the error was a later "model: missing".
+TEST(Yaml, NonUtf8AndUnterminatedQuotesAreNamedWhereTheyAre) {
+  for (const auto& [text, want] : std::vector<std::pair<std::string, std::string>>{
+           {"name: x\nconfig: {data: \"caf\xe9.jsonl\"}\n",
+            "r.yaml:2:20: not UTF-8 (byte 0xE9); save the file as UTF-8"},
+           {"a: \"\xc3\x28\"\n", "r.yaml:1:5: not UTF-8 (byte 0xC3)"},    // bad continuation
+           {"a: \"\xc0\xaf\"\n", "r.yaml:1:5: not UTF-8 (byte 0xC0)"},    // overlong form
+           {"a: \"\xe2\x82\"\n", "r.yaml:1:5: not UTF-8 (byte 0xE2)"},    // cut short
+           {"name: \"x\nmodel: {builtin: zero}\n", "r.yaml:1:7: the quote opened here is never closed"},
+           {"a: 1\nb: 'it''s\n", "r.yaml:2:4: the quote opened here is never closed"},
+           {"a: \"esc \\\"\n", "r.yaml:1:4: the quote opened here is never closed"}}) {
+    try {
+      r1::parse_yaml(text, "r.yaml");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const r1::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  }
+  // Closed quotes, escapes, UTF-8 and a quoted scalar over two lines still read.
+  const auto j = r1::parse_yaml(
+      "a: \"caf\xc3\xa9 \\\" x\"\nb: 'it''s'\nc: \"two\n  lines\"\nd: \xe2\x88\x9e\n", "ok.yaml");
+  EXPECT_EQ(j["a"], "caf\xc3\xa9 \" x");
+  EXPECT_EQ(j["b"], "it's");
+  EXPECT_EQ(j["c"], "two lines");
+  EXPECT_EQ(j["d"], "\xe2\x88\x9e");
+}
+
 // Issue 17, D4: 460 bytes of nested aliases ("billion laughs") expand to billions of
 // values; reading one stops at the value budget with the file named, in milliseconds, instead of
 // growing memory without end. Deep nesting names the file too (yaml-cpp's own message is

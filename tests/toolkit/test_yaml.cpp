@@ -37,18 +37,27 @@ TEST(Yaml, ScalarsAndNesting) {
   EXPECT_EQ(j["stages"][1]["steps"], 10);
 }
 
+namespace {
+
+// Parsing `text` as r.yaml fails with a message that contains `want`.
+void expect_error(const std::string& text, const std::string& want) {
+  try {
+    r1::parse_yaml(text, "r.yaml");
+    ADD_FAILURE() << "accepted: " << text;
+  } catch (const r1::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
 TEST(Yaml, ErrorsNameFileAndLine) {
   for (const auto& [text, want] : std::vector<std::pair<std::string, std::string>>{
            {"a: 1\nb: [1, 2\n", "r.yaml:"},
            {"a: 1\na: 2\n", "r.yaml:2:1: key 'a' repeated"},
            {"? [1, 2]\n: x\n", "a key must be a string"},
            {"a: 1\n  b: 2\n", "r.yaml:2:"}}) {
-    try {
-      r1::parse_yaml(text, "r.yaml");
-      ADD_FAILURE() << "accepted: " << text;
-    } catch (const r1::Error& e) {
-      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
-    }
+    expect_error(text, want);
   }
   EXPECT_THROW(r1::read_yaml_file("/nonexistent/r.yaml"), r1::Error);
 }
@@ -65,12 +74,7 @@ TEST(Yaml, NonUtf8AndUnterminatedQuotesAreNamedWhereTheyAre) {
            {"name: \"x\nmodel: {builtin: zero}\n", "r.yaml:1:7: the quote opened here is never closed"},
            {"a: 1\nb: 'it''s\n", "r.yaml:2:4: the quote opened here is never closed"},
            {"a: \"esc \\\"\n", "r.yaml:1:4: the quote opened here is never closed"}}) {
-    try {
-      r1::parse_yaml(text, "r.yaml");
-      ADD_FAILURE() << "accepted: " << text;
-    } catch (const r1::Error& e) {
-      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
-    }
+    expect_error(text, want);
   }
   // Closed quotes, escapes, UTF-8 and a quoted scalar over two lines still read.
   const auto j = r1::parse_yaml(

@@ -297,6 +297,8 @@ ModelRef resolve_model(const std::string& spec, const std::string& role,
   return m;
 }
 
+void check_distill_config(const DistillConfig& c) { check_config(c); }
+
 DistillResult run_distill(const DistillConfig& config) {
   DistillConfig c = config;
   check_config(c);

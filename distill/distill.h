@@ -160,6 +160,9 @@ struct DistillResult {
 };
 
 // Runs (or resumes) the stages up to config.until. Throws r1::Error for bad flags, models or data.
+// Throws r1::Error naming the first field that is missing or out of range (what run_distill
+// checks first; r1pipeline check uses it before anything runs).
+void check_distill_config(const DistillConfig& c);
 DistillResult run_distill(const DistillConfig& config);
 
 // The toy proof on a CPU: trains the tiny R1-Zero teacher (r1train zero, into OUT/teacher), a

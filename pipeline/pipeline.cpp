@@ -10,6 +10,7 @@
 #include "distill/distill.h"        // r1::DistillConfig, r1::run_distill
 #include "evals/backend.h"          // r1::make_native_backend
 #include "evals/runner.h"           // r1::RunOptions, r1::run_eval
+#include "pipeline/preflight.h"     // r1::preflight_recipe
 #include "pipeline/recipe.h"        // r1::Recipe, r1::load_recipe, r1::apply_stage_config
 #include "reports/gates.h"          // r1::evaluate_gates
 #include "reports/record.h"         // r1::load_run_record
@@ -164,6 +165,7 @@ PipelineResult run_pipeline(const PipelineOptions& o) {
   Recipe recipe = load_recipe(o.recipe, run.dir.string());
   if (!o.baseline.empty()) recipe.baseline = o.baseline;
   if (o.threads >= 0) recipe.threads = o.threads;
+  preflight_recipe(recipe, run.dir.string());
   const fs::path state_path = run.dir / "pipeline.json";
   json old;
   if (fs::exists(state_path)) {

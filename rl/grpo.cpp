@@ -378,6 +378,8 @@ std::optional<std::string> grpo_config_difference(const json& saved, const json&
   return diff;
 }
 
+void check_grpo_config(const GrpoConfig& c) { validate(c); }
+
 GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
   validate(cfg);
   if (cfg.threads > 0) at::set_num_threads(static_cast<int>(cfg.threads));

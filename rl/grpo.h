@@ -163,6 +163,9 @@ void visit_grpo_config(Config& c, F&& f) {
 }
 
 // The config as JSON (every visited field), and the first kRun field where two configs differ.
+// Throws r1::Error naming the first field that is missing or out of range (what run_grpo checks
+// first; r1pipeline check uses it before anything runs).
+void check_grpo_config(const GrpoConfig& c);
 nlohmann::json grpo_config_json(const GrpoConfig& c);
 std::optional<std::string> grpo_config_difference(const nlohmann::json& saved,
                                                   const nlohmann::json& now);

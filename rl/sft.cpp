@@ -67,6 +67,8 @@ void validate(const SftConfig& c) {
 
 }  // namespace
 
+void check_sft_config(const SftConfig& c) { validate(c); }
+
 nlohmann::json sft_config_json(const SftConfig& c) {
   nlohmann::json j = nlohmann::json::object();
   visit_sft_config(

@@ -103,6 +103,9 @@ void visit_sft_config(Config& c, F&& f) {
 }
 
 // The config as JSON (every visited field), and the first kRun field where two configs differ.
+// Throws r1::Error naming the first field that is missing or out of range (what run_sft checks
+// first; r1pipeline check uses it before anything runs).
+void check_sft_config(const SftConfig& c);
 nlohmann::json sft_config_json(const SftConfig& c);
 std::optional<std::string> sft_config_difference(const nlohmann::json& saved,
                                                  const nlohmann::json& now);

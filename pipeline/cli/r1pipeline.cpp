@@ -8,7 +8,8 @@
 #include <cstdio>  // std::printf
 #include <string>  // std::string
 
-#include "pipeline/pipeline.h"  // r1::run_pipeline, r1::kExitGateFailed
+#include "pipeline/pipeline.h"   // r1::run_pipeline, r1::kExitGateFailed
+#include "pipeline/preflight.h"  // r1::preflight_recipe
 #include "pipeline/recipe.h"    // r1::load_recipe
 #include "toolkit/cli_main.h"   // r1::guarded_main
 #include "toolkit/json.h"       // r1::dump_json
@@ -38,6 +39,7 @@ int run(int argc, char** argv) {
   }
   if (check_cmd->parsed()) {
     const r1::Recipe r = r1::load_recipe(check_path, "RUN");
+    r1::preflight_recipe(r, "RUN");
     std::printf("%s\n", r1::dump_json(r.resolved, 2).c_str());
     return 0;
   }

@@ -330,4 +330,49 @@ TEST(Recipe, ErrorsNameFileAndField) {
     EXPECT_EQ(r1::test::error_of([&] { r1::load_recipe(shipped, dir / "r"); }), "") << shipped;
 }
 
+// Issue 17, D10: `r1pipeline check` passed a missing data file, steps: -3, a missing model
+// directory and a gate on a benchmark the stage does not evaluate (which failed only after the
+// stage had trained). check, and run before anything runs, refuse each, naming the field.
+TEST(Recipe, CheckAndRunRefuseWhatOnlyTrainingWouldHaveShown) {
+  TempDir dir;
+  const std::string good = recipe_text("heldout.pass@1 >= 0");
+  write(dir / "sft.jsonl", "{\"prompt\": \"1+1\", \"response\": \"2\"}\n");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {std::regex_replace(good, std::regex("\\$\\{assets\\}/sft.jsonl"), "/nonexistent/sft.jsonl"),
+       "mini.yaml: stages[0].config.data: /nonexistent/sft.jsonl does not exist"},
+      {std::regex_replace(good, std::regex("steps: 2, batch_size: 4"), "steps: -3, batch_size: 4"),
+       "mini.yaml: stages[0].config: steps -3: must not be negative"},
+      {"name: m\nmodel: /nonexistent/model\nstages:\n  - {name: a, type: sft, config: {data: " +
+           (dir / "sft.jsonl") + "}}\n",
+       "mini.yaml: model: /nonexistent/model is not a directory"},
+      {std::regex_replace(good, std::regex("heldout.pass@1 >= 0\"\\]\n  - name: rs"),
+                          "aime2024.pass@1 >= 0\"]\n  - name: rs"),
+       "mini.yaml: stages[1].gates: 'aime2024.pass@1 >= 0' is on benchmark aime2024, which the "
+       "stage's evaluation does not run (it runs heldout)"},
+      {std::regex_replace(good, std::regex("prompts: \"\\$\\{assets\\}/grpo.jsonl\", question_field"),
+                          "prompts: \"" + dir.path() + "\", question_field"),
+       "stages[2].config.prompts: " + dir.path() + " is not a regular file"},
+  };
+  for (const auto& [text, want] : cases) {
+    write(dir / "mini.yaml", text);
+    ASSERT_NE(text, good) << want;
+    auto r = r1::test::run_command(r1::test::bin("r1pipeline") + " check " + (dir / "mini.yaml"));
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.out.find(want), std::string::npos) << "want: " << want << "\ngot: " << r.out;
+    r = r1::test::run_command(r1::test::bin("r1pipeline") + " run " + (dir / "mini.yaml") +
+                              " --out " + (dir / "run"));
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.out.find(want), std::string::npos) << "want: " << want << "\ngot: " << r.out;
+    EXPECT_FALSE(fs::exists(dir / "run")) << "run made " << (dir / "run") << " before refusing";
+  }
+  write(dir / "mini.yaml", good);
+  EXPECT_EQ(r1::test::run_command(r1::test::bin("r1pipeline") + " check " + (dir / "mini.yaml"))
+                .exit_code,
+            0);
+  EXPECT_EQ(
+      r1::test::run_command(r1::test::bin("r1pipeline") + " check pipeline/recipes/tiny-r1.yaml")
+          .exit_code,
+      0);
+}
+
 }  // namespace

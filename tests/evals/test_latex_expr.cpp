@@ -38,6 +38,22 @@ TEST(LatexExpr, DifferentValues) {
   EXPECT_FALSE(same("10^{-20}\\pi", "2 \\cdot 10^{-20}\\pi"));
 }
 
+// Issue 17, D7: infinity was an ordinary symbol, so indeterminate forms simplified to numbers and
+// graded equal to them; \sqrt{x^2} equalled x because every sample point of x was positive.
+TEST(LatexExpr, IndeterminateFormsAndSignAssumptionsAreNotEqual) {
+  for (const char* form : {"\\infty-\\infty", "\\frac{\\infty}{\\infty}", "0\\cdot\\infty", "1^\\infty",
+                           "\\infty^0", "\\infty+1", "2\\infty", "\\mathrm{\\infty}-\\infty"})
+    EXPECT_FALSE(parse_latex_expr(form).has_value()) << form;
+  EXPECT_TRUE(same("\\infty", "+\\infty"));
+  EXPECT_TRUE(same("-\\infty", "-\\infty"));
+  EXPECT_FALSE(same("\\infty", "-\\infty"));
+  EXPECT_TRUE(same("\\mathrm{\\infty}", "\\infty"));
+  EXPECT_FALSE(same("x", "\\sqrt{x^2}"));
+  EXPECT_FALSE(same("\\ln(x^2)", "2\\ln x"));
+  EXPECT_TRUE(same("|x|", "\\sqrt{x^2}"));
+  EXPECT_TRUE(same("\\sqrt{x}", "x^{1/2}"));
+}
+
 TEST(LatexExpr, BadAndHostileInput) {
   for (const std::string& s :
        std::vector<std::string>{"", "\\frac{1}{0}", "x+", "(1+2", "\\unknowncommand", "1/0"})

@@ -219,8 +219,9 @@ Recipe load_recipe(const std::string& path, const std::string& run_dir) {
                      "' is not a stage type (sft, grpo, rejection_sampling, distill)");
     s.name = get_string(st, "name", where, s.type);
     static const std::regex name_re("[A-Za-z0-9_-]{1,64}");
-    check(std::regex_match(s.name, name_re),
-          where + ".name: '" + s.name + "' must be letters, digits, _ or - (at most 64)");
+    check(s.name.size() <= 64 && std::regex_match(s.name, name_re),
+          where + ".name: '" + s.name.substr(0, 80) + (s.name.size() > 80 ? "..." : "") +
+              "' must be letters, digits, _ or - (at most 64)");
     check(names.insert(s.name).second,
           where + ".name: '" + s.name + "' is used twice (or is 'input', the input model)");
     s.from = get_string(st, "from", where, "promoted");

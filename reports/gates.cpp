@@ -268,6 +268,11 @@ json judge(const GateSpec& g, const std::string& bench, const GateInputs& in) {
 GateSpec parse_gate(const std::string& expr) {
   GateSpec g;
   g.expr = trim(expr);
+  // No gate is this long; bounded before std::regex, which recurses per character (a megabyte
+  // of digits overflowed the stack).
+  constexpr size_t kMaxGate = 300;
+  check(g.expr.size() <= kMaxGate, "gate '" + g.expr.substr(0, 60) + "...' is longer than " +
+                                       std::to_string(kMaxGate) + " characters");
   const std::string bad = "gate '" + g.expr + "': ";
   size_t pos = std::string::npos, len = 0;
   for (const char* op : {">=", "<=", ">", "<"}) {

@@ -35,6 +35,9 @@ json plain_scalar(const std::string& s) {
   static const std::regex float_re("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
   static const std::regex inf_re("[-+]?\\.(inf|Inf|INF)");
   static const std::regex nan_re("\\.(nan|NaN|NAN)");
+  // libstdc++'s std::regex recurses per character: a megabyte of digits overflowed the stack. No
+  // number or keyword is this long, so such a scalar is a string.
+  if (s.size() > 400) return s;
   if (std::regex_match(s, null_re)) return nullptr;
   if (std::regex_match(s, true_re)) return true;
   if (std::regex_match(s, false_re)) return false;

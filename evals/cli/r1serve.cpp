@@ -20,6 +20,7 @@
 #include <filesystem>  // std::filesystem
 #include <random>      // std::random_device
 
+#include "evals/openai_request.h"   // r1::parse_completion_request
 #include "toolkit/chat_template.h"  // r1::render_chat
 #include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/engine.h"         // r1::EngineLoop
@@ -37,10 +38,6 @@ using nlohmann::json;
 
 // A request the client got wrong: 400 with the message.
 struct BadRequest {
-  std::string message;
-};
-// A request for a model this server does not serve: 404, as vLLM and OpenAI answer.
-struct NotFound {
   std::string message;
 };
 
@@ -96,8 +93,9 @@ class Server {
       if (path == "/metrics") return metrics();
       if (path == "/v1/models") return models();
       return complete(req.body, path == "/v1/chat/completions");
-    } catch (const NotFound& e) {
-      return error_reply(404, e.message, "NotFoundError");
+    } catch (const r1::RequestError& e) {
+      return error_reply(e.status, e.message,
+                         e.status == 404 ? "NotFoundError" : "invalid_request_error");
     } catch (const BadRequest& e) {
       return error_reply(400, e.message, "invalid_request_error");
     } catch (const r1::Error& e) {  // engine validation: the request's values
@@ -130,119 +128,34 @@ class Server {
                             {"mean_batch", st.mean_batch()}});
   }
 
-  static json parse_body(const std::string& body) {
-    try {
-      json j = json::parse(body);
-      if (!j.is_object()) throw BadRequest{"the body must be a JSON object"};
-      return j;
-    } catch (const json::exception& e) {
-      throw BadRequest{std::string("the body is not valid JSON: ") + e.what()};
-    }
-  }
-
-  template <typename T>
-  static std::optional<T> opt(const json& j, const char* key) {
-    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-    try {
-      return j[key].get<T>();
-    } catch (const json::exception&) {
-      throw BadRequest{std::string("field '") + key + "' has the wrong type"};
-    }
-  }
-
-  // An integer field in [lo, hi] (a whole number written as 5.0 too); nullopt when absent or
-  // null. 5.7, 1e20 or a string is a 400 naming the field and the range.
-  static std::optional<int64_t> opt_int(const json& j, const char* key, int64_t lo, int64_t hi) {
-    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-    const json& v = j[key];
-    std::optional<int64_t> x;  // the value, when it is a whole number
-    if (v.is_number_unsigned()) {
-      x = static_cast<int64_t>(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX));
-    } else if (v.is_number_integer()) {
-      x = v.get<int64_t>();
-    } else if (v.is_number_float()) {
-      const double d = v.get<double>();
-      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15)
-        x = static_cast<int64_t>(d);
-    }
-    if (!x || *x < lo || *x > hi)
-      throw BadRequest{std::string("field '") + key + "' must be an integer in [" +
-                       std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump()};
-    return x;
-  }
-
   r1::HttpReply complete(const std::string& body, bool chat) {
-    const json j = parse_body(body);
-    if (j.contains("model") && !j["model"].is_null()) {
-      if (!j["model"].is_string()) throw BadRequest{"field 'model' must be a string"};
-      if (j["model"] != name_)
-        throw NotFound{"The model `" + j["model"].get<std::string>() +
-                       "` does not exist (this server serves `" + name_ + "`)"};
-    }
-    for (const char* unsupported : {"stream", "echo", "best_of", "logit_bias", "tools"})
-      if (j.contains(unsupported) && !j[unsupported].is_null() && j[unsupported] != false)
-        throw BadRequest{std::string("field '") + unsupported + "' is not supported by r1serve"};
+    const r1::CompletionRequest q = r1::parse_completion_request(body, chat, name_);
     r1::GenerationRequest g;
+    // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
     if (chat) {
-      if (!j.contains("messages") || !j["messages"].is_array() || j["messages"].empty())
-        throw BadRequest{"field 'messages' must be a non-empty array"};
-      std::vector<r1::ChatMessage> messages;
-      for (const auto& m : j["messages"]) {
-        if (!m.is_object() || !m.contains("role") || !m["role"].is_string() ||
-            !m.contains("content") || !m["content"].is_string())
-          throw BadRequest{"each message needs a string 'role' and a string 'content'"};
-        messages.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
-      }
-      // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
-      g.prompt = tok_.encode(r1::render_chat(tmpl_, messages, true), false);
+      g.prompt = tok_.encode(r1::render_chat(tmpl_, q.messages, true), false);
+    } else if (!q.prompt_ids.empty()) {
+      g.prompt = q.prompt_ids;
     } else {
-      if (!j.contains("prompt")) throw BadRequest{"field 'prompt' is required"};
-      json p = j["prompt"];
-      if (p.is_array() && p.size() == 1 && p[0].is_string()) p = p[0];
-      if (p.is_string()) {
-        g.prompt = tok_.encode(p.get<std::string>(), true);
-      } else if (p.is_array() && !p.empty() && std::all_of(p.begin(), p.end(), [](const json& x) {
-                   return x.is_number_integer();
-                 })) {
-        g.prompt = p.get<std::vector<int64_t>>();
-      } else {
-        throw BadRequest{"field 'prompt' must be a string or a non-empty array of token ids"};
-      }
+      g.prompt = tok_.encode(q.prompt_text, true);
     }
     const int64_t prompt_len = static_cast<int64_t>(g.prompt.size());
-    g.n = opt_int(j, "n", 1, 1024).value_or(1);
-    g.sampling.temperature = opt<double>(j, "temperature").value_or(1.0);
-    g.sampling.top_p = opt<double>(j, "top_p").value_or(1.0);
-    // As vLLM: -1 or 0 turn top-k off.
-    g.sampling.top_k = std::max<int64_t>(opt_int(j, "top_k", -1, INT32_MAX).value_or(0), 0);
-    auto max_tokens = opt_int(j, "max_tokens", 1, int64_t{1} << 24);
-    if (chat && !max_tokens) max_tokens = opt_int(j, "max_completion_tokens", 1, int64_t{1} << 24);
-    g.max_new_tokens = max_tokens.value_or(chat ? max_context_ - prompt_len : 16);
+    g.n = q.n;
+    g.sampling.temperature = q.temperature;
+    g.sampling.top_p = q.top_p;
+    g.sampling.top_k = q.top_k;
+    g.max_new_tokens = q.max_tokens.value_or(chat ? max_context_ - prompt_len : 16);
     if (g.max_new_tokens < 1)
       throw BadRequest{"the prompt's " + std::to_string(prompt_len) +
                        " tokens leave no room in the context of " + std::to_string(max_context_)};
-    if (auto seed = opt_int(j, "seed", INT64_MIN, INT64_MAX)) {
-      g.seed = static_cast<uint64_t>(*seed);
-    } else {
-      g.seed = (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
-    }
-    if (j.contains("stop") && !j["stop"].is_null()) {
-      if (j["stop"].is_string()) {
-        g.stop_strings = {j["stop"].get<std::string>()};
-      } else if (j["stop"].is_array() && std::all_of(j["stop"].begin(), j["stop"].end(),
-                                                     [](const json& x) { return x.is_string(); })) {
-        g.stop_strings = j["stop"].get<std::vector<std::string>>();
-      } else {
-        throw BadRequest{"field 'stop' must be a string or an array of strings"};
-      }
-    }
+    g.seed = q.seed ? static_cast<uint64_t>(*q.seed)
+                    : (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
+    g.stop_strings = q.stop;
     // With n = 1 the request's seed is the sample's own seed, as in r1eval's native backend, so
     // a sample is the same whether r1eval runs the model itself or through r1serve.
     if (g.n == 1) g.sample_seeds = {g.seed};
-    if (!opt<bool>(j, "ignore_eos").value_or(false)) g.stop_ids = eos_;
-    const bool logprobs = chat ? opt<bool>(j, "logprobs").value_or(false)
-                               : opt_int(j, "logprobs", 0, 20).has_value();
-    if (chat) opt_int(j, "top_logprobs", 0, 20);  // checked; r1serve returns the chosen token's
+    if (!q.ignore_eos) g.stop_ids = eos_;
+    const bool logprobs = q.logprobs;
 
     std::vector<r1::GeneratedSample> samples;
     try {

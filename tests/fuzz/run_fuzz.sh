@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds the grader's libFuzzer target (tests/fuzz/CMakeLists.txt, clang-14, separate from the
-# main GCC build) into BUILD_DIR/fuzz and runs it briefly. Exits non-zero on any finding (crash,
-# sanitizer report, timeout, leak, out-of-memory) and prints the reproducer's path.
+# Builds the libFuzzer targets (tests/fuzz/CMakeLists.txt, clang-14, separate from the main GCC
+# build) into BUILD_DIR/fuzz and runs one of them briefly: $R1_FUZZ_TARGET, grader (default),
+# request (r1serve's request bodies) or yaml (recipes and gates files). Exits non-zero on any
+# finding (crash, sanitizer report, timeout, leak, out-of-memory) and prints the reproducer's path.
 #   run_fuzz.sh [BUILD_DIR]           fuzz from the seed corpus for $R1_FUZZ_SECONDS (default 30)
 #   run_fuzz.sh BUILD_DIR FILE...     regression mode: run only the given inputs once each
-# The seeds in tests/fuzz/corpus are copied to a temporary corpus; the repository is not written.
+# The seeds in tests/fuzz/corpus/TARGET are copied to a temporary corpus; the repository is not
+# written.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=${1:-build}
@@ -19,7 +21,9 @@ if [ ! -f "$fuzz_build/CMakeCache.txt" ]; then
     cmake -S "$here" -B "$fuzz_build" -G Ninja >/dev/null
 fi
 cmake --build "$fuzz_build" -j "${R1_FUZZ_JOBS:-2}"
-fuzzer=$fuzz_build/fuzz_grader
+target=${R1_FUZZ_TARGET:-grader}
+fuzzer=$fuzz_build/fuzz_$target
+[ -x "$fuzzer" ] || { echo "run_fuzz: no target '$target' (grader, request, yaml)" >&2; exit 1; }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_fatal=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp}
@@ -38,7 +42,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/r1_fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus"
-cp "$here"/corpus/* "$work/corpus/"
+cp "$here/corpus/$target"/* "$work/corpus/"
 findings=$fuzz_build/findings/$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p "$findings"
 

@@ -7,7 +7,8 @@
 
 #include "evals/metrics.h"  // r1::compare_paired
 #include "reports/gates.h"
-#include "toolkit/error.h"  // r1::Error
+#include "tests/test_util.h"  // r1::test::error_of
+#include "toolkit/error.h"    // r1::Error
 
 namespace {
 
@@ -63,6 +64,13 @@ TEST(Gates, Parse) {
     } catch (const r1::Error& e) {
       EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
     }
+  }
+  // Three megabytes of digits crashed the reader (std::regex recurses per character).
+  for (const std::string rhs : {"", "prev - "}) {
+    const std::string huge = "heldout.pass@1 >= " + rhs + std::string(3000000, '9');
+    const std::string err = r1::test::error_of([&] { r1::parse_gate(huge); });
+    EXPECT_NE(err.find("is longer than 300 characters"), std::string::npos) << err.substr(0, 200);
+    EXPECT_LT(err.size(), 200u);
   }
   EXPECT_THROW(r1::parse_gate_list(json("pass@1 >= 0"), "f.yaml: gates"), r1::Error);
   try {

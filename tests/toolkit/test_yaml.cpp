@@ -83,6 +83,9 @@ TEST(Yaml, NonUtf8AndUnterminatedQuotesAreNamedWhereTheyAre) {
   EXPECT_EQ(j["b"], "it's");
   EXPECT_EQ(j["c"], "two lines");
   EXPECT_EQ(j["d"], "\xe2\x88\x9e");
+  // Three megabytes of digits in one plain scalar crashed the reader (std::regex's recursion).
+  const auto big = r1::parse_yaml("a: " + std::string(3000000, '9') + "\n", "big.yaml");
+  EXPECT_EQ(big["a"].get<std::string>().size(), 3000000u);
 }
 
 // Issue 17, D4: 460 bytes of nested aliases ("billion laughs") expand to billions of

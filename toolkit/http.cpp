@@ -308,7 +308,19 @@ struct Connection {
   std::optional<beast::tcp_stream> stream;  // after ioc: destroyed before it
   std::thread thread;
   std::atomic<bool> done{false};
+  std::atomic<bool> busy{false};  // a request has begun arriving, is handled or answered
 };
+
+// The 503 of a server whose every connection is busy: a JSON body and when to come back.
+std::string busy_reply(size_t connections) {
+  const std::string body = "{\"error\": {\"message\": \"server busy: all " +
+                           std::to_string(connections) +
+                           " connections are serving requests; retry shortly\", \"type\": "
+                           "\"server_busy\"}}";
+  return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: "
+         "1\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
 
 }  // namespace
 
@@ -318,6 +330,9 @@ struct HttpServer::Impl {
   Handler handler;
   size_t max_connections = 0;
   Clock::duration idle_timeout = std::chrono::seconds(60);
+  // From a new connection to its first request's complete header, and from a kept-alive
+  // connection's first byte of a request to its complete header (D1: slow or silent clients).
+  Clock::duration header_timeout = std::chrono::seconds(5);
 
   net::io_context accept_ioc;
   tcp::acceptor acceptor{accept_ioc};
@@ -329,10 +344,14 @@ struct HttpServer::Impl {
   std::mutex mu;       // guards connections and stopped
   std::condition_variable stopped_cv;
   std::list<std::shared_ptr<Connection>> connections;
+  std::list<std::shared_ptr<Connection>> closing;  // evicted idle ones, joined once done
   bool stopped = false;
 
   void accept_next();
   void admit(std::shared_ptr<Connection> conn, tcp::socket socket);
+  void reap_done();
+  bool evict_idle();
+  beast::error_code wait_for_request(Connection& c, beast::flat_buffer& buffer, bool first);
   void serve(Connection& c);
   HttpReply call_handler(const HttpRequest& req);
   beast::error_code write_reply(Connection& c, HttpReply reply, unsigned version, bool keep_alive);
@@ -349,19 +368,39 @@ void HttpServer::Impl::accept_next() {
   });
 }
 
+// Joins the connections whose thread has ended (under mu).
+void HttpServer::Impl::reap_done() {
+  for (auto* list : {&connections, &closing})
+    list->remove_if([](const std::shared_ptr<Connection>& c) {
+      if (!c->done) return false;
+      c->thread.join();
+      return true;
+    });
+}
+
+// At the limit, the oldest connection that waits for its next request gives up its slot: idle
+// keep-alive sockets must not keep new clients out (D1). False when every one is busy (under mu).
+bool HttpServer::Impl::evict_idle() {
+  for (auto it = connections.begin(); it != connections.end(); ++it) {
+    Connection* c = it->get();
+    if (c->busy || c->done) continue;
+    net::post(c->ioc, [c] {
+      beast::error_code ignored;
+      c->stream->socket().close(ignored);
+    });
+    closing.splice(closing.end(), connections, it);
+    return true;
+  }
+  return false;
+}
+
 void HttpServer::Impl::admit(std::shared_ptr<Connection> conn, tcp::socket socket) {
   ++accepted;
   std::lock_guard lock(mu);
-  connections.remove_if([](const std::shared_ptr<Connection>& c) {
-    if (!c->done) return false;
-    c->thread.join();
-    return true;
-  });
-  if (connections.size() >= max_connections) {
-    const std::string busy =
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  reap_done();
+  if (connections.size() >= max_connections && !evict_idle()) {
     beast::error_code ignored;
-    net::write(socket, net::buffer(busy), ignored);
+    net::write(socket, net::buffer(busy_reply(connections.size())), ignored);
     return;  // the socket closes here
   }
   conn->stream.emplace(std::move(socket));
@@ -405,16 +444,38 @@ beast::error_code HttpServer::Impl::write_reply(Connection& c, HttpReply reply, 
   return run_op(c.ioc, [&](auto h) { http::async_write(*c.stream, res, h); });
 }
 
+// Waits for the first byte of the next request (a new connection: header_timeout; a kept-alive
+// one: idle_timeout), then marks the connection busy. Bytes already buffered count.
+beast::error_code HttpServer::Impl::wait_for_request(Connection& c, beast::flat_buffer& buffer,
+                                                     bool first) {
+  beast::error_code ec;
+  if (buffer.size() == 0) {
+    c.stream->expires_after(first ? header_timeout : idle_timeout);
+    ec = run_op(c.ioc, [&](auto h) {
+      c.stream->async_read_some(buffer.prepare(4096),
+                                [&buffer, h](beast::error_code e, size_t n) mutable {
+                                  buffer.commit(n);
+                                  h(e, n);
+                                });
+    });
+  }
+  if (!ec) c.busy = true;
+  return ec;
+}
+
 void HttpServer::Impl::serve(Connection& c) {
   beast::tcp_stream& stream = *c.stream;
   beast::flat_buffer buffer;
   bool reset = false;
-  while (!stopping) {
+  for (bool first = true; !stopping; first = false) {
+    c.busy = false;
+    if (wait_for_request(c, buffer, first)) break;
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxHeaderBytes);
     parser.body_limit(kHttpMaxBody);
-    stream.expires_after(idle_timeout);
+    stream.expires_after(header_timeout);
     auto ec = run_op(c.ioc, [&](auto h) { http::async_read_header(stream, buffer, parser, h); });
+    stream.expires_after(idle_timeout);  // the body may be large: the idle bound per read
     if (!ec && !parser.is_done()) {
       if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
         http::response<http::empty_body> go_on{http::status::continue_, 11};
@@ -474,6 +535,7 @@ void HttpServer::Impl::stop() {
   {
     std::lock_guard lock(mu);
     open.swap(connections);
+    open.splice(open.end(), closing);
   }
   // The close runs on the connection's own thread: at once if it waits for a request, after the
   // handler and the reply write if a handler is running.
@@ -522,6 +584,9 @@ HttpServer::~HttpServer() { stop(); }
 int HttpServer::port() const { return impl_->port; }
 
 void HttpServer::set_idle_timeout(double seconds) { impl_->idle_timeout = to_duration(seconds); }
+void HttpServer::set_header_timeout(double seconds) {
+  impl_->header_timeout = to_duration(seconds);
+}
 
 void HttpServer::start() {
   Impl& s = *impl_;

@@ -109,6 +109,12 @@ class HttpServer {
   // Idle keep-alive connections (and clients that stall mid-request) are closed after this many
   // seconds; default 60. Set before start().
   void set_idle_timeout(double seconds);
+  // A new connection must send its first request's whole header within this many seconds, and a
+  // kept-alive one a request's header within it from the request's first byte; default 5. Set
+  // before start(). At max_connections, a connection waiting for its next request is closed to
+  // admit a new one; only when every connection is busy does a new one get 503 (with a JSON
+  // body and Retry-After).
+  void set_header_timeout(double seconds);
   // Starts accepting on a background thread.
   void start();
   // Closes the listener and every connection and joins all threads. Connections waiting for a

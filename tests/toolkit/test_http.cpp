@@ -301,11 +301,63 @@ TEST(Http, ThirtyTwoConcurrentClients) {
   EXPECT_EQ(s.server.connections_accepted(), 32u);
 }
 
-TEST(Http, ConnectionsBeyondTheLimitGet503) {
-  Served s(echo, 1);
-  HttpClient first(local(s.server.port()), 5), second(local(s.server.port()), 5);
-  EXPECT_EQ(first.request("POST", "/a", "1").status, 200);  // holds the only slot
-  EXPECT_EQ(second.request("POST", "/b", "2").status, 503);
+// A loopback socket connected to `port` that has sent `bytes` (maybe none) and then waits.
+int open_socket(int port, const std::string& bytes = "") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const ssize_t sent = bytes.empty() ? 0 : ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  EXPECT_EQ(sent, static_cast<ssize_t>(bytes.size()));
+  return fd;
+}
+
+// Issue 17, D1: 256 idle TCP connections took every slot of r1serve, so every request, /health
+// included, got an empty 503 for up to 60 s. Idle connections now give up their slot to new
+// clients; connections whose requests are under way keep theirs, and only then is a new client
+// told 503, with a JSON body and Retry-After; a client that starts a request and stalls is cut
+// off after the header timeout.
+TEST(Http, IdleConnectionsYieldTheirSlotsAndBusyOnesGive503WithRetryAfter) {
+  Served s(echo, 4);
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) idle.push_back(open_socket(s.server.port()));
+  HttpClient kept(local(s.server.port()), 5);
+  EXPECT_EQ(kept.request("POST", "/a", "1").status, 200);  // evicts a silent one
+  HttpClient other(local(s.server.port()), 5);
+  EXPECT_EQ(other.request("POST", "/b", "2").status, 200);  // evicts the next (or `kept`)
+  for (int fd : idle) ::close(fd);
+
+  // Four requests under way (their header half sent) hold every slot: a new client gets 503.
+  Served t(echo, 4);
+  t.server.set_header_timeout(1);
+  std::vector<int> stalled;
+  for (int i = 0; i < 4; ++i)
+    stalled.push_back(open_socket(t.server.port(), "POST /x HTTP/1.1\r\nHost: h\r\n"));
+  std::this_thread::sleep_for(200ms);
+  const std::string busy = raw_exchange(t.server.port(), "GET /health HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(busy.rfind("HTTP/1.1 503", 0), 0u) << busy;
+  EXPECT_NE(busy.find("Retry-After: 1"), std::string::npos) << busy;
+  EXPECT_NE(busy.find("server busy"), std::string::npos) << busy;
+  // The stalled ones are cut off after the header timeout; then clients get in again.
+  std::this_thread::sleep_for(1500ms);
+  HttpClient after(local(t.server.port()), 5);
+  EXPECT_EQ(after.request("POST", "/c", "3").status, 200);
+  for (int fd : stalled) ::close(fd);
+}
+
+TEST(Http, ASilentNewConnectionIsClosedAfterTheHeaderTimeout) {
+  Served s(echo);
+  s.server.set_header_timeout(0.5);
+  const int fd = open_socket(s.server.port());
+  const auto t0 = Clock::now();
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);  // the server closes: readable, end of stream
+  char c;
+  EXPECT_EQ(::recv(fd, &c, 1, 0), 0);
+  EXPECT_LT(seconds_since(t0), 3.0);
+  ::close(fd);
 }
 
 TEST(Http, BadRequestsGet400And413) {

@@ -74,6 +74,7 @@ class Batcher {
   int64_t live_rows() const { return static_cast<int64_t>(rows_.size()); }
 
   void step() {
+    drop_cancelled();
     if (admit()) return;
     if (!rows_.empty()) decode();
   }
@@ -107,6 +108,34 @@ class Batcher {
       return true;
     }
     return false;
+  }
+
+  static bool is_cancelled(const EnginePending& p) {
+    return p.req.cancelled && p.req.cancelled->load();
+  }
+
+  // A sample of a cancelled request that never ran: done, with nothing generated.
+  static void complete_unstarted(EnginePending& p, int64_t sample) {
+    p.results[sample].finish_reason = "cancelled";
+    if (--p.remaining == 0 && p.on_done) p.on_done(std::move(p.results));
+  }
+
+  // Frees the rows and queued samples of cancelled requests (a client that went away, D2).
+  void drop_cancelled() {
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (!is_cancelled(*it->request)) {
+        ++it;
+        continue;
+      }
+      for (int64_t j = it->first; j < it->first + it->count; ++j)
+        complete_unstarted(*it->request, j);
+      it = pending_.erase(it);
+    }
+    for (size_t r = rows_.size(); r-- > 0;)
+      if (is_cancelled(*rows_[r].request)) {
+        rows_[r].out.finish_reason = "cancelled";
+        finish(r);
+      }
   }
 
   void finish(size_t r) {
@@ -371,6 +400,9 @@ void EngineLoop::run() {
       live.clear();
       batcher.emplace(*model_, options_, options_.max_batch, 256, stats);
     }
+    stats.cancelled += std::count_if(live.begin(), live.end(), [](const auto& p) {
+      return p->remaining == 0 && p->req.cancelled && p->req.cancelled->load();
+    });
     stats.requests += std::erase_if(live, [](const auto& p) { return p->remaining == 0; });
     std::lock_guard<std::mutex> lock(mu_);
     stats_ = stats;

@@ -4,6 +4,7 @@
 // Leaves out paged attention, speculative decoding and prefix caching across requests.
 #pragma once
 
+#include <atomic>              // std::atomic
 #include <condition_variable>  // std::condition_variable
 #include <cstdint>             // int64_t, uint64_t
 #include <deque>               // std::deque
@@ -31,13 +32,16 @@ struct GenerationRequest {
                                           // detokenizer in EngineOptions)
   uint64_t seed = 0;                      // sample j draws with derive_seed(seed, {j}) ...
   std::vector<uint64_t> sample_seeds;     // ... unless its seed is given here (size n)
+  // Set (by another thread) to drop the request: EngineLoop frees its rows at the next step and
+  // completes it with the samples done so far, the others finish_reason "cancelled".
+  std::shared_ptr<std::atomic<bool>> cancelled;
 };
 
 // One finished sample.
 struct GeneratedSample {
   std::vector<int64_t> ids;     // generated tokens (the stop token included)
   std::vector<float> logprobs;  // log-prob of each generated token (see sample_tokens)
-  std::string finish_reason;    // "stop" (stop id or string) or "length"
+  std::string finish_reason;    // "stop" (stop id or string), "length" or "cancelled"
   std::string stop_string;      // the stop string matched, when one was
 };
 
@@ -53,7 +57,8 @@ struct EngineOptions {
 // rows / steps), prefill forwards, and how long the model worked.
 struct EngineStats {
   int64_t decode_steps = 0, decode_rows = 0, prefills = 0;
-  int64_t requests = 0;  // finished
+  int64_t requests = 0;   // finished
+  int64_t cancelled = 0;  // of them, cancelled before all their samples were done
   double busy_s = 0;     // wall time spent in model steps
   double mean_batch() const { return decode_steps ? double(decode_rows) / decode_steps : 0; }
 };

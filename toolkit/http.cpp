@@ -13,6 +13,8 @@
 #include <boost/beast/ssl.hpp>    // beast::ssl_stream
 
 #include <openssl/ssl.h>       // SSL_set_tlsext_host_name
+#include <poll.h>              // poll, POLLRDHUP
+#include <sys/socket.h>        // recv, MSG_PEEK
 #include <openssl/x509_vfy.h>  // X509_VERIFY_PARAM_set1_host
 
 #include <atomic>              // std::atomic
@@ -444,6 +446,17 @@ beast::error_code HttpServer::Impl::write_reply(Connection& c, HttpReply reply, 
   return run_op(c.ioc, [&](auto h) { http::async_write(*c.stream, res, h); });
 }
 
+// Whether the peer has closed the connection (an end of stream or an error is waiting), without
+// taking any byte a pipelined request may have sent.
+bool peer_closed(beast::tcp_stream& stream) {
+  const int fd = stream.socket().native_handle();
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) return true;
+  char c;
+  return ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 // Waits for the first byte of the next request (a new connection: header_timeout; a kept-alive
 // one: idle_timeout), then marks the connection busy. Bytes already buffered count.
 beast::error_code HttpServer::Impl::wait_for_request(Connection& c, beast::flat_buffer& buffer,
@@ -492,8 +505,8 @@ void HttpServer::Impl::serve(Connection& c) {
     if (ec) break;
 
     auto msg = parser.release();
-    HttpRequest req{
-        std::string(msg.method_string()), std::string(msg.target()), std::move(msg.body()), {}};
+    HttpRequest req{std::string(msg.method_string()), std::string(msg.target()),
+                    std::move(msg.body()), {}, [&stream] { return peer_closed(stream); }};
     for (const auto& field : msg) {
       req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }

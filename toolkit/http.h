@@ -78,6 +78,9 @@ struct HttpRequest {
   std::string target;  // path and query as sent: "/v1/completions?x=1"
   std::string body;
   HttpHeaders headers;
+  // HttpServer: whether the client has closed its connection (a handler that waits long can
+  // stop working for nobody); call on the handler's thread. Empty elsewhere.
+  std::function<bool()> client_gone;
   // The first header called `name` (case-insensitive), "" if absent.
   std::string header(const std::string& name) const;
 };

@@ -12,12 +12,16 @@
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include <algorithm>   // std::min, std::max
+#include <atomic>      // std::atomic
+#include <chrono>      // std::chrono::milliseconds
 #include <cmath>       // std::floor, std::fabs, std::isfinite
 #include <csignal>     // sigwait
 #include <cstdint>     // int64_t, INT64_MAX
 #include <cstdio>      // std::fprintf
 #include <ctime>       // std::time
 #include <filesystem>  // std::filesystem
+#include <future>      // std::future_status
+#include <memory>      // std::make_shared
 #include <random>      // std::random_device
 
 #include "evals/openai_request.h"   // r1::parse_completion_request
@@ -92,7 +96,7 @@ class Server {
       if (path == "/health") return json_reply(200, {{"status", "ok"}});
       if (path == "/metrics") return metrics();
       if (path == "/v1/models") return models();
-      return complete(req.body, path == "/v1/chat/completions");
+      return complete(req, path == "/v1/chat/completions");
     } catch (const r1::RequestError& e) {
       return error_reply(e.status, e.message,
                          e.status == 404 ? "NotFoundError" : "invalid_request_error");
@@ -122,14 +126,28 @@ class Server {
   r1::HttpReply metrics() const {
     const auto st = loop_.stats();
     return json_reply(200, {{"requests", st.requests},
+                            {"cancelled", st.cancelled},
                             {"engine_busy_s", st.busy_s},
                             {"decode_steps", st.decode_steps},
                             {"prefills", st.prefills},
                             {"mean_batch", st.mean_batch()}});
   }
 
-  r1::HttpReply complete(const std::string& body, bool chat) {
-    const r1::CompletionRequest q = r1::parse_completion_request(body, chat, name_);
+  // The engine's samples of `g`; a client that closes its connection meanwhile cancels them, so
+  // its rows are free at the next step (D2). Empty when cancelled.
+  std::vector<r1::GeneratedSample> generate(r1::GenerationRequest g, const r1::HttpRequest& req) {
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    g.cancelled = cancelled;
+    auto future = loop_.submit(std::move(g));
+    while (future.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
+      if (!*cancelled && req.client_gone && req.client_gone()) *cancelled = true;
+    auto samples = future.get();
+    if (*cancelled) samples.clear();
+    return samples;
+  }
+
+  r1::HttpReply complete(const r1::HttpRequest& req, bool chat) {
+    const r1::CompletionRequest q = r1::parse_completion_request(req.body, chat, name_);
     r1::GenerationRequest g;
     // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
     if (chat) {
@@ -159,9 +177,14 @@ class Server {
 
     std::vector<r1::GeneratedSample> samples;
     try {
-      samples = loop_.submit(std::move(g)).get();
+      samples = generate(std::move(g), req);
     } catch (const r1::Error& e) {
       throw BadRequest{e.what()};
+    }
+    if (samples.empty()) {  // the client went away: nobody to answer
+      r1::HttpReply gone;
+      gone.reset = true;
+      return gone;
     }
     json choices = json::array();
     int64_t completion_tokens = 0;

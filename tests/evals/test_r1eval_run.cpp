@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>    // kill
 #include <sys/wait.h>  // waitpid
+#include <arpa/inet.h>   // inet_pton
 #include <fcntl.h>     // open
+#include <netinet/in.h>  // sockaddr_in
+#include <sys/socket.h>  // socket, connect, send
 #include <unistd.h>    // fork, execl, dup2
 
 #include <algorithm>   // std::any_of
@@ -244,6 +247,43 @@ TEST(R1serve, ServesTheOpenAiEndpoints) {
             200);
   const auto metrics = nlohmann::json::parse(root.request("GET", "/metrics", "").body);
   EXPECT_GE(metrics["requests"].get<int64_t>(), 4);
+}
+
+// Issue 17, D2: a client that disconnected did not cancel its generation, so ten abandoned
+// n=64, max_tokens=4000 requests made a 3-token request wait a minute. r1serve now sees the
+// closed connection, cancels the request, and the engine frees its rows at the next step.
+TEST(R1serve, AClientThatDisconnectsCancelsItsGeneration) {
+  r1::test::TempDir dir;
+  R1serve server(dir / "port", kModel);
+  ASSERT_GT(server.port(), 0);
+  // 64 samples of up to 4000 tokens with the end token ignored: minutes of decoding.
+  const std::string body =
+      R"({"prompt": "hello", "n": 64, "max_tokens": 4000, "ignore_eos": true, "seed": 1})";
+  const std::string request = "POST /v1/completions HTTP/1.1\r\nHost: h\r\nContent-Type: "
+                              "application/json\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server.port()));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ::close(fd);  // the client gives up
+  r1::HttpClient root(r1::parse_url("http://127.0.0.1:" + std::to_string(server.port())), 30);
+  nlohmann::json metrics;
+  for (int i = 0; i < 600; ++i) {  // the engine says so at its next step (within 60 s here)
+    metrics = nlohmann::json::parse(root.request("GET", "/metrics", "").body);
+    if (metrics.value("cancelled", 0) >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(metrics.value("cancelled", 0), 1) << metrics.dump();
+  // Its rows are free: a short request is answered.
+  r1::HttpClient client(r1::parse_url(server.url()), 30);
+  const auto r = client.request("POST", "/completions", R"({"prompt": "hi", "max_tokens": 3})");
+  EXPECT_EQ(r.status, 200) << r.body;
 }
 
 TEST(R1evalRun, KillNineAndResumeLosesNothingAndDuplicatesNothing) {

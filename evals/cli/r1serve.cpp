@@ -25,6 +25,7 @@
 #include <random>      // std::random_device
 
 #include "evals/openai_request.h"   // r1::parse_completion_request
+#include "evals/prompt_budget.h"    // r1::PromptBudget
 #include "toolkit/chat_template.h"  // r1::render_chat
 #include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/engine.h"         // r1::EngineLoop
@@ -72,13 +73,15 @@ r1::HttpReply error_reply(int status, const std::string& message, const std::str
 class Server {
  public:
   Server(std::shared_ptr<r1::Transformer> model, r1::Tokenizer tok, r1::ChatTemplate tmpl,
-         std::vector<int64_t> eos, std::string name, r1::EngineOptions eo)
+         std::vector<int64_t> eos, std::string name, r1::EngineOptions eo,
+         int64_t max_bytes_in_flight)
       : tok_(std::move(tok)),
         tmpl_(std::move(tmpl)),
         eos_(std::move(eos)),
         name_(std::move(name)),
         max_context_(eo.max_context > 0 ? eo.max_context
                                         : model->config().max_position_embeddings),
+        budget_(max_context_, r1::longest_token_bytes(tok_), max_bytes_in_flight),
         loop_(model, with_detokenizer(eo)) {}
 
   r1::HttpReply handle(const r1::HttpRequest& req) {
@@ -98,8 +101,12 @@ class Server {
       if (path == "/v1/models") return models();
       return complete(req, path == "/v1/chat/completions");
     } catch (const r1::RequestError& e) {
-      return error_reply(e.status, e.message,
-                         e.status == 404 ? "NotFoundError" : "invalid_request_error");
+      r1::HttpReply r = error_reply(e.status, e.message,
+                                    e.status == 404   ? "NotFoundError"
+                                    : e.status == 503 ? "server_busy"
+                                                      : "invalid_request_error");
+      if (e.status == 503) r.headers.push_back({"Retry-After", "1"});
+      return r;
     } catch (const BadRequest& e) {
       return error_reply(400, e.message, "invalid_request_error");
     } catch (const r1::Error& e) {  // engine validation: the request's values
@@ -146,17 +153,22 @@ class Server {
     return samples;
   }
 
+  // The prompt's token ids; its text is measured against the context and the bytes in flight
+  // before it is tokenized (D3).
+  std::vector<int64_t> tokenize(const r1::CompletionRequest& q) {
+    if (!q.chat && !q.prompt_ids.empty()) return q.prompt_ids;
+    int64_t bytes = static_cast<int64_t>(q.prompt_text.size());
+    for (const auto& m : q.messages) bytes += static_cast<int64_t>(m.role.size() + m.content.size());
+    const auto hold = budget_.admit(bytes);
+    // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
+    if (q.chat) return tok_.encode(r1::render_chat(tmpl_, q.messages, true), false);
+    return tok_.encode(q.prompt_text, true);
+  }
+
   r1::HttpReply complete(const r1::HttpRequest& req, bool chat) {
     const r1::CompletionRequest q = r1::parse_completion_request(req.body, chat, name_);
     r1::GenerationRequest g;
-    // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
-    if (chat) {
-      g.prompt = tok_.encode(r1::render_chat(tmpl_, q.messages, true), false);
-    } else if (!q.prompt_ids.empty()) {
-      g.prompt = q.prompt_ids;
-    } else {
-      g.prompt = tok_.encode(q.prompt_text, true);
-    }
+    g.prompt = tokenize(q);
     const int64_t prompt_len = static_cast<int64_t>(g.prompt.size());
     g.n = q.n;
     g.sampling.temperature = q.temperature;
@@ -237,6 +249,7 @@ class Server {
   std::vector<int64_t> eos_;
   std::string name_;
   int64_t max_context_;
+  r1::PromptBudget budget_;
   std::atomic<int64_t> counter_{0};
   r1::EngineLoop loop_;
 };
@@ -246,6 +259,7 @@ int run(int argc, char** argv) {
   std::string model_dir, host = "127.0.0.1", dtype = "auto", device = "cpu", chat_template, name,
                          port_file;
   int port = 8000, threads = 0;
+  int64_t max_bytes_in_flight = int64_t{16} << 20;
   r1::EngineOptions eo;
   app.add_option("--model", model_dir, "Hugging Face checkpoint directory")->required();
   app.add_option("--host", host, "address to listen on");
@@ -259,6 +273,9 @@ int run(int argc, char** argv) {
   app.add_option("--max-context", eo.max_context, "context limit (0 = the model's)");
   app.add_option("--chat-template", chat_template, "chat format name or .jinja file");
   app.add_option("--threads", threads, "CPU threads for the model (0 = default)");
+  app.add_option("--max-bytes-in-flight", max_bytes_in_flight,
+                 "prompt bytes tokenized at once; more gets 503 with Retry-After")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 32));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -281,7 +298,8 @@ int run(int argc, char** argv) {
   auto tmpl = r1::load_chat_template(model_dir, chat_template);
   const auto gen = r1::load_generation_defaults(model_dir);
   auto eos = r1::stop_token_ids(gen, model->config());
-  Server server(model, std::move(tok), std::move(tmpl), std::move(eos), name, eo);
+  Server server(model, std::move(tok), std::move(tmpl), std::move(eos), name, eo,
+                max_bytes_in_flight);
   r1::HttpServer http(host, port, [&](const r1::HttpRequest& r) { return server.handle(r); });
   http.start();
   if (!port_file.empty()) {  // atomically, so a watcher never reads half of it

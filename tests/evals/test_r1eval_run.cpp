@@ -286,6 +286,36 @@ TEST(R1serve, AClientThatDisconnectsCancelsItsGeneration) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
+// Issue 17, D3: r1serve tokenized a prompt in full before the context check (four concurrent
+// 16 MB prompts took it from 133 MB to 3.2 GB). A prompt is now refused by its byte length, and
+// the bytes tokenized at once are bounded.
+TEST(R1serve, PromptsAreBoundedByBytesBeforeTokenizing) {
+  r1::test::TempDir dir;
+  const std::string big(1 << 20, 'x');
+  {
+    R1serve server(dir / "port1", kModel, {"--max-context", "96"});
+    r1::HttpClient client(r1::parse_url(server.url()), 30);
+    for (const auto& [path, body] :
+         {std::pair{"/completions", nlohmann::json{{"prompt", big}}},
+          std::pair{"/chat/completions",
+                    nlohmann::json{{"messages", {{{"role", "user"}, {"content", big}}}}}}}) {
+      const auto r = client.request("POST", path, body.dump());
+      EXPECT_EQ(r.status, 400) << r.body;
+      EXPECT_NE(r.body.find("bytes cannot fit the context of 96 tokens"), std::string::npos)
+          << r.body;
+    }
+  }
+  R1serve server(dir / "port2", kModel, {"--max-bytes-in-flight", "4096"});
+  r1::HttpClient client(r1::parse_url(server.url()), 30);
+  auto r = client.request("POST", "/completions",
+                          nlohmann::json{{"prompt", std::string(5000, 'x')}, {"max_tokens", 1}}.dump());
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_NE(r.body.find("--max-bytes-in-flight"), std::string::npos) << r.body;
+  r = client.request("POST", "/completions",
+                     nlohmann::json{{"prompt", std::string(3000, 'x')}, {"max_tokens", 1}}.dump());
+  EXPECT_EQ(r.status, 200) << r.body;  // within the budget
+}
+
 TEST(R1evalRun, KillNineAndResumeLosesNothingAndDuplicatesNothing) {
   r1::test::TempDir dir;
   const std::string args = " --model " + kModel + " --limit 6 --samples 4 --max-new-tokens 48 --max-batch 2";

@@ -23,6 +23,7 @@
 #include "toolkit/error.h"     // r1::Error, r1::check
 #include "toolkit/fs.h"        // r1::read_file, r1::write_file_atomic
 #include "toolkit/progress.h"  // r1::seconds_since
+#include "toolkit/run_dir.h"   // r1::check_run_dir
 
 namespace r1 {
 namespace {
@@ -317,6 +318,9 @@ DistillResult run_distill(const DistillConfig& config) {
   check(c.eval_data.empty() || fs::exists(c.eval_data),
         "--eval-data " + c.eval_data + " does not exist");
   const fs::path out(c.out);
+  // A run's first folder is traces/ (the teacher's r1eval run): any other non-empty folder is
+  // someone else's, and report.md, report.json there would be replaced (D8).
+  check_run_dir(c.out, "traces", "r1distill");
   fs::create_directories(out);
   DistillResult result;
   ojson report = {{"format", "r1-distill-report"}, {"version", 1}, {"command", c.command}};

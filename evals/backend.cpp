@@ -8,6 +8,7 @@
 #include <atomic>      // std::atomic
 #include <chrono>      // std::chrono
 #include <cmath>       // std::pow
+#include <cstdio>      // std::fprintf
 #include <cstdlib>     // std::getenv
 #include <filesystem>  // std::filesystem
 #include <mutex>       // std::mutex
@@ -261,6 +262,7 @@ class HttpBackend : public Backend {
           try {
             Completion c = attempt_once(*clients[e], body);
             c.latency_s = seconds_since(start);
+            bound_text(c, params.max_new_tokens);
             on_done(it.job, index, seed, c);
             break;
           } catch (const Retryable& r) {
@@ -352,6 +354,21 @@ class HttpBackend : public Backend {
     nlohmann::json m = nlohmann::json::array();
     for (const auto& msg : job.messages) m.push_back({{"role", msg.role}, {"content", msg.content}});
     return m;
+  }
+
+  // A server that ignores max_tokens (or misbehaves) can send megabytes of text: what r1eval
+  // stores is bounded by what max_new_tokens tokens could spell (64 bytes a token, at least
+  // 1 MiB); the rest is cut and the sample counted as truncated.
+  static void bound_text(Completion& c, int64_t max_new_tokens) {
+    const size_t cap = static_cast<size_t>(std::max<int64_t>(int64_t{1} << 20, 64 * max_new_tokens));
+    if (c.text.size() + c.reasoning.size() <= cap) return;
+    std::fprintf(stderr,
+                 "r1eval: the endpoint sent %zu bytes for at most %lld tokens; stored %zu of "
+                 "them, as truncated\n",
+                 c.text.size() + c.reasoning.size(), static_cast<long long>(max_new_tokens), cap);
+    if (c.reasoning.size() > cap) c.reasoning.resize(cap);
+    c.text.resize(std::min(c.text.size(), cap - c.reasoning.size()));
+    c.finish_reason = "length";
   }
 
   Completion attempt_once(HttpClient& client, const std::string& body) const {

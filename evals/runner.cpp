@@ -330,6 +330,18 @@ std::vector<BenchData> earlier_benchmarks(const nlohmann::json& run,
   return out;
 }
 
+// Refuses, before anything is allocated, more samples than one run holds (D5): each pending
+// sample costs memory from the start, and no benchmark needs anywhere near this many.
+void check_sample_count(const std::vector<BenchData>& benches, int64_t samples) {
+  constexpr int64_t kMaxSamples = int64_t{1} << 24;
+  int64_t problems = 0;
+  for (const auto& b : benches) problems += static_cast<int64_t>(b.problems.size());
+  check(problems <= kMaxSamples / samples,
+        std::to_string(problems) + " problems x " + std::to_string(samples) +
+            " samples is more than one run holds (" + std::to_string(kMaxSamples) +
+            " samples); lower --samples or --limit");
+}
+
 // Checks that a resumed run is the same run: same backend identity, same generation settings.
 void check_same_run(const nlohmann::json& stored, const nlohmann::json& backend,
                     const Protocol& p, const std::string& where) {
@@ -361,6 +373,7 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
   check(o.protocol.max_new_tokens >= 1, "--max-new-tokens must be at least 1");
   const ExtractConfig xc = extract_config(o.protocol);
   auto benches = load_benchmarks(o);
+  check_sample_count(benches, o.protocol.samples);
   for (auto& b : benches) b.samples = o.protocol.samples;
   check_run_dir(o.out_dir, "run.json", "r1eval");
   fs::create_directories(o.out_dir);

@@ -249,6 +249,13 @@ TEST(Distill, BadInputNamesTheFlag) {
   c.prompts = dir / "nope.jsonl";
   EXPECT_NE(error_of([&] { r1::run_distill(c); }).find("nope.jsonl does not exist"),
             std::string::npos);
+  // Issue 17, D8: a folder of the user's own files is not a run: refused, its files untouched.
+  fs::create_directories(dir / "mine");
+  std::ofstream(dir / "mine/report.md") << "my notes\n";
+  c = small_run(a, a.model, dir / "mine");
+  EXPECT_NE(error_of([&] { r1::run_distill(c); }).find("mine: not empty and not a run of r1distill"),
+            std::string::npos);
+  EXPECT_EQ(r1::read_file(dir / "mine/report.md"), "my notes\n");
   // A teacher whose traces are all wrong leaves nothing to train on: said, with the card's path.
   c = small_run(a, a.model, dir / "random-teacher");
   c.eval_data = "";

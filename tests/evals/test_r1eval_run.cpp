@@ -530,6 +530,41 @@ TEST(R1evalRun, APromptLongerThanTheContextIsAnOutcomeNotTheRunsEnd) {
   EXPECT_EQ(r1::read_json_file(http + "/results.json")["benchmarks"]["mine"]["prompt_too_long"], 2);
 }
 
+// Issue 17: an endpoint's 50 MB content was stored whole. What r1eval stores is bounded by what
+// max_new_tokens could spell (at least 1 MiB), the sample counted as truncated.
+TEST(R1evalRun, AnOversizedEndpointAnswerIsCutAndCountedTruncated) {
+  r1::test::TempDir dir;
+  const std::string data = dir / "mine.jsonl";
+  std::ofstream(data) << "{\"problem\": \"1+1\", \"answer\": \"2\"}\n";
+  const std::string huge(3 << 20, 'a');
+  r1::HttpServer server("127.0.0.1", 0, [&](const r1::HttpRequest& req) {
+    r1::HttpReply reply;
+    if (req.method == "GET") {
+      reply.body = R"({"object":"list","data":[{"id":"fake","object":"model"}]})";
+      return reply;
+    }
+    reply.body = nlohmann::json({{"choices",
+                                  {{{"message", {{"role", "assistant"}, {"content", huge}}},
+                                    {"finish_reason", "stop"}}}}})
+                     .dump();
+    return reply;
+  });
+  server.start();
+  const std::string out = dir / "run";
+  const auto r = run_command(bin("r1eval") + " run --dataset " + data + " --out " + out +
+                             " --endpoint http://127.0.0.1:" + std::to_string(server.port()) +
+                             "/v1 --max-new-tokens 8 --samples 1 --no-progress --bootstrap 200");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("the endpoint sent 3145728 bytes for at most 8 tokens"), std::string::npos)
+      << r.out;
+  const auto samples = stored(out);
+  ASSERT_EQ(samples.size(), 1u);
+  const auto& s = samples.begin()->second;
+  EXPECT_EQ(s.response.size(), size_t{1} << 20);
+  EXPECT_EQ(s.finish_reason, "length");
+  EXPECT_LT(std::filesystem::file_size(out + "/samples.jsonl"), size_t{2} << 20);
+}
+
 TEST(R1evalRun, RegradeAHandMadeStoreGivesTheClosedFormPassAtK) {
   r1::test::TempDir dir;
   const std::string data = dir / "mine.jsonl", out = dir / "run";
@@ -593,6 +628,10 @@ TEST(R1evalRun, BadInputGivesOneClearLine) {
     std::string args, message;
   };
   std::ofstream(dir / "bad.jsonl") << "{\"problem\": \"x\", \"answer\": \"1\"}\n{\"problem\": 3\n";
+  {
+    std::ofstream many(dir / "many.jsonl");
+    for (int i = 0; i < 300; ++i) many << "{\"problem\": \"" << i << "\", \"answer\": \"1\"}\n";
+  }
   std::filesystem::create_directories(dir / "mine");  // a user's folder, not an r1eval run (D8)
   std::ofstream(dir / "mine/results.json") << "{\"mine\": 1}\n";
   const std::vector<Case> cases = {
@@ -611,6 +650,9 @@ TEST(R1evalRun, BadInputGivesOneClearLine) {
       {"run aime2024 --data-dir " + kData + " --model /nonexistent", "/nonexistent: not a directory"},
       {"run aime2024 --data-dir " + kData + " --model " + kModel + " --extract nope", "nope"},
       {"regrade " + dir.path(), "not an r1eval run directory"},
+      // Issue 17, D5: more samples than a run holds are refused before anything is allocated.
+      {"run --dataset " + (dir / "many.jsonl") + " --model " + kModel + " --samples 65536",
+       "300 problems x 65536 samples is more than one run holds (16777216 samples)"},
       {"run aime2024 --data-dir " + kData + " --model " + kModel + " --out " + (dir / "mine"),
        "mine: not empty and not a run of r1eval (no run.json)"},
   };

@@ -369,6 +369,16 @@ TEST(Recipe, CheckAndRunRefuseWhatOnlyTrainingWouldHaveShown) {
   EXPECT_EQ(r1::test::run_command(r1::test::bin("r1pipeline") + " check " + (dir / "mini.yaml"))
                 .exit_code,
             0);
+  // Issue 17, D8: --out naming a folder of the user's own files (a report.md) is refused, and the
+  // file is left as it was.
+  fs::create_directories(dir / "mine");
+  write(dir / "mine/report.md", "my notes\n");
+  const auto mine = r1::test::run_command(r1::test::bin("r1pipeline") + " run " +
+                                          (dir / "mini.yaml") + " --out " + (dir / "mine"));
+  EXPECT_EQ(mine.exit_code, 1) << mine.out;
+  EXPECT_NE(mine.out.find("mine: not empty and not a run of r1pipeline"), std::string::npos)
+      << mine.out;
+  EXPECT_EQ(r1::read_file(dir / "mine/report.md"), "my notes\n");
   EXPECT_EQ(
       r1::test::run_command(r1::test::bin("r1pipeline") + " check pipeline/recipes/tiny-r1.yaml")
           .exit_code,

@@ -8,6 +8,7 @@
 
 #include "distill/distill.h"   // r1::DistillConfig, r1::run_distill, r1::run_distill_toy
 #include "rl/config_flags.h"   // r1::add_config_flags
+#include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"  // r1::guarded_main
 
 namespace {
@@ -29,11 +30,7 @@ int run(int argc, char** argv) {
   r1::DistillToyConfig toy_config;
   r1::add_config_flags(*toy, toy_config,
                        [](auto& c, auto&& f) { r1::visit_distill_toy_config(c, f); }, {});
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; bad flags: 2, as every r1 command
-  }
+  if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
   if (toy->parsed()) {
     const auto r = r1::run_distill_toy(toy_config);
     std::printf(

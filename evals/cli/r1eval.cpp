@@ -23,6 +23,7 @@
 #include "evals/benchmarks.h"   // r1::benchmark_registry
 #include "evals/math_grader.h"  // r1::grade_answer
 #include "evals/runner.h"       // r1::run_eval
+#include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"   // r1::guarded_main
 #include "toolkit/error.h"      // r1::Error
 #include "toolkit/fs.h"         // r1::read_file
@@ -332,11 +333,7 @@ int run(int argc, char** argv) {
   compare->add_option("run_b", run_b, "new run directory")->required();
   compare->add_flag("--json", compare_json, "JSON instead of Markdown");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; bad flags: 2, as every r1 command
-  }
+  if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
   if (grade->parsed()) return run_grade(ga);
   if (list->parsed()) return run_list(data_dir);
   if (runc->parsed()) {

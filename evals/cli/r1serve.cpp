@@ -27,6 +27,7 @@
 #include "evals/openai_request.h"   // r1::parse_completion_request
 #include "evals/prompt_budget.h"    // r1::PromptBudget
 #include "toolkit/chat_template.h"  // r1::render_chat
+#include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/engine.h"         // r1::EngineLoop
 #include "toolkit/error.h"          // r1::Error
@@ -276,11 +277,7 @@ int run(int argc, char** argv) {
   app.add_option("--max-bytes-in-flight", max_bytes_in_flight,
                  "prompt bytes tokenized at once; more gets 503 with Retry-After")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 32));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; bad flags: 2, as every r1 command
-  }
+  if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
   r1::check(std::filesystem::exists(std::filesystem::path(model_dir) / "tokenizer.json"),
             model_dir + ": no tokenizer.json (r1serve needs the checkpoint's tokenizer)");
   if (threads > 0) at::set_num_threads(threads);

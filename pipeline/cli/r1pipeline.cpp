@@ -11,6 +11,7 @@
 #include "pipeline/pipeline.h"   // r1::run_pipeline, r1::kExitGateFailed
 #include "pipeline/preflight.h"  // r1::preflight_recipe
 #include "pipeline/recipe.h"    // r1::load_recipe
+#include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"   // r1::guarded_main
 #include "toolkit/json.h"       // r1::dump_json
 
@@ -32,11 +33,7 @@ int run(int argc, char** argv) {
   std::string check_path;
   auto* check_cmd = app.add_subcommand("check", "check a recipe and print it resolved");
   check_cmd->add_option("recipe", check_path, "the recipe (YAML)")->required();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
   if (check_cmd->parsed()) {
     const r1::Recipe r = r1::load_recipe(check_path, "RUN");
     r1::preflight_recipe(r, "RUN");

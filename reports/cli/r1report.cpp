@@ -13,6 +13,7 @@
 #include "reports/compare.h"   // r1::compare_runs, r1::render_compare_markdown
 #include "reports/record.h"    // r1::load_run_record
 #include "reports/render.h"    // r1::render_run
+#include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"  // r1::guarded_main
 #include "toolkit/fs.h"        // r1::write_file_atomic
 #include "toolkit/json.h"      // r1::dump_json
@@ -57,11 +58,7 @@ int run(int argc, char** argv) {
   baseline->add_option("run", baseline_run, "a pipeline or r1eval run folder")->required();
   baseline->add_option("--out", baseline_out, "the baseline folder (new, empty or a baseline)")
       ->required();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
   if (render->parsed()) {
     emit(out, r1::render_run(r1::load_run_record(run_dir), format));
     return 0;

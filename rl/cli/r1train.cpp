@@ -15,6 +15,7 @@
 #include "rl/grpo_cli.h"       // r1::add_grpo_command
 #include "rl/sft.h"            // r1::SftConfig, r1::run_sft, r1::visit_sft_config
 #include "rl/zero.h"           // r1::ZeroRunConfig, r1::run_zero, r1::visit_zero_run_config
+#include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"  // r1::guarded_main
 #include "toolkit/error.h"     // r1::check
 
@@ -81,11 +82,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<Action> actions;
   for (auto add : kCommands) actions.push_back(add(app));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; bad flags: 2, as every r1 command
-  }
+  if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
   for (auto& action : actions) {
     const int rc = action();
     if (rc >= 0) return rc;

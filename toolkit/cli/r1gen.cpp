@@ -14,6 +14,7 @@
 #include <sstream>     // std::stringstream
 
 #include "toolkit/chat_template.h"  // r1::render_chat
+#include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/engine.h"         // r1::Engine
 #include "toolkit/error.h"          // r1::Error
@@ -87,11 +88,7 @@ int run(int argc, char** argv) {
   app.add_option("--threads", threads, "CPU threads (default: all cores)");
   app.add_flag("--json", json, "one JSON object per sample");
   app.add_flag("--ignore-eos", ignore_eos, "do not stop at EOS ids");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; bad flags: 2, as every r1 command
-  }
+  if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
   r1::check(n <= 1000000, "--n " + std::to_string(n) + " is too many samples (at most 1000000)");
   r1::check(max_context >= 0, "--max-context must be positive (0 = the model's own)");
   if (ids_opt->empty() && text_opt->empty())

@@ -13,6 +13,7 @@
 #include <iterator>  // std::istreambuf_iterator
 
 #include "toolkit/chat_template.h"  // r1::render_chat
+#include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/error.h"          // r1::Error
 #include "toolkit/json.h"           // r1::dump_json
@@ -74,11 +75,7 @@ int run(int argc, char** argv) {
   chat->add_option("--chat-template", chat_template,
                    "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1 or a .jinja file");
   chat->add_flag("--no-generation-prompt", no_gen, "do not open the assistant turn");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; bad flags: 2, as every r1 command
-  }
+  if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
   if (chat->parsed()) {
     const auto tmpl = r1::load_chat_template(path, chat_template);
     nlohmann::json j;

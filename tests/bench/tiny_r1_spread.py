@@ -24,7 +24,7 @@ pass@1 (or rejection sampling's kept rate), the paired difference to the baselin
 `--table` prints the Markdown table of every line in OUT/spread.jsonl (the last one per name);
 `--recompare` judges every stored run again, against a new baseline or gates file.
 
-Run from the repo root after scripts/build.sh (about 3 minutes per run on 2 idle cores; the
+Run from the repo root after scripts/build.sh (about 5 minutes per run on 2 idle cores; the
 `aten-default` and 1-thread runs take longer). --jobs 2 runs two at once: use it only for 1-thread
 configurations, since each run's numbers do not depend on timing but two 2-thread runs on 2 cores
 stall each other's OpenMP threads.

@@ -42,11 +42,6 @@ namespace {
 
 using nlohmann::json;
 
-// A request the client got wrong: 400 with the message.
-struct BadRequest {
-  std::string message;
-};
-
 // The method each served path takes; nullptr for a path not served.
 const char* route_method(const std::string& path) {
   static const std::pair<const char*, const char*> routes[] = {
@@ -108,8 +103,6 @@ class Server {
                                                       : "invalid_request_error");
       if (e.status == 503) r.headers.push_back({"Retry-After", "1"});
       return r;
-    } catch (const BadRequest& e) {
-      return error_reply(400, e.message, "invalid_request_error");
     } catch (const r1::Error& e) {  // engine validation: the request's values
       return error_reply(400, e.what(), "invalid_request_error");
     }
@@ -177,8 +170,9 @@ class Server {
     g.sampling.top_k = q.top_k;
     g.max_new_tokens = q.max_tokens.value_or(chat ? max_context_ - prompt_len : 16);
     if (g.max_new_tokens < 1)
-      throw BadRequest{"the prompt's " + std::to_string(prompt_len) +
-                       " tokens leave no room in the context of " + std::to_string(max_context_)};
+      throw r1::RequestError{400, "the prompt's " + std::to_string(prompt_len) +
+                                      " tokens leave no room in the context of " +
+                                      std::to_string(max_context_)};
     g.seed = q.seed ? static_cast<uint64_t>(*q.seed)
                     : (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
     g.stop_strings = q.stop;
@@ -192,7 +186,7 @@ class Server {
     try {
       samples = generate(std::move(g), req);
     } catch (const r1::Error& e) {
-      throw BadRequest{e.what()};
+      throw r1::RequestError{400, e.what()};
     }
     if (samples.empty()) {  // the client went away: nobody to answer
       r1::HttpReply gone;

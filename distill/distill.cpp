@@ -24,6 +24,8 @@
 #include "toolkit/fs.h"        // r1::read_file, r1::write_file_atomic
 #include "toolkit/progress.h"  // r1::seconds_since
 #include "toolkit/run_dir.h"   // r1::check_run_dir
+#include "toolkit/model_source.h"  // r1::check_model_path
+#include "toolkit/gguf.h"  // r1::is_gguf_file
 
 namespace r1 {
 namespace {
@@ -233,11 +235,8 @@ ModelRef resolve_model(const std::string& spec, const std::string& role,
     m.endpoint = spec;
     return m;
   }
-  if (fs::is_directory(spec)) {
-    check(fs::exists(fs::path(spec) / "config.json"),
-          "--" + role + " " + spec +
-              " is a directory without config.json (a Hugging "
-              "Face checkpoint directory is expected)");
+  if (fs::is_directory(spec) || is_gguf_file(spec)) {
+    check_model_path(spec, "--" + role);
     m.dir = spec;
     return m;
   }

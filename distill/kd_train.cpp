@@ -27,6 +27,7 @@
 #include "toolkit/sha256.h"         // r1::sha256_file
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
 #include "toolkit/transformer.h"    // r1::load_transformer
+#include "toolkit/model_source.h"  // r1::check_model_tokenizer, r1::tokenizer_sha256
 
 namespace r1 {
 namespace {
@@ -103,12 +104,10 @@ KdTrainResult run_kd(const KdTrainConfig& c) {
   check(c.max_new_tokens > 0, "kd: --kd-max-new-tokens must be > 0");
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
   for (const auto* dir : {&c.student, &c.teacher})
-    check(fs::exists(fs::path(*dir) / "tokenizer.json"),
-          *dir + ": no tokenizer.json (a Hugging Face checkpoint directory is expected)");
-  const std::string tok_sha = sha256_file((fs::path(c.student) / "tokenizer.json").string());
-  check(sha256_file((fs::path(c.teacher) / "tokenizer.json").string()) == tok_sha,
-        "logit-level KD needs one tokenizer: " + c.teacher + "/tokenizer.json differs from " +
-            c.student + "/tokenizer.json (distil by SFT on traces instead)");
+    check_model_tokenizer(*dir, "a Hugging Face checkpoint directory or a GGUF file is expected");
+  check(tokenizer_sha256(c.teacher) == tokenizer_sha256(c.student),
+        "logit-level KD needs one tokenizer: " + c.teacher + "'s tokenizer differs from " +
+            c.student + "'s (distil by SFT on traces instead)");
 
   const Tokenizer tok = Tokenizer::load(c.student);
   const ModelConfig student_config = load_model_config(c.student);

@@ -24,6 +24,7 @@
 #include "toolkit/progress.h"      // r1::seconds_since
 #include "toolkit/sha256.h"        // r1::sha256_hex
 #include "toolkit/tokenizer.h"     // r1::Tokenizer
+#include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 
 namespace r1 {
 namespace {
@@ -50,10 +51,8 @@ class NativeBackend : public Backend {
   explicit NativeBackend(const NativeOptions& o, std::shared_ptr<Transformer> model = nullptr,
                          std::string live_name = "")
       : options_(o), model_(std::move(model)), live_name_(std::move(live_name)) {
-    check(std::filesystem::is_directory(o.model_dir),
-          "--model " + o.model_dir + ": not a directory (a Hugging Face checkpoint)");
-    check(std::filesystem::exists(std::filesystem::path(o.model_dir) / "tokenizer.json"),
-          o.model_dir + ": no tokenizer.json (r1eval needs the checkpoint's tokenizer)");
+    check_model_path(o.model_dir, "--model");
+    check_model_tokenizer(o.model_dir, "r1eval needs the checkpoint's tokenizer");
     if (!model_) {
       if (o.threads > 0) at::set_num_threads(o.threads);
       model_ = load_transformer_for(o.model_dir, o.dtype, o.device);

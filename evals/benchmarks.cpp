@@ -14,24 +14,46 @@ namespace r1 {
 
 const std::vector<BenchmarkSpec>& benchmark_registry() {
   static const std::vector<BenchmarkSpec> specs = {
-      {"aime2024", "aime24.jsonl",
-       "af2b8bd2aa911b6333ad0df32f3ca05c7ae8ed10f1731f4372c8ae26990bf7ac",
-       "QwenLM/Qwen2.5-Math evaluation/data/aime24/test.jsonl", "id", "problem", "answer", {},
-       "math"},
-      {"aime2025", "aime25.jsonl",
-       "c5acfb811880bdfda320a83a6477eda249e44b7e31e8cd00233d469f6241b3d0",
-       "AIME 2025 I and II (eth-sri/matharena data/aime), one JSON object per problem", "id",
-       "problem", "answer", {}, "math"},
-      {"math500", "math500.jsonl",
-       "35dc41080a3680858b27fa7e0533d2d547825316fc5dafe5d316f4ccc5a06132",
-       "openai/prm800k math_splits/test.jsonl (MATH-500)", "unique_id", "problem", "answer",
-       {"subject", "level"}, "math"},
+      {.name = "aime2024",
+       .file = "aime24.jsonl",
+       .sha256 = "af2b8bd2aa911b6333ad0df32f3ca05c7ae8ed10f1731f4372c8ae26990bf7ac",
+       .source = "QwenLM/Qwen2.5-Math evaluation/data/aime24/test.jsonl",
+       .url = "https://raw.githubusercontent.com/QwenLM/Qwen2.5-Math/"
+              "a45202bd16f1ec06f433442dc1152d0074773465/evaluation/data/aime24/test.jsonl",
+       .id_field = "id",
+       .question_field = "problem",
+       .answer_field = "answer",
+       .tag_fields = {}},
+      // Assembled from eth-sri/matharena's per-problem files: no single public file to fetch.
+      {.name = "aime2025",
+       .file = "aime25.jsonl",
+       .sha256 = "c5acfb811880bdfda320a83a6477eda249e44b7e31e8cd00233d469f6241b3d0",
+       .source = "AIME 2025 I and II (eth-sri/matharena data/aime), one JSON object per problem",
+       .url = "",
+       .id_field = "id",
+       .question_field = "problem",
+       .answer_field = "answer",
+       .tag_fields = {}},
+      // Byte-identical to openai/prm800k's, from a repo that serves it without Git LFS.
+      {.name = "math500",
+       .file = "math500.jsonl",
+       .sha256 = "35dc41080a3680858b27fa7e0533d2d547825316fc5dafe5d316f4ccc5a06132",
+       .source = "openai/prm800k math_splits/test.jsonl (MATH-500)",
+       .url = "https://raw.githubusercontent.com/hkust-nlp/simpleRL-reason/"
+              "cf1c7858bfc145a27aa733e75d930d34f0d318a6/examples/simplelr_math_eval/data/"
+              "math500/test.jsonl",
+       .id_field = "unique_id",
+       .question_field = "problem",
+       .answer_field = "answer",
+       .tag_fields = {"subject", "level"}},
       // Code: the language of an untagged fence is Python; limits are per test (HumanEval: its
       // one check() run) unless the problem states its own (Codeforces statements do).
       {.name = "humaneval",
        .file = "humaneval.jsonl",
        .sha256 = "1d49078ba3e2b196b9344535bef34a43021f038fad9561d6ee7c53450609a6a2",
        .source = "openai/human-eval data/HumanEval.jsonl.gz (decompressed)",
+       .url = "https://raw.githubusercontent.com/openai/human-eval/"
+              "6d43fb980f9fee3c892a914eda09951f772ad10d/data/HumanEval.jsonl.gz",
        .id_field = "task_id",
        .question_field = "prompt",
        .answer_field = "",
@@ -45,6 +67,8 @@ const std::vector<BenchmarkSpec>& benchmark_registry() {
        .sha256 = "9a3e22c2ccbaf7762768beacd4d201026a68b25a776f307eb85122d0bc639e4e",
        .source = "LiveCodeBench code_generation_lite release_v1, public tests, one JSON object "
                  "per line",
+       .url = "https://raw.githubusercontent.com/XZC888/MavenCoder/"
+              "7a10e2db4217ad3ad41c4a0831cc74df85b413a7/data/lcb.jsonl",
        .id_field = "question_id",
        .question_field = "question_content",
        .answer_field = "",
@@ -57,6 +81,8 @@ const std::vector<BenchmarkSpec>& benchmark_registry() {
        .file = "rllm_code_contests_test.json",
        .sha256 = "0e3c580698270ab930268cbc63ea6b9cf920874ac40de4a06bdbebc7c2eade71",
        .source = "agentica-project/rllm rllm/data/test/code/code_contests.json",
+       .url = "https://raw.githubusercontent.com/agentica-project/rllm/"
+              "874daa4acb7f451dc2a4b2b6e8ce28f5aa88d1f5/rllm/data/test/code/code_contests.json",
        .id_field = "",
        .question_field = "problem",
        .answer_field = "",
@@ -70,6 +96,9 @@ const std::vector<BenchmarkSpec>& benchmark_registry() {
        .sha256 = "e286e28fe9d118f34580a36627ddd4f9105d651ef81c22f4cca406c96f94ac8f",
        .source = "bytedance/SandboxFusion sandbox/tests/datasets/samples/"
                  "code_eval_code_contests.jsonl",
+       .url = "https://raw.githubusercontent.com/bytedance/SandboxFusion/"
+              "469de0845cb7d665bc68044d541aa3aa28c5b30a/sandbox/tests/datasets/samples/"
+              "code_eval_code_contests.jsonl",
        .id_field = "id",
        .question_field = "content",
        .answer_field = "",
@@ -82,6 +111,8 @@ const std::vector<BenchmarkSpec>& benchmark_registry() {
        .file = "rllm_codeforces_test.json",
        .sha256 = "8e9eab7fce7e432abe4437dd997c16f1514be51d224f2d72a7bd07d58cce476a",
        .source = "agentica-project/rllm rllm/data/test/code/codeforces.json",
+       .url = "https://raw.githubusercontent.com/agentica-project/rllm/"
+              "874daa4acb7f451dc2a4b2b6e8ce28f5aa88d1f5/rllm/data/test/code/codeforces.json",
        .id_field = "",
        .question_field = "problem",
        .answer_field = "",
@@ -155,9 +186,12 @@ std::string require_dataset(const BenchmarkSpec& spec, const std::vector<std::st
   }
   std::string where;
   for (const auto& d : dirs) where += (where.empty() ? "" : ", ") + d;
-  throw Error(spec.name + ": dataset file " + spec.file + " not found in " + where +
-              " (put " + spec.file + " from " + spec.source +
-              " there, or pass --data-dir DIR)");
+  if (!spec.url.empty())
+    throw Error(spec.name + ": dataset file " + spec.file + " not found in " + where +
+                " (run `r1eval get " + spec.name + "` to fetch it from " + spec.source +
+                ", or pass --data-dir DIR)");
+  throw Error(spec.name + ": dataset file " + spec.file + " not found in " + where + " (put " +
+              spec.file + " from " + spec.source + " there, or pass --data-dir DIR)");
 }
 
 void for_each_jsonl_row(const std::string& path,

@@ -1,9 +1,9 @@
 // The benchmark registry and dataset loading: each benchmark names its public file, the fields
 // that hold the id, the question and the answer (math) or its code format (code_benchmarks.h), the
 // fields to break results down by, its grader, and the sha256 of the public version (a local file
-// is reported as "matches" or "differs"). Files are looked up in --data-dir, $R1_DATA, then
-// ~/.cache/r1/datasets. A user's own JSONL is a math benchmark too (custom_benchmark). Leaves out
-// downloading: r1 says which file is missing and where to put it.
+// is reported as "matches" or "differs"), and the pinned URL `r1eval get` fetches it from
+// (dataset_download.h). Files are looked up in --data-dir, $R1_DATA, then ~/.cache/r1/datasets.
+// A user's own JSONL is a math benchmark too (custom_benchmark).
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -23,6 +23,9 @@ struct BenchmarkSpec {
   std::string file;            // "aime24.jsonl"
   std::string sha256;          // of the public file; empty for a user's own dataset
   std::string source;          // where the public file comes from (for the missing-file message)
+  // The public file at a pinned commit, which `r1eval get` checks against sha256 (a ".gz" URL is
+  // decompressed first); empty when there is none (a file assembled from several sources).
+  std::string url;
   std::string id_field;        // empty: the 1-based line number is the id
   std::string question_field;  // "problem"
   std::string answer_field;    // "answer"

@@ -23,6 +23,7 @@
 #include "toolkit/run_dir.h"        // r1::check_run_dir
 #include "toolkit/json.h"           // r1::read_json_file, r1::dump_json
 #include "toolkit/progress.h"       // r1::seconds_since
+#include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 
 namespace r1 {
 namespace {
@@ -233,9 +234,7 @@ PipelineResult run_pipeline(const PipelineOptions& o) {
       ckpt = build_builtin(recipe.model, run.dir / "input", recipe.threads);
     } else {
       ckpt = fs::absolute(recipe.model.dir).lexically_normal().string();
-      check(fs::is_regular_file(fs::path(ckpt) / "config.json"),
-            recipe.path + ": model: " + recipe.model.dir +
-                " is not a checkpoint directory (no config.json)");
+      check_model_path(ckpt, recipe.path + ": model:");
     }
     in["checkpoint"] = run.rel(ckpt);
     input_results = eval_if_needed(in, recipe.eval, "the input model");

@@ -17,6 +17,8 @@
 #include "rl/optim.h"             // r1::AdamW
 #include "toolkit/error.h"        // r1::Error, r1::check
 #include "toolkit/fs.h"           // r1::read_file, r1::write_file_atomic
+#include "toolkit/gguf.h"         // r1::is_gguf_file
+#include "toolkit/gguf_convert.h" // r1::write_gguf_tokenizer_files
 #include "toolkit/json.h"         // r1::dump_json, r1::parse_json
 #include "toolkit/safetensors.h"  // r1::safetensors_save
 
@@ -130,7 +132,10 @@ std::string write_checkpoint(const CheckpointConfig& config, int64_t step,
     };
     before("model.safetensors");
     save_transformer(*content.model, tmp.string());
-    if (!content.tokenizer_dir.empty())
+    if (is_gguf_file(content.tokenizer_dir)) {
+      before("tokenizer.json");
+      write_gguf_tokenizer_files(content.tokenizer_dir, tmp.string());
+    } else if (!content.tokenizer_dir.empty())
       for (const char* name : kTokenizerFiles) {
         const fs::path src = fs::path(content.tokenizer_dir) / name;
         if (!fs::exists(src)) continue;

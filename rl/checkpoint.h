@@ -30,7 +30,8 @@ inline constexpr char kTrainerTensorsFile[] = "r1_tensors.safetensors";
 // What one checkpoint holds.
 struct CheckpointContent {
   Transformer* model = nullptr;  // saved as config.json + model.safetensors in its dtype
-  std::string tokenizer_dir;     // tokenizer/generation files are copied from here ("" = none)
+  std::string tokenizer_dir;     // tokenizer/generation files are copied from here, or
+                                // written from it when it is a GGUF file ("" = none)
   nlohmann::json state;          // the trainer's own state -> r1_trainer_state.json
   std::vector<std::pair<std::string, torch::Tensor>> tensors;  // -> r1_tensors.safetensors
 };

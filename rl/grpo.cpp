@@ -44,6 +44,7 @@
 #include "toolkit/sampling.h"        // r1::derive_seed
 #include "toolkit/sha256.h"          // r1::sha256_file
 #include "toolkit/tokenizer.h"       // r1::Tokenizer
+#include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 
 namespace r1 {
 namespace {
@@ -383,10 +384,8 @@ void check_grpo_config(const GrpoConfig& c) { validate(c); }
 GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
   validate(cfg);
   if (cfg.threads > 0) at::set_num_threads(static_cast<int>(cfg.threads));
-  check(fs::is_directory(cfg.model),
-        "--model " + cfg.model + ": not a directory (a Hugging Face checkpoint)");
-  check(fs::exists(fs::path(cfg.model) / "tokenizer.json"),
-        cfg.model + ": no tokenizer.json (GRPO renders prompts and reads completions with it)");
+  check_model_path(cfg.model, "--model");
+  check_model_tokenizer(cfg.model, "GRPO renders prompts and reads completions with it");
   // The job (one process unless launched with RANK/WORLD_SIZE): each rank generates for its share
   // of a step's prompts. The split is checked before the rendezvous, so that a bad flag fails at
   // once on every rank.

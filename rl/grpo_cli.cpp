@@ -10,6 +10,7 @@
 #include "rl/config_flags.h"  // r1::add_config_flags
 #include "rl/distributed.h"   // r1::read_dist_env
 #include "rl/grpo.h"          // r1::GrpoConfig, r1::run_grpo, r1::visit_grpo_config
+#include "toolkit/hf_hub.h"   // r1::resolve_model_path
 
 namespace r1 {
 
@@ -24,6 +25,7 @@ std::function<int()> add_grpo_command(CLI::App& parent) {
                    {"model", "prompts", "out"});
   return [app, config]() -> int {
     if (!app->parsed()) return -1;
+    config->model = resolve_model_path(config->model);  // a hub id: its cached snapshot
     const GrpoResult r = run_grpo(*config);
     std::string line =
         "r1train grpo: " + std::to_string(r.steps) + "/" + std::to_string(r.total_steps) + " steps";

@@ -31,6 +31,7 @@
 #include "toolkit/model_config.h"    // r1::load_model_config, r1::parse_dtype
 #include "toolkit/progress.h"        // r1::Progress
 #include "toolkit/sha256.h"          // r1::sha256_file
+#include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 
 namespace r1 {
 namespace {
@@ -130,10 +131,8 @@ double sft_mean_loss(Transformer& model, const std::vector<SftExample>& rows, in
 SftResult run_sft(const SftConfig& cfg) {
   validate(cfg);
   if (cfg.threads > 0) at::set_num_threads(static_cast<int>(cfg.threads));
-  check(fs::is_directory(cfg.model),
-        "--model " + cfg.model + ": not a directory (a Hugging Face checkpoint)");
-  check(fs::exists(fs::path(cfg.model) / "tokenizer.json"),
-        cfg.model + ": no tokenizer.json (SFT renders and tokenizes the data with it)");
+  check_model_path(cfg.model, "--model");
+  check_model_tokenizer(cfg.model, "SFT renders and tokenizes the data with it");
   // The job (one process unless launched with RANK/WORLD_SIZE): each micro-batch is split evenly.
   // The split is checked before the rendezvous, so that a bad flag fails at once on every rank.
   const int64_t world = read_dist_env().world_size;

@@ -11,7 +11,8 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::ordered_json
 
-#include "toolkit/fs.h"  // r1::write_file_atomic
+#include "toolkit/fs.h"         // r1::write_file_atomic
+#include "toolkit/tokenizer.h"  // r1::bpe_model_json
 
 namespace r1 {
 namespace {
@@ -180,16 +181,7 @@ std::string zero_tokenizer_json() {
   for (size_t i = 0; i < b.vocab.size(); ++i) vocab[b.vocab[i]] = static_cast<int64_t>(i);
   ojson merges = ojson::array();
   for (const auto& [l, r] : b.merges) merges.push_back(l + " " + r);
-  j["model"] = {{"type", "BPE"},
-                {"dropout", nullptr},
-                {"unk_token", nullptr},
-                {"continuing_subword_prefix", ""},
-                {"end_of_word_suffix", ""},
-                {"fuse_unk", false},
-                {"byte_fallback", false},
-                {"ignore_merges", false},
-                {"vocab", vocab},
-                {"merges", merges}};
+  j["model"] = bpe_model_json(std::move(vocab), std::move(merges));
   return j.dump(2, ' ', false) + "\n";
 }
 

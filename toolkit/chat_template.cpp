@@ -10,6 +10,8 @@
 
 #include "toolkit/error.h"  // r1::Error, r1::check
 #include "toolkit/fs.h"
+#include "toolkit/gguf.h"            // r1::GgufFile, r1::is_gguf_file
+#include "toolkit/gguf_tokenizer.h"  // r1::gguf_vocab
 #include "toolkit/json.h"  // r1::parse_json     // r1::read_file
 
 namespace r1 {
@@ -161,14 +163,31 @@ ChatFormat detect_chat_format(const std::string& j, const std::string& origin) {
               "choose one with --chat-template NAME");
 }
 
+namespace {
+
+// tokenizer_config.json's chat_template and bos_token, from a GGUF file's metadata.
+nlohmann::json gguf_tokenizer_config(const std::string& path) {
+  const GgufFile file(path);
+  nlohmann::json cfg = nlohmann::json::object();
+  if (file.has("tokenizer.chat_template")) cfg["chat_template"] = file.at("tokenizer.chat_template");
+  const GgufVocab vocab = gguf_vocab(file);
+  if (vocab.bos_id && *vocab.bos_id >= 0 && *vocab.bos_id < static_cast<int64_t>(vocab.tokens.size()))
+    cfg["bos_token"] = vocab.tokens[*vocab.bos_id];
+  return cfg;
+}
+
+}  // namespace
+
 ChatTemplate load_chat_template(const std::string& dir, const std::string& override) {
   namespace fs = std::filesystem;
   ChatTemplate t;
-  const fs::path cfg_path = fs::path(dir) / "tokenizer_config.json";
+  const bool gguf = is_gguf_file(dir);
+  const fs::path cfg_path = gguf ? fs::path(dir) : fs::path(dir) / "tokenizer_config.json";
   nlohmann::json cfg = nlohmann::json::object();
-  if (fs::exists(cfg_path)) {
+  if (gguf)
+    cfg = gguf_tokenizer_config(dir);
+  else if (fs::exists(cfg_path))
     cfg = read_json_file(cfg_path.string());
-  }
   if (cfg.contains("bos_token")) {
     const auto& b = cfg["bos_token"];
     if (b.is_string())

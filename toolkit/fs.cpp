@@ -1,7 +1,10 @@
 // File helpers (see fs.h).
 #include "toolkit/fs.h"
 
-#include <unistd.h>  // fsync, getpid
+#include <fcntl.h>     // open
+#include <sys/mman.h>  // mmap, munmap
+#include <sys/stat.h>  // fstat
+#include <unistd.h>    // fsync, getpid, close
 
 #include <cerrno>      // errno
 #include <cstring>     // std::strerror
@@ -53,6 +56,36 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   write_file_atomic(path, [&](std::FILE* f) {
     return std::fwrite(content.data(), 1, content.size(), f) == content.size();
   });
+}
+
+MappedFile::~MappedFile() {
+  if (data != nullptr) munmap(data, size);
+}
+
+std::shared_ptr<MappedFile> map_file(const std::string& path, size_t min_size,
+                                     const std::string& kind) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused as not a regular file.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(path + ": not a regular file");
+  }
+  const auto size = static_cast<size_t>(st.st_size);
+  if (size < min_size || size == 0) {
+    ::close(fd);
+    throw Error(path + ": too short for " + kind + " (" + std::to_string(size) + " bytes)");
+  }
+  void* addr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  const int mmap_errno = errno;
+  ::close(fd);
+  if (addr == MAP_FAILED)
+    throw Error(path + ": mmap failed (" + std::strerror(mmap_errno) + ")");
+  auto m = std::make_shared<MappedFile>();
+  m->data = static_cast<uint8_t*>(addr);
+  m->size = size;
+  return m;
 }
 
 }  // namespace r1

@@ -2,8 +2,10 @@
 // Leaves out directory-level atomic writes: checkpoints build a temp dir and rename it themselves.
 #pragma once
 
+#include <cstdint>     // uint8_t
 #include <cstdio>      // std::FILE
 #include <functional>  // std::function
+#include <memory>      // std::shared_ptr
 #include <string>      // std::string
 
 namespace r1 {
@@ -17,5 +19,21 @@ std::string read_file(const std::string& path);
 void write_file_atomic(const std::string& path, const std::function<bool(std::FILE*)>& write);
 // The same for a whole text (or byte string) at once.
 void write_file_atomic(const std::string& path, const std::string& content);
+
+// A regular file mapped copy-on-write (readable and writable in memory; writes never reach the
+// file), unmapped when the last owner goes.
+struct MappedFile {
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+};
+// Maps `path`; throws r1::Error naming it when it cannot be opened, is not a regular file (a FIFO
+// is refused without waiting for a writer) or is shorter than `min_size` bytes (`kind` names what
+// it should have been, e.g. "a safetensors file").
+std::shared_ptr<MappedFile> map_file(const std::string& path, size_t min_size,
+                                     const std::string& kind);
 
 }  // namespace r1

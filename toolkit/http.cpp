@@ -17,17 +17,20 @@
 #include <sys/socket.h>        // recv, MSG_PEEK
 #include <openssl/x509_vfy.h>  // X509_VERIFY_PARAM_set1_host
 
+#include <algorithm>           // std::min
 #include <atomic>              // std::atomic
 #include <cctype>              // std::tolower
 #include <chrono>              // std::chrono
 #include <condition_variable>  // std::condition_variable
 #include <cstdio>              // std::snprintf
 #include <fstream>             // std::ifstream
+#include <limits>              // std::numeric_limits
 #include <list>                // std::list
 #include <mutex>               // std::mutex
 #include <optional>            // std::optional
 #include <sstream>             // std::ostringstream
 #include <thread>              // std::thread
+#include <vector>              // std::vector
 
 namespace r1 {
 namespace {
@@ -82,6 +85,24 @@ std::string json_escape(const std::string& s) {
     }
   }
   return out;
+}
+
+// Status, Retry-After and every header of a response header.
+template <class Fields>
+HttpResponse response_head(const http::header<false, Fields>& h) {
+  HttpResponse r;
+  r.status = static_cast<int>(h.result_int());
+  r.retry_after = std::string(h[http::field::retry_after]);
+  for (const auto& field : h)
+    r.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  return r;
+}
+
+std::string find_header(const HttpHeaders& headers, const std::string& name) {
+  for (const auto& [key, value] : headers) {
+    if (beast::iequals(key, name)) return value;
+  }
+  return "";
 }
 
 HttpReply error_reply(int status, const std::string& message) {
@@ -164,8 +185,95 @@ struct HttpClient::Impl {
     if (ec == http::error::end_of_stream)
       return "the server closed the connection without a response";
     if (ec == http::error::body_limit) return "response body over 64 MiB";
+    if (ec == http::error::partial_message)
+      return "the connection closed before the whole response arrived";
     if (is_http_error(ec)) return "malformed response: " + ec.message();
     return describe(ec);
+  }
+
+  http::request<http::string_body> make_request(http::verb verb, const std::string& target,
+                                                const std::string& body,
+                                                const HttpHeaders& headers) const {
+    http::request<http::string_body> req{verb, target, 11};
+    const bool default_port = url.port == (url.tls ? "443" : "80");
+    req.set(http::field::host, default_port ? url.host : url.host + ":" + url.port);
+    req.set(http::field::user_agent, "r1");
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    for (const auto& [name, value] : headers) req.set(name, value);
+    req.body() = body;
+    req.prepare_payload();
+    return req;
+  }
+
+  // Reads the body after the header into `sink`, 64 KiB at a time (also the last pieces before a
+  // failure), each read bounded by `deadline` or else by the timeout anew; the response's head.
+  HttpResponse read_body(http::response_parser<http::buffer_body>& parser, const std::string& where,
+                         std::optional<Clock::time_point> deadline,
+                         const HttpClient::BodySink& sink) {
+    const HttpResponse head = response_head(parser.get().base());
+    std::vector<char> chunk(size_t{64} << 10);
+    beast::error_code ec;
+    try {
+      while (!ec && !parser.is_done()) {
+        parser.get().body().data = chunk.data();
+        parser.get().body().size = chunk.size();
+        ec = with_stream([&](auto& stream) {
+          auto& socket = beast::get_lowest_layer(stream);
+          deadline ? socket.expires_at(*deadline) : socket.expires_after(to_duration(timeout_s));
+          return run_op(ioc, [&](auto h) { http::async_read(stream, buffer, parser, h); });
+        });
+        const size_t n = chunk.size() - parser.get().body().size;
+        if (n > 0) sink(head, std::string_view(chunk.data(), n));
+        if (ec == http::error::need_buffer) ec = {};
+        // A TLS server may close without close_notify after a body that ends at end of stream.
+        if (ec == ssl::error::stream_truncated && parser.need_eof()) parser.put_eof(ec);
+      }
+    } catch (...) {  // the sink failed: the rest of the body is still on the wire
+      close();
+      throw;
+    }
+    if (ec) {
+      close();
+      throw HttpError(where + ": " + failure(ec));
+    }
+    if (!parser.get().keep_alive()) close();
+    return head;
+  }
+
+  // Sends METHOD base_path+path and reads the answer: the header, then the body into `sink`.
+  // `whole` (request()): the timeout bounds the whole exchange and the body is limited to
+  // kHttpMaxBody; else (stream()) it bounds connecting and the header, then each read. A request
+  // on a reused connection that fails before any response byte arrived (and did not time out) is
+  // sent once more on a fresh connection: the server had closed it while idle.
+  HttpResponse exchange(const std::string& method, const std::string& path, const std::string& body,
+                        const HttpHeaders& headers, bool whole, const HttpClient::BodySink& sink) {
+    const std::string target = url.base_path + path;
+    const std::string where = origin + target;
+    const http::verb verb = http::string_to_verb(method);
+    check(verb != http::verb::unknown, where + ": unknown HTTP method '" + method + "'");
+    const auto req = make_request(verb, target, body, headers);
+    const Clock::time_point deadline = Clock::now() + to_duration(timeout_s);
+    for (int attempt = 0;; ++attempt) {
+      const bool reused = connected();
+      if (!reused) connect(deadline, where);
+      http::response_parser<http::buffer_body> parser;
+      parser.header_limit(kMaxHeaderBytes);
+      parser.body_limit(whole ? kHttpMaxBody : std::numeric_limits<std::uint64_t>::max());
+      if (verb == http::verb::head) parser.skip(true);
+      const beast::error_code ec = with_stream([&](auto& stream) {
+        beast::get_lowest_layer(stream).expires_at(deadline);
+        beast::error_code ec = run_op(ioc, [&](auto h) { http::async_write(stream, req, h); });
+        if (!ec)
+          ec = run_op(ioc, [&](auto h) { http::async_read_header(stream, buffer, parser, h); });
+        return ec;
+      });
+      if (!ec)
+        return read_body(parser, where, whole ? std::optional(deadline) : std::nullopt, sink);
+      const bool stale = reused && attempt == 0 && ec != beast::error::timeout &&
+                         !parser.got_some() && buffer.size() == 0;
+      close();
+      if (!stale) throw HttpError(where + ": " + failure(ec));
+    }
   }
 
   void close() {
@@ -245,61 +353,28 @@ const Url& HttpClient::url() const { return impl_->url; }
 
 HttpResponse HttpClient::request(const std::string& method, const std::string& path,
                                  const std::string& body, const HttpHeaders& headers) {
-  Impl& s = *impl_;
-  const std::string target = s.url.base_path + path;
-  const std::string where = s.origin + target;
-  const http::verb verb = http::string_to_verb(method);
-  check(verb != http::verb::unknown, where + ": unknown HTTP method '" + method + "'");
+  std::string received;
+  HttpResponse res =
+      impl_->exchange(method, path, body, headers, /*whole=*/true,
+                      [&](const HttpResponse&, std::string_view piece) { received.append(piece); });
+  res.body = std::move(received);
+  return res;
+}
 
-  http::request<http::string_body> req{verb, target, 11};
-  const bool default_port = s.url.port == (s.url.tls ? "443" : "80");
-  req.set(http::field::host, default_port ? s.url.host : s.url.host + ":" + s.url.port);
-  req.set(http::field::user_agent, "r1");
-  if (!body.empty()) req.set(http::field::content_type, "application/json");
-  for (const auto& [name, value] : headers) req.set(name, value);
-  req.body() = body;
-  req.prepare_payload();
+HttpResponse HttpClient::stream(const std::string& method, const std::string& path,
+                                const HttpHeaders& headers, const BodySink& sink) {
+  return impl_->exchange(method, path, "", headers, /*whole=*/false, sink);
+}
 
-  const Clock::time_point deadline = Clock::now() + to_duration(s.timeout_s);
-  for (int attempt = 0;; ++attempt) {
-    const bool reused = s.connected();
-    if (!reused) s.connect(deadline, where);
-    http::response_parser<http::string_body> parser;
-    parser.header_limit(kMaxHeaderBytes);
-    parser.body_limit(kHttpMaxBody);
-    if (verb == http::verb::head) parser.skip(true);
-    beast::error_code ec = s.with_stream([&](auto& stream) {
-      beast::get_lowest_layer(stream).expires_at(deadline);
-      beast::error_code ec = run_op(s.ioc, [&](auto h) { http::async_write(stream, req, h); });
-      if (!ec) ec = run_op(s.ioc, [&](auto h) { http::async_read(stream, s.buffer, parser, h); });
-      return ec;
-    });
-    // A TLS server may close without close_notify after a body that ends at end of stream.
-    if (ec == ssl::error::stream_truncated && parser.is_header_done() && parser.need_eof()) {
-      parser.put_eof(ec);
-    }
-    if (!ec) {
-      auto msg = parser.release();
-      if (!msg.keep_alive()) s.close();
-      return {static_cast<int>(msg.result_int()), std::move(msg.body()),
-              std::string(msg[http::field::retry_after])};
-    }
-    // The server closed an idle keep-alive connection: nothing came back, so send it again once.
-    const bool stale = reused && attempt == 0 && ec != beast::error::timeout &&
-                       !parser.got_some() && s.buffer.size() == 0;
-    s.close();
-    if (!stale) throw HttpError(where + ": " + s.failure(ec));
-  }
+std::string HttpResponse::header(const std::string& name) const {
+  return find_header(headers, name);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Server
 
 std::string HttpRequest::header(const std::string& name) const {
-  for (const auto& [key, value] : headers) {
-    if (beast::iequals(key, name)) return value;
-  }
-  return "";
+  return find_header(headers, name);
 }
 
 namespace {
@@ -356,7 +431,8 @@ struct HttpServer::Impl {
   beast::error_code wait_for_request(Connection& c, beast::flat_buffer& buffer, bool first);
   void serve(Connection& c);
   HttpReply call_handler(const HttpRequest& req);
-  beast::error_code write_reply(Connection& c, HttpReply reply, unsigned version, bool keep_alive);
+  beast::error_code write_reply(Connection& c, HttpReply reply, unsigned version, bool keep_alive,
+                                bool head = false);
   void stop();
 };
 
@@ -432,7 +508,8 @@ HttpReply HttpServer::Impl::call_handler(const HttpRequest& req) {
 }
 
 beast::error_code HttpServer::Impl::write_reply(Connection& c, HttpReply reply, unsigned version,
-                                                bool keep_alive) {
+                                                bool keep_alive, bool head) {
+  const size_t cut = std::min(reply.cut_after, reply.body.size());
   http::response<http::string_body> res;
   res.version(version);
   res.result(static_cast<unsigned>(reply.status));
@@ -443,7 +520,17 @@ beast::error_code HttpServer::Impl::write_reply(Connection& c, HttpReply reply, 
   res.body() = std::move(reply.body);
   res.prepare_payload();
   c.stream->expires_after(idle_timeout);
-  return run_op(c.ioc, [&](auto h) { http::async_write(*c.stream, res, h); });
+  if (!head && cut == res.body().size())
+    return run_op(c.ioc, [&](auto h) { http::async_write(*c.stream, res, h); });
+  // HEAD: the header alone; the cut_after hook: the header and the first `cut` body bytes.
+  http::response_serializer<http::string_body> serializer{res};
+  auto ec = run_op(c.ioc, [&](auto h) { http::async_write_header(*c.stream, serializer, h); });
+  if (!ec && !head) {
+    ec = run_op(c.ioc, [&](auto h) {
+      net::async_write(*c.stream, net::buffer(res.body().data(), cut), h);
+    });
+  }
+  return ec;
 }
 
 // Whether the peer has closed the connection (an end of stream or an error is waiting), without
@@ -515,8 +602,10 @@ void HttpServer::Impl::serve(Connection& c) {
       reset = true;
       break;
     }
-    const bool keep_alive = msg.keep_alive() && !stopping;
-    if (write_reply(c, std::move(reply), msg.version(), keep_alive) || !keep_alive) break;
+    const bool cut = reply.cut_after < reply.body.size();
+    const bool keep_alive = msg.keep_alive() && !stopping && !cut;
+    const bool head = msg.method() == http::verb::head;
+    if (write_reply(c, std::move(reply), msg.version(), keep_alive, head) || !keep_alive) break;
   }
   beast::error_code ignored;
   if (reset) {

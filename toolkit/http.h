@@ -1,15 +1,16 @@
 // HTTP/1.1 plumbing on Boost.Beast: a keep-alive client (http and https, peer and host name
-// verified) for OpenAI-style endpoints, and a thread-per-connection server for r1's own endpoints
-// and test fakes. Leaves out HTTP/2, proxies, redirects, chunked uploads, IPv6 literals and TLS on
-// the server side (put a reverse proxy in front for that).
+// verified) for OpenAI-style endpoints and streamed downloads, and a thread-per-connection server
+// for r1's own endpoints and test fakes. Leaves out HTTP/2, proxies, redirects (download.h follows
+// them), chunked uploads, IPv6 literals and TLS on the server side (put a reverse proxy in front).
 #pragma once
 
-#include <cstddef>     // size_t
-#include <functional>  // std::function
-#include <memory>      // std::unique_ptr
-#include <string>      // std::string
-#include <utility>     // std::pair
-#include <vector>      // std::vector
+#include <cstddef>      // size_t
+#include <functional>   // std::function
+#include <memory>       // std::unique_ptr
+#include <string>       // std::string
+#include <string_view>  // std::string_view
+#include <utility>      // std::pair
+#include <vector>       // std::vector
 
 #include "toolkit/error.h"  // r1::Error
 
@@ -37,6 +38,9 @@ struct HttpResponse {
   int status = 0;
   std::string body;
   std::string retry_after;  // the Retry-After header, "" when absent
+  HttpHeaders headers;      // every response header, in the order received
+  // The first header called `name` (case-insensitive), "" if absent.
+  std::string header(const std::string& name) const;
 };
 
 // A transport failure: connection refused or reset, timeout, TLS or certificate failure, a
@@ -66,6 +70,15 @@ class HttpClient {
   HttpResponse request(const std::string& method, const std::string& path, const std::string& body,
                        const HttpHeaders& headers = {});
 
+  // A body-less request (GET, HEAD) whose response body is handed to `sink` piece by piece as it
+  // arrives, with the response's status and headers, and without a size limit (the returned
+  // body stays empty): for downloads. `timeout_s` bounds connecting and the header, then each
+  // read on its own, not the whole transfer. A failure after part of the body reached `sink`
+  // throws HttpError too (the caller resumes with a Range header).
+  using BodySink = std::function<void(const HttpResponse& head, std::string_view piece)>;
+  HttpResponse stream(const std::string& method, const std::string& path,
+                      const HttpHeaders& headers, const BodySink& sink);
+
   const Url& url() const;
 
  private:
@@ -89,14 +102,18 @@ struct HttpReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
-  bool reset = false;   // test hook: drop the connection with a TCP RST instead of answering
+  bool reset = false;  // test hook: drop the connection with a TCP RST instead of answering
+  // Test hook: send the header (Content-Length of the whole body) and only this many body bytes,
+  // then close the connection, as a transfer broken mid-file.
+  size_t cut_after = std::string::npos;
   HttpHeaders headers;  // extra headers, e.g. {"Retry-After", "2"}
 };
 
 // Serves `handler` on HOST:PORT, one thread per connection with keep-alive, so a handler may block
 // for minutes (waiting for a model) without holding up other connections. Malformed requests get
 // 400 and oversized bodies 413, then the connection is closed; a handler exception becomes 500
-// {"error":{"message":...}}; connections beyond `max_connections` get 503.
+// {"error":{"message":...}}; connections beyond `max_connections` get 503. A HEAD request gets
+// the header of the handler's reply (its Content-Length that of the body) without the body.
 class HttpServer {
  public:
   using Handler = std::function<HttpReply(const HttpRequest&)>;

@@ -8,6 +8,8 @@
 
 #include "toolkit/error.h"  // r1::Error, r1::check
 #include "toolkit/fs.h"
+#include "toolkit/gguf.h"        // r1::GgufFile, r1::is_gguf_file
+#include "toolkit/gguf_model.h"  // r1::gguf_model_config
 #include "toolkit/json.h"  // r1::parse_json     // r1::read_file
 
 namespace r1 {
@@ -193,8 +195,10 @@ std::string model_config_to_json(const ModelConfig& c) {
 }
 
 ModelConfig load_model_config(const std::string& dir) {
+  if (is_gguf_file(dir)) return gguf_model_config(GgufFile(dir));
   const std::string path = (std::filesystem::path(dir) / "config.json").string();
-  check(std::filesystem::is_directory(dir), dir + ": not a model directory");
+  check(std::filesystem::is_directory(dir),
+        dir + ": not a model directory (config.json + safetensors) or a GGUF file");
   check(std::filesystem::exists(path),
         path + ": missing (a Hugging Face checkpoint needs config.json)");
   return parse_model_config(read_file(path), path);

@@ -51,7 +51,8 @@ struct GenerationDefaults {
   std::vector<int64_t> eos_token_ids;  // overrides config.json's when present
 };
 
-// Reads `dir`/config.json; throws r1::Error naming the file and field.
+// Reads `dir`/config.json, or a GGUF file's metadata when `dir` is one; throws r1::Error naming
+// the file and field.
 ModelConfig load_model_config(const std::string& dir);
 // Parses config.json's text; `origin` names it in errors.
 ModelConfig parse_model_config(const std::string& json_text, const std::string& origin);

@@ -44,8 +44,6 @@ constexpr DTypeName kDTypes[] = {
     {"F8_E5M2", at::kFloat8_e5m2},
 };
 
-std::string errno_text() { return std::strerror(errno); }
-
 }  // namespace
 
 at::ScalarType safetensors_dtype(const std::string& name, const std::string& origin) {
@@ -124,35 +122,10 @@ SafetensorsHeader safetensors_parse_header(const std::string& text, uint64_t dat
   return h;
 }
 
-struct SafetensorsFile::Mapping {
-  void* addr = nullptr;
-  size_t size = 0;
-  ~Mapping() {
-    if (addr != nullptr && addr != MAP_FAILED) munmap(addr, size);
-  }
-};
-
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused as not a regular file.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  check(fd >= 0, path + ": cannot open (" + errno_text() + ")");
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw Error(path + ": not a regular file");
-  }
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size < 8) {
-    ::close(fd);
-    throw Error(path + ": too short for a safetensors file (" + std::to_string(size) + " bytes)");
-  }
-  map_ = std::make_shared<Mapping>();
-  map_->size = size;
-  // Copy-on-write: tensors handed out are writable views, and writes never reach the file.
-  map_->addr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  check(map_->addr != MAP_FAILED, path + ": mmap failed (" + errno_text() + ")");
-  const auto* bytes = static_cast<const unsigned char*>(map_->addr);
+  map_ = map_file(path, 8, "a safetensors file");
+  const uint64_t size = map_->size;
+  const auto* bytes = map_->data;
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[i];
   check(n <= kMaxHeaderBytes, path + ": header length " + std::to_string(n) + " is implausible");
@@ -171,10 +144,10 @@ const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
 torch::Tensor SafetensorsFile::tensor(const std::string& name) const {
   const SafetensorsEntry* e = find(name);
   check(e != nullptr, path_ + ": no tensor named \"" + name + "\"");
-  const auto* bytes = static_cast<unsigned char*>(map_->addr);
+  const auto* bytes = map_->data;
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[i];
-  void* data = static_cast<unsigned char*>(map_->addr) + 8 + n + e->begin;
+  void* data = map_->data + 8 + n + e->begin;
   auto keep = map_;
   return torch::from_blob(
       data, e->shape, [keep](void*) {}, torch::TensorOptions().dtype(e->dtype));

@@ -12,6 +12,8 @@
 #include <utility>  // std::pair
 #include <vector>   // std::vector
 
+#include "toolkit/fs.h"  // r1::MappedFile
+
 namespace r1 {
 
 // One tensor's entry in a safetensors header.
@@ -50,9 +52,8 @@ class SafetensorsFile {
   torch::Tensor tensor(const std::string& name) const;
 
  private:
-  struct Mapping;
   std::string path_;
-  std::shared_ptr<Mapping> map_;
+  std::shared_ptr<MappedFile> map_;
   SafetensorsHeader header_;
   std::map<std::string, size_t> index_;  // name -> position in header_.entries
 };

@@ -22,6 +22,8 @@
 
 #include "toolkit/error.h"  // r1::Error, r1::check
 #include "toolkit/fs.h"
+#include "toolkit/gguf.h"            // r1::is_gguf_file
+#include "toolkit/gguf_tokenizer.h"  // r1::load_gguf_tokenizer
 #include "toolkit/json.h"  // r1::parse_json     // r1::read_file
 
 namespace r1 {
@@ -774,6 +776,7 @@ Tokenizer Tokenizer::parse(const std::string& text, const std::string& origin) {
 }
 
 Tokenizer Tokenizer::load(const std::string& path) {
+  if (is_gguf_file(path)) return load_gguf_tokenizer(path);  // tokenizer.ggml.* metadata
   namespace fs = std::filesystem;
   const bool dir = fs::is_directory(path);
   const std::string file = dir ? (fs::path(path) / "tokenizer.json").string() : path;
@@ -933,6 +936,19 @@ std::string utf8_lossy(std::string_view s) {
     }
   }
   return out;
+}
+
+nlohmann::ordered_json bpe_model_json(nlohmann::ordered_json vocab, nlohmann::ordered_json merges) {
+  return {{"type", "BPE"},
+          {"dropout", nullptr},
+          {"unk_token", nullptr},
+          {"continuing_subword_prefix", ""},
+          {"end_of_word_suffix", ""},
+          {"fuse_unk", false},
+          {"byte_fallback", false},
+          {"ignore_merges", false},
+          {"vocab", std::move(vocab)},
+          {"merges", std::move(merges)}};
 }
 
 }  // namespace r1

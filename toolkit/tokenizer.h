@@ -5,6 +5,8 @@
 // BPE dropout, byte fallback, offsets and truncation/padding.
 #pragma once
 
+#include <nlohmann/json.hpp>  // nlohmann::ordered_json
+
 #include <cstdint>   // int64_t
 #include <memory>    // std::shared_ptr
 #include <optional>  // std::optional
@@ -66,6 +68,10 @@ class StreamDecoder {
   bool skip_special_;
   std::string pending_;
 };
+
+// tokenizer.json's "model" object for a plain byte-level BPE (no dropout, unk or byte fallback),
+// as HF tokenizers writes it, for the tokenizers r1 writes itself.
+nlohmann::ordered_json bpe_model_json(nlohmann::ordered_json vocab, nlohmann::ordered_json merges);
 
 // Invalid UTF-8 sequences replaced by U+FFFD with the "maximal subpart" rule (as Python and Rust).
 std::string utf8_lossy(std::string_view bytes);

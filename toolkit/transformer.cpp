@@ -11,6 +11,8 @@
 
 #include "toolkit/error.h"        // r1::Error, r1::check
 #include "toolkit/fs.h"           // r1::write_file_atomic
+#include "toolkit/gguf.h"         // r1::GgufFile, r1::is_gguf_file
+#include "toolkit/gguf_model.h"   // r1::gguf_model_config, r1::gguf_hf_tensor
 #include "toolkit/safetensors.h"  // r1::SafetensorsCheckpoint
 
 namespace r1 {
@@ -329,9 +331,33 @@ void KVCache::move_row(int64_t from, int64_t to, int64_t length) {
   }
 }
 
+namespace {
+
+// A GGUF file's tensors, dequantized and mapped to the checkpoint names (gguf_model.h).
+std::shared_ptr<Transformer> load_gguf_transformer(const std::string& path,
+                                                   std::optional<at::ScalarType> dtype,
+                                                   torch::Device device) {
+  const GgufFile file(path);
+  const ModelConfig config = gguf_model_config(file);
+  const at::ScalarType dt = dtype.value_or(device.is_cuda() ? config.dtype : at::kFloat);
+  auto model = std::make_shared<Transformer>(config, torch::dtype(dt).device(device));
+  torch::NoGradGuard no_grad;
+  for (auto& [name, param] : model->hf_parameters()) {
+    const torch::Tensor w = gguf_hf_tensor(file, config, name, dt);
+    check(w.sizes() == param.sizes(), path + ": tensor for \"" + name + "\" has shape " +
+                                          c10::str(w.sizes()) + " but the metadata implies " +
+                                          c10::str(param.sizes()));
+    param.copy_(w);
+  }
+  return model;
+}
+
+}  // namespace
+
 std::shared_ptr<Transformer> load_transformer(const std::string& dir,
                                               std::optional<at::ScalarType> dtype,
                                               torch::Device device) {
+  if (is_gguf_file(dir)) return load_gguf_transformer(dir, dtype, device);
   const ModelConfig config = load_model_config(dir);
   SafetensorsCheckpoint weights(dir);
   const at::ScalarType dt = dtype.value_or(device.is_cuda() ? config.dtype : at::kFloat);

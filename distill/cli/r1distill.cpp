@@ -10,6 +10,7 @@
 #include "rl/config_flags.h"   // r1::add_config_flags
 #include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"  // r1::guarded_main
+#include "toolkit/hf_hub.h"    // r1::resolve_model_path
 
 namespace {
 
@@ -43,6 +44,8 @@ int run(int argc, char** argv) {
     return 0;
   }
   config.command = command_line(argc, argv);
+  config.teacher = r1::resolve_model_path(config.teacher);  // a hub id: its cached snapshot
+  config.student = r1::resolve_model_path(config.student);
   const auto r = r1::run_distill(config);
   if (!r.report_path.empty()) {
     std::printf("r1distill: %s\n", r.report_path.c_str());

@@ -2,7 +2,7 @@
 //   r1eval run BENCH... (--model DIR | --endpoint URL...) [--preset r1|r1-64|greedy] [--out DIR]
 //              [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--time-limit S] [--memory-limit MB]
 //              [--sandbox-workers N]     (code benchmarks: livecodebench, humaneval, ...)
-//   r1eval list | regrade RUN | compare RUN_A RUN_B
+//   r1eval list | get BENCH... [--data-dir DIR] [--url URL] | regrade RUN | compare RUN_A RUN_B
 //   r1eval grade [--preset boxed|boxed-or-phrase|lenient|anywhere] [--gold-preset NAME]
 //                [--float-places N] [--threads N] < lines.jsonl
 // grade: each input line is {"gold": ..., "pred": ...} (a bare answer) or {"gold": ...,
@@ -20,16 +20,18 @@
 #include <thread>      // std::thread
 #include <vector>      // std::vector
 
-#include "evals/benchmarks.h"   // r1::benchmark_registry
-#include "evals/math_grader.h"  // r1::grade_answer
-#include "evals/runner.h"       // r1::run_eval
-#include "toolkit/cli_flags.h"  // r1::parse_flags
-#include "toolkit/cli_main.h"   // r1::guarded_main
-#include "toolkit/error.h"      // r1::Error
-#include "toolkit/fs.h"         // r1::read_file
-#include "toolkit/http.h"       // r1::parse_url
-#include "toolkit/json.h"       // r1::parse_json, r1::dump_json
-#include "toolkit/sha256.h"     // r1::sha256_file
+#include "evals/benchmarks.h"        // r1::benchmark_registry
+#include "evals/dataset_download.h"  // r1::download_dataset
+#include "evals/math_grader.h"       // r1::grade_answer
+#include "evals/runner.h"            // r1::run_eval
+#include "toolkit/cli_flags.h"       // r1::parse_flags
+#include "toolkit/cli_main.h"        // r1::guarded_main
+#include "toolkit/error.h"           // r1::Error
+#include "toolkit/fs.h"              // r1::read_file
+#include "toolkit/hf_hub.h"          // r1::resolve_model_path
+#include "toolkit/http.h"            // r1::parse_url
+#include "toolkit/json.h"            // r1::parse_json, r1::dump_json
+#include "toolkit/sha256.h"          // r1::sha256_file
 
 namespace {
 
@@ -141,11 +143,31 @@ int run_list(const std::string& data_dir) {
         path ? r1::checksum_status(spec, r1::sha256_file(*path)) : std::string("missing");
     std::printf("%-16s %-6s %-30s %-8s %s\n", spec.name.c_str(), spec.grader.c_str(),
                 spec.file.c_str(), status.c_str(),
-                path ? path->c_str() : ("put it in " + dirs.front()).c_str());
+                path               ? path->c_str()
+                : spec.url.empty() ? ("put it in " + dirs.front()).c_str()
+                                   : ("r1eval get " + spec.name).c_str());
   }
   std::string where;
   for (const auto& d : dirs) where += (where.empty() ? "" : ", ") + d;
   std::printf("searched: %s\n", where.c_str());
+  return 0;
+}
+
+// `r1eval get NAME... | all`: each file from its pinned source into the first data directory.
+int run_get(std::vector<std::string> names, const std::string& data_dir, const std::string& url) {
+  r1::check(url.empty() || names.size() == 1, "--url is one file's mirror: give one benchmark");
+  const auto dirs = r1::dataset_dirs(data_dir);
+  r1::check(!dirs.empty(), "no data directory: pass --data-dir DIR or set R1_DATA");
+  if (names == std::vector<std::string>{"all"}) {
+    names.clear();
+    for (const auto& spec : r1::benchmark_registry()) {
+      if (!spec.url.empty()) names.push_back(spec.name);
+    }
+  }
+  for (const auto& name : names) {
+    const std::string path = r1::download_dataset(r1::find_benchmark(name), dirs.front(), url);
+    std::printf("%s: %s (sha256 matches the registry)\n", name.c_str(), path.c_str());
+  }
   return 0;
 }
 
@@ -205,6 +227,7 @@ int run_run(RunArgs& a, const std::string& command) {
             "--resume: " + a.run.out_dir + " holds no run to resume (no run.json)");
   std::fprintf(stderr, "r1eval: run %s, protocol %s\n", a.run.out_dir.c_str(),
                r1::protocol_to_json(p).dump().c_str());
+  if (native) a.native.model_dir = r1::resolve_model_path(a.native.model_dir);  // a hub id
   auto backend = native ? r1::make_native_backend(a.native) : r1::make_http_backend(a.http);
   const nlohmann::json results = r1::run_eval(a.run, *backend);
   std::cout << r1::read_file(a.run.out_dir + "/summary.md");
@@ -229,6 +252,13 @@ int run(int argc, char** argv) {
   auto* list = app.add_subcommand("list", "the benchmarks and whether their data is here");
   std::string data_dir;
   list->add_option("--data-dir", data_dir, "directory with the dataset files");
+
+  auto* get = app.add_subcommand("get", "download benchmark files from their pinned sources");
+  std::vector<std::string> get_names;
+  std::string get_dir, get_url;
+  get->add_option("benchmarks", get_names, "benchmark names (r1eval list), or all")->required();
+  get->add_option("--data-dir", get_dir, "where to put them (default: $R1_DATA, else ~/.cache)");
+  get->add_option("--url", get_url, "a mirror of the one file (same sha256 check)");
 
   auto* runc = app.add_subcommand("run", "generate, grade and score benchmarks (resumable)");
   RunArgs ra;
@@ -283,7 +313,8 @@ int run(int argc, char** argv) {
   runc->add_flag("--no-progress", ra.no_progress, "no progress line");
   runc->add_flag("--resume", ra.resume,
                  "require an existing run in --out (an existing run is always resumed)");
-  runc->add_option("--model", ra.native.model_dir, "local Hugging Face checkpoint (native engine)");
+  runc->add_option("--model", ra.native.model_dir,
+                   "native engine: checkpoint dir, GGUF file or hub id ORG/NAME[@REV][:FILE]");
   runc->add_option("--dtype", ra.native.dtype, "auto, float32, bfloat16");
   runc->add_option("--device", ra.native.device, "cpu, cuda, cuda:1");
   runc->add_option("--max-batch", ra.native.max_batch, "sequences decoded together")
@@ -336,6 +367,7 @@ int run(int argc, char** argv) {
   if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
   if (grade->parsed()) return run_grade(ga);
   if (list->parsed()) return run_list(data_dir);
+  if (get->parsed()) return run_get(get_names, get_dir, get_url);
   if (runc->parsed()) {
     ra.native.chat_template = chat_template;
     ra.http.chat_template = chat_template;

@@ -32,11 +32,13 @@
 #include "toolkit/engine.h"         // r1::EngineLoop
 #include "toolkit/error.h"          // r1::Error
 #include "toolkit/fs.h"             // r1::write_file_atomic
+#include "toolkit/hf_hub.h"         // r1::resolve_model_path
 #include "toolkit/http.h"           // r1::HttpServer
 #include "toolkit/json.h"           // r1::dump_json
 #include "toolkit/model_config.h"   // r1::load_generation_defaults
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
 #include "toolkit/transformer.h"    // r1::load_transformer_for
+#include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 
 namespace {
 
@@ -256,7 +258,9 @@ int run(int argc, char** argv) {
   int port = 8000, threads = 0;
   int64_t max_bytes_in_flight = int64_t{16} << 20;
   r1::EngineOptions eo;
-  app.add_option("--model", model_dir, "Hugging Face checkpoint directory")->required();
+  app.add_option("--model", model_dir,
+                 "Hugging Face checkpoint directory or hub id ORG/NAME[@REV]")
+      ->required();
   app.add_option("--host", host, "address to listen on");
   app.add_option("--port", port, "port (0 = any free port)")->check(CLI::Range(0, 65535));
   app.add_option("--port-file", port_file, "write the port here once listening");
@@ -272,9 +276,12 @@ int run(int argc, char** argv) {
                  "prompt bytes tokenized at once; more gets 503 with Retry-After")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 32));
   if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
-  r1::check(std::filesystem::exists(std::filesystem::path(model_dir) / "tokenizer.json"),
-            model_dir + ": no tokenizer.json (r1serve needs the checkpoint's tokenizer)");
+  const std::string model_spec = model_dir;
+  model_dir = r1::resolve_model_path(model_dir);  // a hub id: its snapshot in the hub cache
+  r1::check_model_path(model_dir, "--model");
+  r1::check_model_tokenizer(model_dir, "r1serve needs the checkpoint's tokenizer");
   if (threads > 0) at::set_num_threads(threads);
+  if (name.empty() && model_dir != model_spec) name = model_spec;  // the hub id, as vLLM names it
   if (name.empty()) name = std::filesystem::path(model_dir).lexically_normal().filename().string();
 
   // SIGINT/SIGTERM are taken by sigwait below, in this thread only.

@@ -18,6 +18,7 @@
 #include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"  // r1::guarded_main
 #include "toolkit/error.h"     // r1::check
+#include "toolkit/hf_hub.h"    // r1::resolve_model_path
 
 namespace {
 
@@ -33,6 +34,7 @@ Action add_sft(CLI::App& parent) {
                        {"model", "data", "out"});
   return [app, config]() -> int {
     if (!app->parsed()) return -1;
+    config->model = r1::resolve_model_path(config->model);  // a hub id: its cached snapshot
     const auto r = r1::run_sft(*config);
     std::string line =
         "r1train sft: " + std::to_string(r.steps) + "/" + std::to_string(r.total_steps) + " steps";

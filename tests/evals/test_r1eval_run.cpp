@@ -158,6 +158,27 @@ TEST(R1evalRun, ThroughR1serveTheSamplesEqualTheNativeOnes) {
   EXPECT_EQ(run["backend"]["served_model"], "tiny-r1");  // from GET /models
 }
 
+// The checkpoint as a GGUF file (r1convert to-gguf, F32): r1eval from the file and through r1serve
+// serving it store the samples r1eval stores from the directory.
+TEST(R1evalRun, AGgufFileGivesTheSamplesOfItsCheckpoint) {
+  r1::test::TempDir dir;
+  const std::string model = sharpened_model(dir / "tiny-r1");
+  const std::string gguf = dir / "tiny-r1.gguf";
+  auto r = run_command(bin("r1convert") + " to-gguf " + model + " --out " + gguf + " --type f32");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::string args = " --limit 2 --samples 3 --max-new-tokens 20";
+  r = run_command(eval_cmd(dir / "native", "--model " + model + args));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = run_command(eval_cmd(dir / "gguf", "--model " + gguf + args));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  expect_same_samples(dir / "native", dir / "gguf");
+  R1serve server(dir / "port", gguf);
+  ASSERT_GT(server.port(), 0) << "r1serve did not start on the GGUF file";
+  r = run_command(eval_cmd(dir / "served", "--endpoint " + server.url() + args));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  expect_same_samples(dir / "native", dir / "served");
+}
+
 TEST(R1serve, ServesTheOpenAiEndpoints) {
   r1::test::TempDir dir;
   R1serve server(dir / "port", kModel);
@@ -647,7 +668,7 @@ TEST(R1evalRun, BadInputGivesOneClearLine) {
            (dir / "dead"),
        "endpoint http://127.0.0.1:9/v1 is unreachable"},
       {"run aime2024 --data-dir " + kData + " --endpoint ftp://x/v1", "endpoint URL 'ftp://x/v1'"},
-      {"run aime2024 --data-dir " + kData + " --model /nonexistent", "/nonexistent: not a directory"},
+      {"run aime2024 --data-dir " + kData + " --model /nonexistent", "--model /nonexistent does not exist"},
       {"run aime2024 --data-dir " + kData + " --model " + kModel + " --extract nope", "nope"},
       {"regrade " + dir.path(), "not an r1eval run directory"},
       // Issue 17, D5: more samples than a run holds are refused before anything is allocated.

@@ -344,7 +344,7 @@ TEST(Recipe, CheckAndRunRefuseWhatOnlyTrainingWouldHaveShown) {
        "mini.yaml: stages[0].config: steps -3: must not be negative"},
       {"name: m\nmodel: /nonexistent/model\nstages:\n  - {name: a, type: sft, config: {data: " +
            (dir / "sft.jsonl") + "}}\n",
-       "mini.yaml: model: /nonexistent/model is not a directory"},
+       "mini.yaml: model: /nonexistent/model does not exist"},
       {std::regex_replace(good, std::regex("heldout.pass@1 >= 0\"\\]\n  - name: rs"),
                           "aime2024.pass@1 >= 0\"]\n  - name: rs"),
        "mini.yaml: stages[1].gates: 'aime2024.pass@1 >= 0' is on benchmark aime2024, which the "
@@ -386,3 +386,34 @@ TEST(Recipe, CheckAndRunRefuseWhatOnlyTrainingWouldHaveShown) {
 }
 
 }  // namespace
+
+// A GGUF file as the recipe's model (tiny-r1, F32, via r1convert): check and run take it, the
+// input model is evaluated from it and the SFT stage trains from it into a checkpoint of its own.
+TEST(Pipeline, RunsFromAGgufModel) {
+  TempDir dir;
+  const std::string gguf = dir / "tiny-r1.gguf";
+  auto r = r1::test::run_command(r1::test::bin("r1convert") + " to-gguf tests/data/models/tiny-r1 --out " +
+                                 gguf + " --type f32");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  write(dir / "sft.jsonl", "{\"prompt\": \"1+1\", \"response\": \"2\"}\n");
+  write(dir / "heldout.jsonl", "{\"id\": \"a\", \"prompt\": \"1+1\", \"answer\": \"2\"}\n"
+                               "{\"id\": \"b\", \"prompt\": \"2+2\", \"answer\": \"4\"}\n");
+  write(dir / "g.yaml", "name: g\nmodel: " + gguf + "\nthreads: 2\neval:\n  dataset: " +
+                            (dir / "heldout.jsonl") +
+                            "\n  question_field: prompt\n  answer_field: answer\n  id_field: id\n"
+                            "  prompt_template: \"{problem}\"\n  samples: 1\n  max_new_tokens: 8\n"
+                            "  bootstrap: 100\nstages:\n  - name: cold\n    type: sft\n"
+                            "    config: {data: " +
+                            (dir / "sft.jsonl") + ", steps: 1, batch_size: 1}\n");
+  r = r1::test::run_command(r1::test::bin("r1pipeline") + " check " + (dir / "g.yaml"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = r1::test::run_command(r1::test::bin("r1pipeline") + " run " + (dir / "g.yaml") + " --out " +
+                            (dir / "run"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir / "run/report.md")) << r.out;
+  bool trained = false;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "run"))
+    trained |= e.path().filename() == "tokenizer.json" &&
+               fs::exists(e.path().parent_path() / "model.safetensors");
+  EXPECT_TRUE(trained) << "no checkpoint with a tokenizer.json under " << (dir / "run");
+}

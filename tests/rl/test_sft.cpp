@@ -21,7 +21,9 @@
 #include "tests/test_util.h"
 #include "toolkit/error.h"
 #include "toolkit/fs.h"
+#include "toolkit/gguf_convert.h"
 #include "toolkit/safetensors.h"
+#include "toolkit/tokenizer.h"
 
 namespace r1 {
 namespace {
@@ -607,7 +609,7 @@ TEST(R1train, SftRunsAndReportsBadInputOnOneLine) {
   expect_clean_error(r1train("sft --model " + kModel + " --out " + dir / "b" + " --data " + bad),
                      bad + ":3: \"response\" is number");
   expect_clean_error(r1train("sft --model /nonexistent --out " + dir / "c" + " --data " + data),
-                     "--model /nonexistent: not a directory");
+                     "--model /nonexistent does not exist");
   expect_clean_error(r1train(base + " --data " + data + " --batch-size 0"), "--batch-size 0");
   expect_clean_error(r1train(base + " --data " + data + " --steps 2 --batch-size 3 --lr 5e-3"),
                      "--lr is 0.005 now but the run used 0.001");
@@ -665,6 +667,34 @@ TEST(R1train, FullDiskWhileCheckpointing) {
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].first, 2);
   load_transformer(all[0].second);
+}
+
+}  // namespace
+}  // namespace r1
+
+namespace r1 {
+namespace {
+
+// The same run from tiny-r1 as a GGUF file (F32, made by hf_to_gguf) trains the same weights bit
+// for bit, and its checkpoints carry the tokenizer the GGUF file held, loadable on their own.
+TEST(SftTrainer, TrainsFromAGgufFileAsFromItsCheckpoint) {
+  test::TempDir dir;
+  const std::string gguf = dir / "tiny-r1.gguf";
+  hf_to_gguf(kModel, gguf, GgmlType::kF32);
+  const auto data = write_lines(dir, "train.jsonl", arithmetic_rows());
+  auto a = tiny_run(dir / "a", data);
+  auto b = tiny_run(dir / "b", data);
+  a.steps = b.steps = 3;
+  b.model = gguf;
+  const auto ra = run_sft(a), rb = run_sft(b);
+  const auto wa = weights(ra.checkpoint), wb = weights(rb.checkpoint);
+  ASSERT_EQ(wa.size(), wb.size());
+  for (const auto& [name, t] : wa) EXPECT_TRUE(torch::equal(t, wb.at(name))) << name;
+  EXPECT_EQ(ra.loss, rb.loss);
+  const Tokenizer from_dir = Tokenizer::load(kModel), from_ckpt = Tokenizer::load(rb.checkpoint);
+  const std::string text = "<think>\n12 + 30 = 42</think> The answer is \\boxed{42}.";
+  EXPECT_EQ(from_ckpt.encode(text, true), from_dir.encode(text, true));
+  EXPECT_TRUE(std::filesystem::exists(rb.checkpoint + "/tokenizer_config.json"));
 }
 
 }  // namespace

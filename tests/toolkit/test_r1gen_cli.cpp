@@ -148,3 +148,31 @@ TEST_F(BrokenCheckpoint, UnknownModelType) {
 
 }  // namespace
 }  // namespace r1
+
+namespace r1 {
+namespace {
+
+// A GGUF file wherever a checkpoint goes: r1gen samples what it samples from the checkpoint the
+// file was made from (tiny-r1, F32 and Q8_0), text prompt and chat; bad files get one line. GGUF
+// keeps no sampling defaults (generation_config.json), so top-p is given.
+TEST(R1gen, RunsAGgufFileAsItsCheckpoint) {
+  test::TempDir dir;
+  const std::string tiny = "tests/data/models/tiny-r1";
+  for (const std::string type : {"f32", "q8_0"}) {
+    const std::string gguf = dir / ("tiny-r1-" + type + ".gguf");
+    auto c = test::run_command(test::bin("r1convert") + " to-gguf " + tiny + " --out " + gguf +
+                               " --type " + type);
+    ASSERT_EQ(c.exit_code, 0) << c.out;
+    const std::string args =
+        " --prompt 'What is 2 + 3?' --chat --n 2 --temperature 0.7 --top-p 0.95 --max-new-tokens 12 --seed 3 --json";
+    auto a = r1gen("--model " + tiny + args), b = r1gen("--model " + gguf + args);
+    ASSERT_EQ(b.exit_code, 0) << b.out;
+    if (type == "f32") EXPECT_EQ(a.out, b.out);
+    else EXPECT_EQ(std::count(b.out.begin(), b.out.end(), '\n'), 2) << b.out;  // quantized: runs
+  }
+  std::ofstream(dir / "junk.gguf") << "GGUF\x03";
+  expect_clean_error(r1gen("--model " + dir / "junk.gguf" + " --prompt-ids 1"), "junk.gguf");
+}
+
+}  // namespace
+}  // namespace r1

@@ -1,7 +1,9 @@
 // r1gen: generate from a Hugging Face checkpoint with r1's engine. Prints each sample's text (or
 // ids when the checkpoint has no tokenizer), or one JSON object per sample with --json
 // ({"ids", "logprobs", "finish_reason", "text"}). --chat wraps --prompt in the checkpoint's chat
-// template as one user turn (R1: the response is forced to start with "<think>\n").
+// template as one user turn (R1: the response is forced to start with "<think>\n"). --timings
+// prints one JSON line to stderr: seconds to load the model and the tokenizer, and generate()'s
+// wall time (prefill + decode) with the tokens it produced.
 #include <torch/torch.h>  // at::set_num_threads
 
 #include <CLI/CLI.hpp>        // CLI::App
@@ -18,10 +20,12 @@
 #include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/engine.h"         // r1::Engine
 #include "toolkit/error.h"          // r1::Error
+#include "toolkit/hf_hub.h"         // r1::resolve_model_path
 #include "toolkit/json.h"           // r1::dump_json
 #include "toolkit/model_config.h"   // r1::load_generation_defaults
 #include "toolkit/progress.h"       // r1::Progress
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
+#include "toolkit/model_source.h"   // r1::model_has_tokenizer
 
 namespace {
 
@@ -56,8 +60,8 @@ int run(int argc, char** argv) {
   std::optional<int64_t> top_k, max_new_tokens;
   uint64_t seed = 0;
   int64_t n = 1, max_batch = 64, threads = 0, max_context = 0;
-  bool json = false, ignore_eos = false;
-  app.add_option("--model", model_dir, "checkpoint directory (config.json + safetensors)")
+  bool json = false, ignore_eos = false, timings = false;
+  app.add_option("--model", model_dir, "checkpoint directory, GGUF file or hub id ORG/NAME[@REV][:FILE]")
       ->required();
   auto* ids_opt = app.add_option("--prompt-ids", prompt_ids, "prompt as comma-separated token ids");
   auto* text_opt = app.add_option("--prompt", prompt_text,
@@ -88,6 +92,8 @@ int run(int argc, char** argv) {
   app.add_option("--threads", threads, "CPU threads (default: all cores)");
   app.add_flag("--json", json, "one JSON object per sample");
   app.add_flag("--ignore-eos", ignore_eos, "do not stop at EOS ids");
+  app.add_flag("--timings", timings,
+               "print load seconds and generation tok/s to stderr as one JSON line");
   if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
   r1::check(n <= 1000000, "--n " + std::to_string(n) + " is too many samples (at most 1000000)");
   r1::check(max_context >= 0, "--max-context must be positive (0 = the model's own)");
@@ -95,17 +101,24 @@ int run(int argc, char** argv) {
     throw r1::Error("give the prompt with --prompt TEXT or --prompt-ids 1,2,3");
   if (chat && text_opt->empty()) throw r1::Error("--chat needs --prompt TEXT");
   if (threads > 0) at::set_num_threads(static_cast<int>(threads));
+  model_dir = r1::resolve_model_path(model_dir);  // a hub id: its snapshot in the hub cache
 
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  const auto load_start = Clock::now();
   auto model = r1::load_transformer_for(model_dir, dtype_name, device_name);
+  const double model_load_s = seconds_since(load_start);
   const auto& cfg = model->config();
   const auto gen = r1::load_generation_defaults(model_dir);
 
   // The tokenizer, when the checkpoint has one (needed for text prompts, stop strings and text
   // out).
   std::optional<r1::Tokenizer> tok;
-  const bool has_tokenizer =
-      std::filesystem::exists(std::filesystem::path(model_dir) / "tokenizer.json");
-  if (has_tokenizer) tok = r1::Tokenizer::load(model_dir);
+  const auto tok_start = Clock::now();
+  if (r1::model_has_tokenizer(model_dir)) tok = r1::Tokenizer::load(model_dir);
+  const double tokenizer_load_s = seconds_since(tok_start);
   if ((!text_opt->empty() || !stops.empty()) && !tok)
     throw r1::Error(model_dir +
                     ": no tokenizer.json, needed by --prompt and --stop (use --prompt-ids)");
@@ -146,6 +159,20 @@ int run(int argc, char** argv) {
     progress.update(++done,
                     std::to_string(static_cast<int64_t>(tokens / std::max(secs, 1e-9))) + " tok/s");
   });
+  if (timings) {
+    const double generate_s = seconds_since(start);
+    const auto& st = engine.stats();
+    std::cerr << r1::dump_json({{"model_load_s", model_load_s},
+                                {"tokenizer_load_s", tokenizer_load_s},
+                                {"load_s", model_load_s + tokenizer_load_s},
+                                {"generate_s", generate_s},
+                                {"new_tokens", tokens},
+                                {"tok_s", tokens / std::max(generate_s, 1e-9)},
+                                {"prefills", st.prefills},
+                                {"decode_steps", st.decode_steps},
+                                {"threads", at::get_num_threads()}})
+              << std::endl;
+  }
   for (const auto& s : results[0]) {
     if (json) {
       nlohmann::json j = {

@@ -9,7 +9,7 @@ cd "$root"
 apt_packages=(build-essential cmake ninja-build pkg-config git python3 python3-venv python3-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libpcre2-dev libutf8proc-dev libginac-dev libseccomp-dev bubblewrap libgmp-dev clang-14 libclang-rt-14-dev
-  libboost-dev libssl-dev libyaml-cpp-dev chromium-headless-shell)
+  libboost-dev libssl-dev zlib1g-dev libyaml-cpp-dev chromium-headless-shell)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,7 +8,8 @@ namespace r1 {
 
 // Refuses a run folder that is someone else's: `dir` exists, is not empty, and holds no
 // `marker` (the file every run of `command` writes first, e.g. run.json). Throws r1::Error naming
-// it, so no user file is replaced or appended to. A missing or empty folder passes.
+// it, so no user file is replaced or appended to. A missing or empty folder passes, and so does one
+// holding only the temp files of a killed run's first write of `marker` (removed).
 void check_run_dir(const std::string& dir, const std::string& marker, const std::string& command);
 
 }  // namespace r1

@@ -108,15 +108,17 @@ Protocol eval_protocol(const DistillConfig& c) {
   return p;
 }
 
-std::unique_ptr<Backend> make_backend(const ModelRef& m, const DistillConfig& c) {
+std::unique_ptr<Backend> make_backend(const ModelRef& m, const DistillConfig& c, const std::string& kwargs) {
   if (m.local()) {
     NativeOptions o;
     o.model_dir = m.dir;
+    o.template_kwargs = kwargs;
     o.threads = static_cast<int>(c.threads);
     o.device = c.device;
     return make_native_backend(o);
   }
   HttpOptions o;
+  o.template_kwargs = kwargs;
   o.endpoints = {m.endpoint};
   o.served_model = m.served_model;
   o.api = m.api;
@@ -337,7 +339,7 @@ DistillResult run_distill(const DistillConfig& config) {
 
   // Stage 1: traces, through r1eval's runner and sample store (resumes what is stored).
   auto t0 = Clock::now();
-  std::unique_ptr<Backend> teacher_backend = make_backend(teacher, c);
+  std::unique_ptr<Backend> teacher_backend = make_backend(teacher, c, c.teacher_template_kwargs);
   RunOptions ro = run_options(c, c.prompts, make_protocol(c), (out / "traces").string());
   ro.limit = c.limit;
   std::fprintf(stderr, "r1distill: stage 1, traces: %lld per prompt from %s\n",
@@ -402,6 +404,7 @@ DistillResult run_distill(const DistillConfig& config) {
   s.threads = c.threads;
   s.device = c.device;
   s.dtype = c.dtype;
+  s.template_kwargs = c.student_template_kwargs;
   std::fprintf(stderr, "r1distill: stage 3, student %s: %.3g epochs over %zu traces\n",
                c.train == "sft" ? "SFT" : "logit-level KD", c.epochs, kept.kept.size());
   std::string checkpoint;
@@ -413,6 +416,7 @@ DistillResult run_distill(const DistillConfig& config) {
   } else {
     KdTrainConfig k;
     k.student = s.model;
+    k.template_kwargs = s.template_kwargs;
     k.teacher = teacher.dir;
     k.data = s.data;
     k.out = s.out;
@@ -446,7 +450,7 @@ DistillResult run_distill(const DistillConfig& config) {
     e["temperature"] = ep.temperature;
     e["max_new_tokens"] = ep.max_new_tokens;
     if (c.eval_teacher) {
-      teacher_backend = make_backend(teacher, c);
+      teacher_backend = make_backend(teacher, c, c.teacher_template_kwargs);
       const json b = evaluate(c, *teacher_backend, (out / "evals" / "teacher").string(), "teacher");
       e["problems"] = b.at("problems");
       e["teacher"] = eval_entry(b);
@@ -454,7 +458,7 @@ DistillResult run_distill(const DistillConfig& config) {
     teacher_backend.reset();
     {
       ModelRef before = student;
-      auto backend = make_backend(before, c);
+      auto backend = make_backend(before, c, c.student_template_kwargs);
       const json b =
           evaluate(c, *backend, (out / "evals" / "student-before").string(), "student before SFT");
       e["problems"] = b.at("problems");
@@ -463,7 +467,7 @@ DistillResult run_distill(const DistillConfig& config) {
     {
       ModelRef after = student;
       after.dir = checkpoint;
-      auto backend = make_backend(after, c);
+      auto backend = make_backend(after, c, c.student_template_kwargs);
       const json b =
           evaluate(c, *backend, (out / "evals" / "student-after").string(), "student after SFT");
       e["student_after"] = eval_entry(b);

@@ -63,6 +63,8 @@ struct DistillConfig {
   // paper's instruction and forced <think>; "grpo": the row's text as the user turn).
   std::string question_field = "problem", answer_field = "answer", id_field;
   std::string protocol = "r1";
+  // Extra chat-template variables (JSON objects, "" = none), e.g. '{"enable_thinking": true}'.
+  std::string teacher_template_kwargs, student_template_kwargs;
   int64_t limit = 0;  // only the first N prompts (0 = all)
   // Stage 1: traces.
   int64_t samples = 4;  // traces per prompt
@@ -117,6 +119,10 @@ void visit_distill_config(Config& c, F&& f) {
   f("answer_field", c.answer_field, "prompt rows: the reference answer's field", R::kRun);
   f("id_field", c.id_field, "prompt rows: the id field (\"\" = line number)", R::kRun);
   f("protocol", c.protocol, "prompt format for traces and evals: r1 or grpo", R::kRun);
+  f("teacher_template_kwargs", c.teacher_template_kwargs,
+    "JSON object of extra variables for the teacher's chat template", R::kRun);
+  f("student_template_kwargs", c.student_template_kwargs,
+    "JSON object of extra variables for the student's chat template (SFT, KD and evals)", R::kRun);
   f("limit", c.limit, "only the first N prompts (0 = all)", R::kRun);
   f("samples", c.samples, "teacher traces per prompt", R::kRun);
   f("temperature", c.temperature, "teacher sampling temperature", R::kRun);

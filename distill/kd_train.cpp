@@ -116,6 +116,7 @@ KdTrainResult run_kd(const KdTrainConfig& c) {
         "logit-level KD: the teacher's vocabulary (" + std::to_string(teacher_config.vocab_size) +
             ") and the student's (" + std::to_string(student_config.vocab_size) + ") differ");
   SftEncoder enc{&tok, load_chat_template(c.student), {}};
+  enc.chat.kwargs = parse_template_kwargs(c.template_kwargs, "student_template_kwargs");
   enc.config.max_length = c.max_length > 0 ? c.max_length : student_config.max_position_embeddings;
   const auto rows = load_sft_file(c.data, enc);
   check(!rows.empty(), c.data + ": no rows to distil on");

@@ -59,6 +59,7 @@ class NativeBackend : public Backend {
     }
     tok_ = Tokenizer::load(o.model_dir);
     tmpl_ = load_chat_template(o.model_dir, o.chat_template);
+    tmpl_.kwargs = parse_template_kwargs(o.template_kwargs);
     const auto gen = load_generation_defaults(o.model_dir);
     eos_ = stop_token_ids(gen, model_->config());
     if (eos_.empty() && tok_->eos_id) eos_.push_back(*tok_->eos_id);
@@ -68,10 +69,14 @@ class NativeBackend : public Backend {
     if (!live_name_.empty())
       return {{"kind", "live"},
               {"model", live_name_},
-              {"chat_template", chat_format_name(tmpl_.format)}};
+              {"chat_template", tmpl_.name},
+              {"chat_template_sha256", tmpl_.sha256},
+              {"template_kwargs", tmpl_.kwargs}};
     return {{"kind", "native"},
             {"model", std::filesystem::absolute(options_.model_dir).lexically_normal().string()},
-            {"chat_template", chat_format_name(tmpl_.format)},
+            {"chat_template", tmpl_.name},
+            {"chat_template_sha256", tmpl_.sha256},
+            {"template_kwargs", tmpl_.kwargs},
             {"dtype", options_.dtype},
             {"device", options_.device}};
   }
@@ -199,6 +204,7 @@ class HttpBackend : public Backend {
     check(o.timeout_s > 0, "--timeout must be positive");
     check(o.max_retries >= 0, "--retries must be >= 0");
     for (const auto& e : o.endpoints) urls_.push_back(parse_url(e));
+    parse_template_kwargs(o.template_kwargs);  // a clear error before any request
     api_key_ = o.api_key;
     for (const char* var : {"R1_API_KEY", "OPENAI_API_KEY"})
       if (api_key_.empty())
@@ -208,15 +214,22 @@ class HttpBackend : public Backend {
             "--api completions renders the chat template here: give --tokenizer DIR (the "
             "model's tokenizer_config.json)");
       tmpl_ = load_chat_template(o.tokenizer_dir, o.chat_template);
+      tmpl_->kwargs = parse_template_kwargs(o.template_kwargs);
     }
     preflight();
   }
 
   nlohmann::json describe() const override {
-    return {{"kind", "http"},
-            {"endpoints", options_.endpoints},
-            {"served_model", model_},
-            {"api", options_.api}};
+    nlohmann::json d = {{"kind", "http"},
+                        {"endpoints", options_.endpoints},
+                        {"served_model", model_},
+                        {"api", options_.api}};
+    if (tmpl_) {
+      d["chat_template"] = tmpl_->name;
+      d["chat_template_sha256"] = tmpl_->sha256;
+    }
+    if (!options_.template_kwargs.empty()) d["template_kwargs"] = parse_template_kwargs(options_.template_kwargs);
+    return d;
   }
 
   std::string prompt_hash(const PromptJob& job, const GenParams& params) override {
@@ -336,6 +349,8 @@ class HttpBackend : public Backend {
                         {"n", 1}};
     if (p.top_k > 0) b["top_k"] = p.top_k;
     b[tmpl_ ? "prompt" : "messages"] = prompt_payload(job, p);
+    if (!tmpl_ && !options_.template_kwargs.empty())  // vLLM's way to reach the server's template
+      b["chat_template_kwargs"] = nlohmann::json::parse(options_.template_kwargs);
     return dump_json(b);
   }
 

@@ -67,6 +67,7 @@ struct NativeOptions {
   std::string dtype = "auto";   // "auto": float32 on CPU, the checkpoint's dtype on CUDA
   std::string device = "cpu";   // "cpu", "cuda", "cuda:1"
   std::string chat_template;    // a format name or .jinja file; empty: the checkpoint's
+  std::string template_kwargs;  // JSON object of extra chat-template variables ("" = none)
   int64_t max_batch = 64;       // sequences decoded together
   int64_t max_context = 0;      // 0: the model's
   int threads = 0;              // CPU threads for LibTorch; 0: its default
@@ -86,6 +87,7 @@ struct HttpOptions {
   std::string api_key;                 // empty: $R1_API_KEY, then $OPENAI_API_KEY
   std::string tokenizer_dir;           // completions API: renders the chat template locally
   std::string chat_template;           // completions API: format name or .jinja override
+  std::string template_kwargs;         // chat API: sent as chat_template_kwargs; completions: used here
   int concurrency = 16;                // connections (requests in flight)
   double timeout_s = 1800;             // per request
   int max_retries = 8;                 // per sample, on connection errors, 429, 5xx, bad JSON

@@ -10,7 +10,7 @@
 namespace r1 {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keeps the client's key order (tools reach templates as sent)
 
 json parse_body(const std::string& body) {
   json j;
@@ -72,14 +72,36 @@ void check_model(const json& j, const std::string& served_model) {
                                 "` does not exist (this server serves `" + served_model + "`)"};
 }
 
+// Messages as OpenAI sends them: a string role; content a string, a list of parts, or null/absent
+// (an assistant turn with tool_calls); other fields (tool_calls, reasoning_content, tool_call_id,
+// name) pass to the chat template as they are.
 void read_messages(const json& j, CompletionRequest& r) {
   if (!j.contains("messages") || !j["messages"].is_array() || j["messages"].empty())
     throw RequestError{400, "field 'messages' must be a non-empty array"};
   for (const auto& m : j["messages"]) {
-    if (!m.is_object() || !m.contains("role") || !m["role"].is_string() ||
-        !m.contains("content") || !m["content"].is_string())
-      throw RequestError{400, "each message needs a string 'role' and a string 'content'"};
-    r.messages.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
+      throw RequestError{400, "each message needs a string 'role'"};
+    const json content = m.value("content", json());
+    if (!content.is_string() && !content.is_null() && !content.is_array())
+      throw RequestError{400, "a message's 'content' must be a string, a list of parts or null"};
+    ChatMessage cm{m["role"].get<std::string>(), content.is_string() ? content.get<std::string>() : "", json()};
+    for (auto it = m.begin(); it != m.end(); ++it)
+      if (it.key() != "role" && (it.key() != "content" || !content.is_string())) cm.extra[it.key()] = it.value();
+    if (!m.contains("content")) cm.extra["content"] = nullptr;
+    r.messages.push_back(std::move(cm));
+  }
+}
+
+// tools (a list of JSON-schema functions) and chat_template_kwargs reach the chat template, as in vLLM.
+void read_template_inputs(const json& j, CompletionRequest& r) {
+  if (j.contains("tools") && !j["tools"].is_null()) {
+    if (!j["tools"].is_array()) throw RequestError{400, "field 'tools' must be an array of tools"};
+    r.tools = j["tools"];
+  }
+  if (j.contains("chat_template_kwargs") && !j["chat_template_kwargs"].is_null()) {
+    if (!j["chat_template_kwargs"].is_object())
+      throw RequestError{400, "field 'chat_template_kwargs' must be an object"};
+    r.template_kwargs = j["chat_template_kwargs"];
   }
 }
 
@@ -121,7 +143,7 @@ CompletionRequest parse_completion_request(const std::string& body, bool chat,
                                            const std::string& served_model) {
   const json j = parse_body(body);
   check_model(j, served_model);
-  for (const char* unsupported : {"stream", "echo", "best_of", "logit_bias", "tools"})
+  for (const char* unsupported : {"stream", "echo", "best_of", "logit_bias"})
     if (j.contains(unsupported) && !j[unsupported].is_null() && j[unsupported] != false)
       throw RequestError{400, std::string("field '") + unsupported +
                                   "' is not supported by r1serve"};
@@ -129,6 +151,7 @@ CompletionRequest parse_completion_request(const std::string& body, bool chat,
   r.chat = chat;
   if (chat) {
     read_messages(j, r);
+    read_template_inputs(j, r);
   } else {
     read_prompt(j, r);
   }

@@ -24,6 +24,8 @@ struct RequestError {
 struct CompletionRequest {
   bool chat = false;
   std::vector<ChatMessage> messages;  // chat
+  nlohmann::ordered_json tools = nullptr;                                     // chat: tools, or null
+  nlohmann::ordered_json template_kwargs = nlohmann::ordered_json::object();  // chat: chat_template_kwargs
   std::string prompt_text;            // completions: text (when prompt_ids is empty)
   std::vector<int64_t> prompt_ids;    // completions: token ids
   int64_t n = 1;

@@ -23,6 +23,7 @@
 #include "toolkit/run_dir.h"        // r1::check_run_dir
 #include "toolkit/json.h"           // r1::read_json_file, r1::dump_json
 #include "toolkit/progress.h"       // r1::seconds_since
+#include "toolkit/hf_hub.h"        // r1::resolve_model_path
 #include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 
 namespace r1 {
@@ -233,7 +234,8 @@ PipelineResult run_pipeline(const PipelineOptions& o) {
                    recipe.model.size.c_str(), (run.dir / "input").string().c_str());
       ckpt = build_builtin(recipe.model, run.dir / "input", recipe.threads);
     } else {
-      ckpt = fs::absolute(recipe.model.dir).lexically_normal().string();
+      // A hub id (ORG/NAME[@REV]): its snapshot in the hub cache, fetched at preflight.
+      ckpt = fs::absolute(resolve_model_path(recipe.model.dir)).lexically_normal().string();
       check_model_path(ckpt, recipe.path + ": model:");
     }
     in["checkpoint"] = run.rel(ckpt);

@@ -12,6 +12,7 @@
 #include "rl/grpo.h"           // r1::GrpoConfig, r1::check_grpo_config
 #include "rl/sft.h"            // r1::SftConfig, r1::check_sft_config
 #include "toolkit/error.h"     // r1::Error, r1::check
+#include "toolkit/hf_hub.h"        // r1::resolve_model_path
 #include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 
 namespace r1 {
@@ -122,7 +123,7 @@ void preflight_recipe(const Recipe& r, const std::string& run_dir) {
   if (!r.model.builtin.empty()) {
     assets = fs::path(builtin_assets_dir(run_dir)).lexically_normal().string();
   } else {
-    check_model_path(r.model.dir, file + ": model:");
+    check_model_path(resolve_model_path(r.model.dir), file + ": model:");  // a hub id is fetched here
   }
   eval_names(r.eval, file + ".eval", assets);
   bool has_rejection_data = false;

@@ -404,6 +404,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
   const Tokenizer tok = Tokenizer::load(cfg.model);
   const ModelConfig model_config = load_model_config(cfg.model);
   GrpoPromptEncoder enc{&tok, load_chat_template(cfg.model, cfg.chat_template), {}};
+  enc.chat.kwargs = parse_template_kwargs(cfg.template_kwargs, "template_kwargs");
   enc.config.prompt_template = cfg.prompt_template;
   enc.config.system_prompt = cfg.system_prompt;
   enc.config.max_context = model_config.max_position_embeddings;
@@ -539,6 +540,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     NativeOptions no;
     no.model_dir = cfg.model;
     no.chat_template = cfg.chat_template;
+    no.template_kwargs = cfg.template_kwargs;
     no.max_batch = cfg.max_batch;
     auto backend = make_native_backend(model, no,
                                        "live:" + fs::absolute(cfg.out).lexically_normal().string() +

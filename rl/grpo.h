@@ -32,6 +32,7 @@ struct GrpoConfig {
   std::string prompts;  // training JSONL: {"prompt", "answer"} (grpo_data.h)
   std::string out;      // run directory: metrics.jsonl, grpo_config.json, checkpoints/, evals/
   std::string chat_template;  // template override (deepseek-r1, qwen2.5, ..., or a .jinja file)
+  std::string template_kwargs;  // JSON object of extra chat-template variables ("" = none)
   std::string prompt_template = "{problem}";  // the user turn; {problem} = the row's prompt
   std::string system_prompt;                  // "" = no system turn
   // Generation.
@@ -104,6 +105,8 @@ void visit_grpo_config(Config& c, F&& f) {
   f("chat_template", c.chat_template,
     "template override: deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, FILE.jinja",
     R::kRun);
+  f("template_kwargs", c.template_kwargs,
+    "JSON object of extra chat-template variables, e.g. '{\"enable_thinking\": false}'", R::kRun);
   f("prompt_template", c.prompt_template, "user turn; {problem} is the row's prompt", R::kRun);
   f("system_prompt", c.system_prompt, "system turn (empty: none)", R::kRun);
   f("num_generations", c.num_generations, "G: completions per prompt", R::kRun);

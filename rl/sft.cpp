@@ -150,6 +150,7 @@ SftResult run_sft(const SftConfig& cfg) {
   const Tokenizer tok = Tokenizer::load(cfg.model);
   const ModelConfig model_config = load_model_config(cfg.model);
   SftEncoder enc{&tok, load_chat_template(cfg.model, cfg.chat_template), {}};
+  enc.chat.kwargs = parse_template_kwargs(cfg.template_kwargs, "template_kwargs");
   enc.config.max_length =
       cfg.max_length > 0 ? cfg.max_length : model_config.max_position_embeddings;
   enc.config.truncate = cfg.truncate;

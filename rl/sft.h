@@ -32,6 +32,7 @@ struct SftConfig {
   std::string out;             // run directory: metrics.jsonl, sft_config.json, checkpoints/
   std::string eval_data;       // held-out JSONL for the eval loss ("" = no eval)
   std::string chat_template;   // template override (deepseek-r1, qwen2.5, ..., or a .jinja file)
+  std::string template_kwargs;  // JSON object of extra chat-template variables ("" = none)
   int64_t max_length = 0;      // tokens per sequence; 0 = the model's max_position_embeddings
   bool truncate = false;       // cut too-long responses instead of refusing the row
   int64_t batch_size = 4;      // sequences per forward/backward (micro-batch)
@@ -76,6 +77,8 @@ void visit_sft_config(Config& c, F&& f) {
   f("chat_template", c.chat_template,
     "template override: deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, FILE.jinja",
     R::kRun);
+  f("template_kwargs", c.template_kwargs,
+    "JSON object of extra chat-template variables, e.g. '{\"enable_thinking\": false}'", R::kRun);
   f("max_length", c.max_length, "tokens per sequence (0 = the model's context)", R::kRun);
   f("truncate", c.truncate, "cut too-long responses instead of refusing the row", R::kRun);
   f("batch_size", c.batch_size, "sequences per forward/backward", R::kRun);

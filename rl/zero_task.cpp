@@ -239,8 +239,8 @@ ZeroAssets write_zero_assets(const std::string& out_dir, const ZeroTaskConfig& c
   a.model = (root / "model").string();
   a.manifest = (root / "zero_assets.json").string();
 
-  ChatTemplate chat;
-  chat.format = ChatFormat::kDeepSeekR1;
+  ChatTemplate chat = chat_template_from_source(zero_chat_template(), "the R1-Zero task template");
+  chat.special_tokens["bos_token"] = kZeroBos;
   chat.bos_token = kZeroBos;
   ojson files = ojson::object();
   auto write = [&](const std::string& path, const std::string& text, int64_t rows) {

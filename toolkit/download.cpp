@@ -250,6 +250,19 @@ using Get = std::function<FetchResult(const HttpHeaders& extra, const HttpClient
 // One GET (by `get`) of what `part` lacks, with a Range from its size: appends the body, starting
 // over when the server ignores the Range. Throws HttpError when the transfer breaks off, r1::Error
 // on an HTTP error status.
+// 429 or 5xx: the server is busy or failing for now; worth another try after `wait_s`.
+class ServerBusy : public Error {
+ public:
+  ServerBusy(const std::string& message, double wait_s) : Error(message), wait_s(wait_s) {}
+  double wait_s;  // the server's Retry-After, or -1
+};
+
+// Retry-After in seconds (the delta form; an HTTP date or junk gives -1).
+double retry_after_s(const std::string& v) {
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6) return -1;
+  return std::stod(v);
+}
+
 void transfer(const DownloadTarget& t, PartFile& part, Progress& progress, const Get& get) {
   const int64_t from = part.size();
   HttpHeaders extra = {{"Accept-Encoding", "identity"}};
@@ -274,8 +287,10 @@ void transfer(const DownloadTarget& t, PartFile& part, Progress& progress, const
   }
   if (r.status != 200 && r.status != 206) {
     const std::string why = reply_excerpt(error_body);
-    throw Error(t.label + ": GET " + r.url + ": HTTP " + std::to_string(r.status) +
-                (why.empty() ? "" : " (" + why + ")"));
+    const std::string message = t.label + ": GET " + r.url + ": HTTP " + std::to_string(r.status) +
+                                (why.empty() ? "" : " (" + why + ")");
+    if (r.status == 429 || r.status >= 500) throw ServerBusy(message, retry_after_s(r.header("Retry-After")));
+    throw Error(message);
   }
   if (!started && r.status == 200 && from > 0) part.truncate();  // an empty file
 }
@@ -290,6 +305,13 @@ void transfer_until_done(const DownloadTarget& t, PartFile& part, Progress& prog
     const int64_t before = part.size();
     try {
       return transfer(t, part, progress, get);
+    } catch (const ServerBusy& e) {  // 429/5xx: wait (Retry-After, else backoff; at most 30 s)
+      if (attempt >= attempts)
+        throw Error(std::string(e.what()) + " (" + std::to_string(attempt) + " tries; the server is busy or "
+                    "failing: run again later" + (part.size() > 0 ? " to resume from " + part.path() : "") + ")");
+      const double wait = e.wait_s >= 0 ? e.wait_s : 0.5 * (1 << std::min(attempt, 6));
+      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(std::min(wait, 30.0) * 1000)));
+      continue;
     } catch (const HttpError& e) {
       const int64_t kept = part.size();
       if (attempt >= attempts || kept == before)

@@ -21,7 +21,7 @@ struct FetchOptions {
   double timeout_s = 60;   // bounds connecting, each response header and each read
   std::string ca_file;     // PEM CA bundle in place of the system store ("" = system store)
   int max_redirects = 10;  // redirects followed per request
-  int attempts = 5;        // tries for a transfer that keeps breaking off mid-file, in all
+  int attempts = 5;        // tries of a transfer that breaks off mid-file or gets 429/5xx, in all
   bool progress = true;    // a progress line per download (only ever drawn on a terminal)
 };
 

@@ -107,11 +107,6 @@ json pre_tokenizer(const std::string& pre, const std::string& origin) {
 
 // ---- GPT-2's byte alphabet --------------------------------------------------------------------
 
-// The characters that stand for bytes: printable Latin-1 for themselves, U+0100.. for the rest.
-bool in_byte_alphabet(int32_t cp) {
-  return (cp >= 33 && cp <= 126) || (cp >= 161 && cp <= 172) || (cp >= 174 && cp <= 323);
-}
-
 // A token as transformers keys it: as stored when every character is in the byte alphabet, else
 // its UTF-8 bytes spelled in that alphabet (bytes that are not UTF-8 are spelled the same way).
 std::string byte_level_spelling(const std::string& token) {
@@ -120,16 +115,15 @@ std::string byte_level_spelling(const std::string& token) {
   for (size_t i = 0; i < token.size() && plain;) {
     utf8proc_int32_t cp = -1;
     const auto n = utf8proc_iterate(s + i, static_cast<utf8proc_ssize_t>(token.size() - i), &cp);
-    plain = n > 0 && in_byte_alphabet(cp);
+    plain = n > 0 && in_byte_alphabet(static_cast<uint32_t>(cp));
     i += n > 0 ? static_cast<size_t>(n) : 1;
   }
   if (plain) return token;
   static const auto table = [] {
     std::array<std::string, 256> t;
-    int extra = 0;
     for (int b = 0; b < 256; ++b) {
       utf8proc_uint8_t buf[4];
-      const int32_t cp = in_byte_alphabet(b) ? b : 256 + extra++;
+      const auto cp = static_cast<utf8proc_int32_t>(byte_alphabet_char(static_cast<unsigned char>(b)));
       t[b].assign(reinterpret_cast<char*>(buf), utf8proc_encode_char(cp, buf));
     }
     return t;

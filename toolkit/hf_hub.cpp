@@ -31,7 +31,17 @@ using nlohmann::json;
 // The checkpoint's small files, fetched when the repo has them; the weights come after.
 const std::vector<std::string> kCheckpointFiles = {"config.json", "generation_config.json",
                                                    "tokenizer.json", "tokenizer_config.json",
-                                                   "chat_template.jinja"};
+                                                   "chat_template.jinja", "chat_template.json"};
+// What a tokenizer alone needs (r1tok, r1eval --tokenizer): no config, no weights.
+const std::vector<std::string> kTokenizerFiles = {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
+                                                  "chat_template.json"};
+
+// additional_chat_templates/NAME.jinja: a model's named chat templates, as transformers loads them.
+bool is_extra_chat_template(const std::string& f) {
+  const std::string dir = "additional_chat_templates/";
+  return f.size() > dir.size() + 6 && f.compare(0, dir.size(), dir) == 0 &&
+         f.compare(f.size() - 6, 6, ".jinja") == 0 && f.find('/', dir.size()) == std::string::npos;
+}
 const std::string kIndex = "model.safetensors.index.json";
 const std::string kWeights = "model.safetensors";
 
@@ -158,6 +168,7 @@ class Hub {
 
   std::string checkpoint();
   std::string single_file();
+  std::string tokenizer();
 
  private:
   std::string cached_commit() const;
@@ -307,6 +318,8 @@ std::vector<std::string> Hub::checkpoint_files(const RevisionInfo& info) const {
   for (const auto& f : kCheckpointFiles) {
     if (has(f)) files.push_back(f);
   }
+  for (const auto& f : info.siblings)
+    if (is_extra_chat_template(f)) files.push_back(f);
   check(has(kIndex) || has(kWeights),
         where + ": no model.safetensors or " + kIndex + " (r1 reads safetensors weights)" + hint);
   files.push_back(has(kIndex) ? kIndex : kWeights);
@@ -409,6 +422,26 @@ std::string Hub::checkpoint() {
   return snapshot(info.sha).string();
 }
 
+// tokenizer.json and the files beside it that a tokenizer and its chat templates need.
+std::string Hub::tokenizer() {
+  const std::string cached = cached_commit();
+  std::error_code ec;
+  if (!cached.empty() && fs::exists(snapshot(cached) / "tokenizer.json", ec)) return snapshot(cached).string();
+  if (options_.offline) offline_error(cached, "tokenizer.json");
+  const RevisionInfo info = revision_info();
+  auto has = [&](const std::string& f) {
+    return std::find(info.siblings.begin(), info.siblings.end(), f) != info.siblings.end();
+  };
+  check(has("tokenizer.json"), ref_.str() + " (commit " + info.sha + "): no tokenizer.json (r1 reads tokenizer.json)");
+  std::string commit;
+  for (const auto& f : kTokenizerFiles)
+    if (has(f)) fetch_file(f, info.sha, &commit);
+  for (const auto& f : info.siblings)
+    if (is_extra_chat_template(f)) fetch_file(f, info.sha, &commit);
+  write_ref(info.sha);
+  return snapshot(info.sha).string();
+}
+
 std::string Hub::single_file() {
   const std::string cached = cached_commit();
   std::error_code ec;
@@ -487,6 +520,18 @@ std::string hub_resolve(const HubRef& ref, const HubOptions& options) {
 std::string resolve_model_path(const std::string& spec, const HubOptions& options) {
   const auto ref = parse_hub_ref(spec);
   return ref ? hub_resolve(*ref, options) : spec;
+}
+
+std::string resolve_tokenizer_path(const std::string& spec, const HubOptions& options) {
+  const auto ref = parse_hub_ref(spec);
+  if (!ref) return spec;
+  if (!ref->file.empty()) return hub_resolve(*ref, options);
+  Hub hub(*ref, options);
+  try {
+    return hub.tokenizer();
+  } catch (const HttpError& e) {
+    throw Error(ref->str() + ": cannot reach the hub: " + e.what() + " (HF_HUB_OFFLINE=1 uses the cache alone)");
+  }
 }
 
 }  // namespace r1

@@ -47,6 +47,10 @@ std::string hub_repo_dir(const std::string& cache_dir, const std::string& repo);
 // preset name), else hub_resolve(its HubRef).
 std::string resolve_model_path(const std::string& spec,
                                const HubOptions& options = hub_options_from_env());
+// The same for a tokenizer: a hub id brings only tokenizer.json, tokenizer_config.json and the
+// chat templates (chat_template.jinja/.json, additional_chat_templates/), not the weights.
+std::string resolve_tokenizer_path(const std::string& spec,
+                                   const HubOptions& options = hub_options_from_env());
 // The snapshot directory of a checkpoint (config.json, generation_config.json, tokenizer files,
 // chat_template.jinja, model.safetensors or its index and shards) or the file `ref.file`, from
 // the cache, downloading what is missing first. Throws r1::Error naming the repo, revision and

@@ -93,6 +93,13 @@ const ByteAlphabet& alphabet() {
   return a;
 }
 
+}  // namespace
+
+uint32_t byte_alphabet_char(unsigned char b) { return alphabet().to_cp[b]; }
+bool in_byte_alphabet(uint32_t cp) { return alphabet().from_cp.count(cp) > 0; }
+
+namespace {
+
 // A token string of the byte-level alphabet -> raw bytes; nullopt if it has other characters.
 std::optional<std::string> unmap_bytes(const std::string& token) {
   std::string out;

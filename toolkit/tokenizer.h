@@ -69,6 +69,11 @@ class StreamDecoder {
   std::string pending_;
 };
 
+// GPT-2's byte alphabet (byte-level BPE): the character standing for byte `b` (printable Latin-1
+// for itself, U+0100.. for the rest), and whether code point `cp` is one of those 256.
+uint32_t byte_alphabet_char(unsigned char b);
+bool in_byte_alphabet(uint32_t cp);
+
 // tokenizer.json's "model" object for a plain byte-level BPE (no dropout, unk or byte fallback),
 // as HF tokenizers writes it, for the tokenizers r1 writes itself.
 nlohmann::ordered_json bpe_model_json(nlohmann::ordered_json vocab, nlohmann::ordered_json merges);

@@ -228,6 +228,7 @@ int run_run(RunArgs& a, const std::string& command) {
   std::fprintf(stderr, "r1eval: run %s, protocol %s\n", a.run.out_dir.c_str(),
                r1::protocol_to_json(p).dump().c_str());
   if (native) a.native.model_dir = r1::resolve_model_path(a.native.model_dir);  // a hub id
+  if (!a.http.tokenizer_dir.empty()) a.http.tokenizer_dir = r1::resolve_tokenizer_path(a.http.tokenizer_dir);
   auto backend = native ? r1::make_native_backend(a.native) : r1::make_http_backend(a.http);
   const nlohmann::json results = r1::run_eval(a.run, *backend);
   std::cout << r1::read_file(a.run.out_dir + "/summary.md");
@@ -334,8 +335,13 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(0, 100));
   runc->add_option("--retry-base", ra.http.retry_base_s, "first backoff in seconds (doubles)");
   runc->add_option("--ca-file", ra.http.ca_file, "PEM CA bundle for https endpoints");
-  std::string chat_template;
-  runc->add_option("--chat-template", chat_template, "chat format name or .jinja file");
+  std::string chat_template, template_kwargs;
+  runc->add_option("--chat-template", chat_template,
+                   "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file, or the name of one "
+                   "of the model's templates (default: the model's own)");
+  runc->add_option("--template-kwargs", template_kwargs,
+                   "JSON object of extra chat-template variables, e.g. '{\"enable_thinking\": false}' (chat API: "
+                   "sent as chat_template_kwargs)");
 
   auto* regrade = app.add_subcommand("regrade", "re-grade a run's samples (no generation)");
   std::string regrade_dir;
@@ -371,6 +377,8 @@ int run(int argc, char** argv) {
   if (runc->parsed()) {
     ra.native.chat_template = chat_template;
     ra.http.chat_template = chat_template;
+    ra.native.template_kwargs = template_kwargs;
+    ra.http.template_kwargs = template_kwargs;
     std::string command = "r1eval";
     for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
     return run_run(ra, command);

@@ -154,10 +154,23 @@ class Server {
   std::vector<int64_t> tokenize(const r1::CompletionRequest& q) {
     if (!q.chat && !q.prompt_ids.empty()) return q.prompt_ids;
     int64_t bytes = static_cast<int64_t>(q.prompt_text.size());
-    for (const auto& m : q.messages) bytes += static_cast<int64_t>(m.role.size() + m.content.size());
+    for (const auto& m : q.messages)
+      bytes += static_cast<int64_t>(m.role.size() + m.content.size() + (m.extra.is_null() ? 0 : m.extra.dump().size()));
+    if (!q.tools.is_null()) bytes += static_cast<int64_t>(q.tools.dump().size());
     const auto hold = budget_.admit(bytes);
     // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
-    if (q.chat) return tok_.encode(r1::render_chat(tmpl_, q.messages, true), false);
+    if (q.chat) {
+      r1::ChatInput in;
+      in.tools = q.tools;
+      in.kwargs = q.template_kwargs;
+      std::string text;
+      try {
+        text = r1::render_chat(tmpl_, q.messages, true, in);
+      } catch (const r1::Error& e) {
+        throw r1::RequestError{400, e.what()};
+      }
+      return tok_.encode(text, false);
+    }
     return tok_.encode(q.prompt_text, true);
   }
 
@@ -270,12 +283,18 @@ int run(int argc, char** argv) {
   app.add_option("--max-batch", eo.max_batch, "sequences decoded together")
       ->check(CLI::PositiveNumber);
   app.add_option("--max-context", eo.max_context, "context limit (0 = the model's)");
-  app.add_option("--chat-template", chat_template, "chat format name or .jinja file");
+  std::string template_kwargs;
+  app.add_option("--chat-template", chat_template,
+                 "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file, or the name of one of "
+                 "the model's templates (default: the model's own; without one, chat requests get 400)");
+  app.add_option("--template-kwargs", template_kwargs,
+                 "JSON object of default chat-template variables; a request's chat_template_kwargs override them");
   app.add_option("--threads", threads, "CPU threads for the model (0 = default)");
   app.add_option("--max-bytes-in-flight", max_bytes_in_flight,
                  "prompt bytes tokenized at once; more gets 503 with Retry-After")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 32));
   if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
+  const auto default_kwargs = r1::parse_template_kwargs(template_kwargs);
   const std::string model_spec = model_dir;
   model_dir = r1::resolve_model_path(model_dir);  // a hub id: its snapshot in the hub cache
   r1::check_model_path(model_dir, "--model");
@@ -293,7 +312,9 @@ int run(int argc, char** argv) {
 
   auto model = r1::load_transformer_for(model_dir, dtype, device);
   auto tok = r1::Tokenizer::load(model_dir);
-  auto tmpl = r1::load_chat_template(model_dir, chat_template);
+  // Without a template r1serve still serves /v1/completions; chat requests get a 400 (as vLLM).
+  auto tmpl = r1::load_chat_template(model_dir, chat_template, /*required=*/false);
+  tmpl.kwargs = default_kwargs;
   const auto gen = r1::load_generation_defaults(model_dir);
   auto eos = r1::stop_token_ids(gen, model->config());
   Server server(model, std::move(tok), std::move(tmpl), std::move(eos), name, eo,

@@ -270,6 +270,58 @@ TEST(R1serve, ServesTheOpenAiEndpoints) {
   EXPECT_GE(metrics["requests"].get<int64_t>(), 4);
 }
 
+// Issue 19: a model without a chat template is still served (/v1/completions), and chat
+// requests get a 400 saying so, as vLLM does; a chat request's tools, chat_template_kwargs and
+// OpenAI-style tool-call messages (content null) reach the template.
+TEST(R1serve, ChatTemplateInputsAndAModelWithoutOne) {
+  r1::test::TempDir dir;
+  const std::filesystem::path bare = dir / "bare";
+  std::filesystem::create_directories(bare);
+  for (const char* f : {"config.json", "generation_config.json", "model.safetensors", "tokenizer.json"})
+    std::filesystem::create_symlink(std::filesystem::absolute(kModel + "/" + f), bare / f);
+  r1::write_file_atomic((bare / "tokenizer_config.json").string(), R"({"bos_token": "<s>"})");
+  auto post = [](r1::HttpClient& c, const std::string& path, const nlohmann::json& body) {
+    const auto r = c.request("POST", path, body.dump());
+    return std::make_pair(r.status, r.body);
+  };
+  const nlohmann::json user = {{"role", "user"}, {"content", "1+1?"}};
+  {
+    R1serve server(dir / "port1", bare.string());
+    ASSERT_GT(server.port(), 0) << "r1serve did not start without a chat template";
+    r1::HttpClient client(r1::parse_url(server.url()), 30);
+    EXPECT_EQ(post(client, "/completions", {{"prompt", "x"}, {"max_tokens", 2}}).first, 200);
+    const auto [status, body] = post(client, "/chat/completions", {{"messages", {user}}, {"max_tokens", 2}});
+    EXPECT_EQ(status, 400);
+    EXPECT_NE(body.find("no chat template"), std::string::npos) << body;
+  }
+  const std::string tpl = dir / "strict.jinja";
+  r1::write_file_atomic(tpl,
+                        "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}"
+                        "{% if tools is none %}{{ raise_exception('no tools') }}{% endif %}"
+                        "{% if messages[1].tool_calls[0].function.name != 'f' or messages[1].content is defined %}"
+                        "{{ raise_exception('tool call lost') }}{% endif %}"
+                        "{{ bos_token }}{% for m in messages %}{{ m.role }}{% endfor %}");
+  R1serve server(dir / "port2", bare.string(), {"--chat-template", tpl, "--template-kwargs", R"({"flag": false})"});
+  ASSERT_GT(server.port(), 0);
+  r1::HttpClient client(r1::parse_url(server.url()), 30);
+  const nlohmann::json call = {{"role", "assistant"},
+                               {"content", nullptr},
+                               {"tool_calls", {{{"type", "function"}, {"function", {{"name", "f"}, {"arguments", "{}"}}}}}}};
+  const nlohmann::json tools = {{{"type", "function"}, {"function", {{"name", "f"}}}}};
+  nlohmann::json req = {{"messages", {user, call}}, {"max_tokens", 2}, {"tools", tools}};
+  auto [s1, b1] = post(client, "/chat/completions", req);
+  EXPECT_EQ(s1, 400);  // the server's default kwargs say flag = false
+  EXPECT_NE(b1.find("flag missing"), std::string::npos) << b1;
+  req["chat_template_kwargs"] = {{"flag", true}};
+  auto [s2, b2] = post(client, "/chat/completions", req);
+  EXPECT_EQ(s2, 200) << b2;
+  req.erase("tools");
+  auto [s3, b3] = post(client, "/chat/completions", req);
+  EXPECT_EQ(s3, 400);
+  EXPECT_NE(b3.find("no tools"), std::string::npos) << b3;
+  EXPECT_EQ(post(client, "/chat/completions", {{"messages", {user}}, {"chat_template_kwargs", "x"}}).first, 400);
+}
+
 // Issue 17, D2: a client that disconnected did not cancel its generation, so ten abandoned
 // n=64, max_tokens=4000 requests made a 3-token request wait a minute. r1serve now sees the
 // closed connection, cancels the request, and the engine frees its rows at the next step.

@@ -19,8 +19,9 @@ Checks, per model:
             directory transformers loads with the logits and token ids it gets from the GGUF file; `r1convert
             to-gguf` of that directory (F32) is read by gguf-py's GGUFReader, and transformers loads it with
             the same logits and ids again
-  chat      for Qwen, whose GGUF template r1 renders natively (Qwen2.5), `r1tok chat` gives the prompt text
-            transformers' apply_chat_template gives
+  chat      for both models, `r1tok chat` renders the GGUF's own chat template (r1's Jinja engine) to the
+            prompt text transformers' apply_chat_template gives, on a single turn and on a conversation with a
+            system turn, history, unicode and the generation prompt on and off
 """
 import argparse
 import hashlib
@@ -151,14 +152,28 @@ def check_model(key, fname, args):
         ok &= check_greedy(label, model, prompt_ids, sample)
     if key == "smollm2":
         ok &= check_convert(args.r1_bin, path, model, tok)
-    if key == "qwen":
-        msgs = json.dumps([{"role": "user", "content": CHAT_MESSAGE}])
-        r1_text = subprocess.run([os.path.join(args.r1_bin, "r1tok"), "chat", "--tokenizer", path], input=msgs,
-                                 check=True, capture_output=True, text=True).stdout
-        same = r1_text == chat_text
-        log(f"  chat      r1's rendering of the GGUF's chat template {'equals' if same else 'DIFFERS from'} "
-            f"transformers'" + ("" if same else f": {r1_text!r} vs {chat_text!r}"))
-        ok &= same
+    ok &= check_chat(args.r1_bin, path, tok)
+    return ok
+
+
+CHATS = [
+    [{"role": "user", "content": CHAT_MESSAGE}],
+    [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Hi \u00e9 \U0001F600"},
+     {"role": "assistant", "content": "Hello."}, {"role": "user", "content": "  Sum 2 and 3.  "}],
+]
+
+
+def check_chat(r1_bin, path, tok):
+    ok = True
+    for i, chat in enumerate(CHATS):
+        for gen in (True, False):
+            want = tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=gen)
+            cmd = [os.path.join(r1_bin, "r1tok"), "chat", "--tokenizer", path] + ([] if gen else ["--no-generation-prompt"])
+            got = subprocess.run(cmd, input=json.dumps(chat), check=True, capture_output=True, text=True).stdout
+            same = got == want
+            log(f"  chat {i} gen={int(gen)} r1's rendering of the GGUF's chat template "
+                f"{'equals' if same else 'DIFFERS from'} transformers'" + ("" if same else f": {got!r} vs {want!r}"))
+            ok &= same
     return ok
 
 

@@ -1,6 +1,6 @@
 """Renders the real chat templates in tests/data/chat_templates/ with the real `transformers` and writes the
-goldens in tests/data/goldens/chat_templates.json that the native (Jinja-free) C++ chat renderers are checked
-against.
+goldens in tests/data/goldens/chat_templates.json that r1's built-in templates (rendered by its Jinja engine)
+are checked against.
 
 Run: .venv/bin/python tests/reference/make_chat_goldens.py   (deterministic; rewrites the golden file)
 

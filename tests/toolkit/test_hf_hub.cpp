@@ -97,6 +97,7 @@ class FakeHub {
   std::map<std::string, Repo> repos;                    // set up before the first request
   std::atomic<size_t> cut_next_cdn{std::string::npos};  // the next CDN GET breaks off after N bytes
   std::atomic<bool> corrupt_cdn{false};                 // the CDN flips a byte of every file
+  std::atomic<int> cdn_busy{0};                         // the next N CDN GETs get 503 (Retry-After: 0)
 
   // One line per request: "METHOD TARGET auth=AUTHORIZATION range=RANGE".
   std::vector<std::string> log() const {
@@ -176,6 +177,12 @@ class FakeHub {
   }
 
   HttpReply cdn(const HttpRequest& req, std::string sha) {
+    if (cdn_busy > 0) {
+      --cdn_busy;
+      HttpReply busy = status(503, "");
+      busy.headers.emplace_back("Retry-After", "0");
+      return busy;
+    }
     sha = sha.substr(0, sha.find('?'));
     std::string bytes;
     for (const auto& [name, repo] : repos) {
@@ -420,6 +427,29 @@ TEST(Download, ABrokenTransferIsKeptAndTheNextRunResumesIt) {
   EXPECT_HAS(hub.log().back(), "range=bytes=123456-");
 }
 
+TEST(Download, A503IsRetriedAfterRetryAfterAndAServerThatStaysDownIsOneClearError) {
+  FakeHub hub;
+  test::TempDir dir;
+  const std::string bytes = read_file(kTiny + "/model.safetensors");
+  const std::string url = hub.endpoint() + "/cdn/" + sha256_hex(bytes);
+  FetchOptions o;
+  o.attempts = 3;
+  o.progress = false;
+  const DownloadTarget t{url, dir / "model.safetensors", static_cast<int64_t>(bytes.size()), sha256_hex(bytes),
+                         "model.safetensors"};
+  hub.cdn_busy = 2;
+  Fetcher(o).download(t);
+  EXPECT_EQ(read_file(t.path), bytes);
+  EXPECT_EQ(hub.requests(), 3u);
+  hub.cdn_busy = 100;
+  const DownloadTarget t2{url, dir / "again.safetensors", static_cast<int64_t>(bytes.size()), sha256_hex(bytes),
+                          "again.safetensors"};
+  const std::string e = error_of([&] { Fetcher(o).download(t2); });
+  EXPECT_HAS(e, "HTTP 503");
+  EXPECT_HAS(e, "3 tries; the server is busy or failing");
+  EXPECT_FALSE(fs::exists(t2.path));
+}
+
 TEST(Hub, AWrongHashIsRefusedAndNothingOfItIsKept) {
   FakeHub hub;
   test::TempDir cache;
@@ -615,13 +645,14 @@ TEST(HubPython, ACacheWrittenByHuggingfaceHubIsReadAsIsAndR1sCacheReadsBack) {
   write_file_atomic(dir / "hf.py", kHfScript);
   std::string files;
   for (const auto& f : kTinyFiles) files += " " + f;
-  files += " chat_template.jinja";
+  files += " chat_template.jinja chat_template.json";
   const std::string run =
       "env -u HF_TOKEN " + python() + " " + (dir / "hf.py") + " " + hub.endpoint() + " ";
   // huggingface_hub writes, r1 reads without a request.
   auto r = test::run_command("HF_HUB_OFFLINE=0 " + run + (dir / "by-hf") + files);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_HAS(r.out, "absent chat_template.jinja");
+  EXPECT_HAS(r.out, "absent chat_template.json");
   EXPECT_HAS(r.out, "scan org/tiny-r1 " + kCommit + " ['main'] 5");
   const size_t before = hub.requests();
   const std::string snapshot = dir / ("by-hf/models--org--tiny-r1/snapshots/" + kCommit);
@@ -657,6 +688,25 @@ TEST(HubCli, R1genTakesAHubIdAndSaysOfflineWhatIsMissing) {
                                          " --model org/other" + args);
   EXPECT_EQ(offline.exit_code, 1);
   EXPECT_HAS(offline.out, "r1gen: error: org/other@main: HF_HUB_OFFLINE is set");
+}
+
+TEST(HubCli, R1tokAndR1convertTakeHubIdsAndATokenizerBringsNoWeights) {
+  FakeHub hub;
+  hub.repos["org/tiny-r1"].files["additional_chat_templates/plain.jinja"] = "{{ messages[0].content }}!";
+  test::TempDir cache, out;
+  const std::string env = "env -u HF_TOKEN HF_HUB_OFFLINE=0 HF_ENDPOINT=" + hub.endpoint() +
+                          " HF_HUB_CACHE=" + cache.path() + " ";
+  const auto chat = test::run_command("echo '[{\"role\": \"user\", \"content\": \"hi\"}]' | " + env +
+                                      test::bin("r1tok") + " chat --tokenizer org/tiny-r1 --chat-template plain");
+  ASSERT_EQ(chat.exit_code, 0) << chat.out;
+  EXPECT_EQ(chat.out, "hi!");
+  int weights = 0;
+  for (const auto& line : hub.log()) weights += line.find("model.safetensors") != std::string::npos;
+  EXPECT_EQ(weights, 0) << "a tokenizer fetched the weights";
+  const auto conv = test::run_command(env + test::bin("r1convert") + " to-gguf org/tiny-r1 --out " +
+                                      (out / "t.gguf") + " --type f32");
+  ASSERT_EQ(conv.exit_code, 0) << conv.out;
+  EXPECT_TRUE(fs::exists(out / "t.gguf"));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "toolkit/gguf.h"          // r1::GgufFile
 #include "toolkit/gguf_convert.h"  // r1::gguf_to_hf, r1::hf_to_gguf
 #include "toolkit/gguf_quants.h"   // r1::ggml_type_name
+#include "toolkit/hf_hub.h"       // r1::resolve_model_path
 #include "toolkit/model_config.h"  // r1::parse_dtype
 #include "toolkit/sha256.h"        // r1::sha256_hex
 
@@ -77,6 +78,7 @@ int run(int argc, char** argv) {
   gg->add_option("--out", out, "new GGUF file")->required();
   gg->add_option("--type", type, "weights type: f32, f16 (default), bf16 or q8_0");
   if (auto code = r1::parse_flags(app, argc, argv)) return *code;
+  in = r1::resolve_model_path(in);  // a hub id (ORG/NAME or ORG/NAME:FILE.gguf): from the hub cache
   if (ins->parsed()) {
     inspect(in, tensors, hashes);
   } else if (hf->parsed()) {

@@ -53,7 +53,7 @@ std::vector<int64_t> parse_ids(const std::string& text) {
 int run(int argc, char** argv) {
   CLI::App app{"r1gen: sample continuations from a Hugging Face checkpoint with r1's engine"};
   std::string model_dir, prompt_ids, prompt_text, dtype_name = "auto", device_name = "cpu",
-                                                  chat_template;
+                                                  chat_template, template_kwargs;
   std::vector<std::string> stops;
   bool chat = false;
   std::optional<double> temperature, top_p;
@@ -70,7 +70,10 @@ int run(int argc, char** argv) {
                "render --prompt as a user turn with the checkpoint's chat template");
   app.add_option(
       "--chat-template", chat_template,
-      "override: deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1 or a .jinja file");
+      "override: deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file or the name of one "
+      "of the model's templates");
+  app.add_option("--template-kwargs", template_kwargs,
+                 "with --chat: JSON object of extra template variables, e.g. '{\"enable_thinking\": false}'");
   app.add_option("--stop", stops, "stop string (repeatable; needs the tokenizer)");
   ids_opt->excludes(text_opt);
   app.add_option("--max-new-tokens", max_new_tokens,
@@ -95,6 +98,7 @@ int run(int argc, char** argv) {
   app.add_flag("--timings", timings,
                "print load seconds and generation tok/s to stderr as one JSON line");
   if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
+  const auto kwargs = r1::parse_template_kwargs(template_kwargs);  // checked before the model loads
   r1::check(n <= 1000000, "--n " + std::to_string(n) + " is too many samples (at most 1000000)");
   r1::check(max_context >= 0, "--max-context must be positive (0 = the model's own)");
   if (ids_opt->empty() && text_opt->empty())
@@ -125,7 +129,8 @@ int run(int argc, char** argv) {
 
   r1::GenerationRequest req;
   if (!text_opt->empty() && chat) {
-    const auto tmpl = r1::load_chat_template(model_dir, chat_template);
+    auto tmpl = r1::load_chat_template(model_dir, chat_template);
+    tmpl.kwargs = kwargs;
     // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
     req.prompt = tok->encode(r1::render_chat(tmpl, {{"user", prompt_text}}, true), false);
   } else if (!text_opt->empty()) {

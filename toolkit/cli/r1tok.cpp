@@ -12,6 +12,7 @@
 #include <iostream>  // std::cin
 #include <iterator>  // std::istreambuf_iterator
 
+#include "toolkit/hf_hub.h"  // r1::resolve_tokenizer_path
 #include "toolkit/chat_template.h"  // r1::render_chat
 #include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"       // r1::guarded_main
@@ -68,32 +69,30 @@ int run(int argc, char** argv) {
   dec->add_flag("--jsonl", jsonl, "one JSON array per input line, one JSON string per output line");
   auto* chat =
       app.add_subcommand("chat", "messages JSON (stdin) -> prompt text with the chat template");
-  std::string chat_template;
+  std::string chat_template, tools_file, template_kwargs;
   bool no_gen = false;
-  chat->add_option("--tokenizer", path, "checkpoint or tokenizer directory (tokenizer_config.json)")
-      ->required();
+  chat->add_option("--tokenizer", path, "checkpoint or tokenizer directory, or a GGUF file")->required();
   chat->add_option("--chat-template", chat_template,
-                   "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1 or a .jinja file");
+                   "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file, or the name of "
+                   "one of the model's templates");
+  chat->add_option("--tools", tools_file, "JSON file: a list of tools (JSON-schema functions) for the template");
+  chat->add_option("--template-kwargs", template_kwargs,
+                   "JSON object of extra template variables, e.g. '{\"enable_thinking\": false}'");
   chat->add_flag("--no-generation-prompt", no_gen, "do not open the assistant turn");
   if (const auto code = r1::parse_flags(app, argc, argv)) return *code;
+  path = r1::resolve_tokenizer_path(path);  // a hub id: its tokenizer files in the hub cache
   if (chat->parsed()) {
+    r1::ChatInput in;
+    in.kwargs = r1::parse_template_kwargs(template_kwargs);
+    if (!tools_file.empty()) in.tools = r1::read_tools_file(tools_file);
     const auto tmpl = r1::load_chat_template(path, chat_template);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_stdin());
-    } catch (const nlohmann::json::exception&) {
-      throw r1::Error("stdin: not valid JSON (expected [{\"role\": ..., \"content\": ...}, ...])");
-    }
+    const auto j = nlohmann::ordered_json::parse(read_stdin(), nullptr, false);
+    r1::check(!j.is_discarded(), "stdin: not valid JSON (expected [{\"role\": ..., \"content\": ...}, ...])");
     r1::check(j.is_array(), "stdin: expected a JSON array of messages");
-    std::vector<r1::ChatMessage> messages;
-    for (size_t i = 0; i < j.size(); ++i) {
-      const auto& m = j[i];
-      r1::check(m.is_object() && m.contains("role") && m["role"].is_string() &&
-                    m.contains("content") && m["content"].is_string(),
-                "stdin: message " + std::to_string(i) + " needs string fields role and content");
-      messages.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
-    }
-    std::cout << r1::render_chat(tmpl, messages, !no_gen);
+    for (size_t i = 0; i < j.size(); ++i)
+      r1::check(j[i].is_object() && j[i].contains("role") && j[i]["role"].is_string(),
+                "stdin: message " + std::to_string(i) + " needs a string field role");
+    std::cout << r1::render_chat_json(tmpl, j, !no_gen, in);
     return 0;
   }
   const r1::Tokenizer tok = r1::Tokenizer::load(path);

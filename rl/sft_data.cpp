@@ -7,7 +7,7 @@
 
 #include <algorithm>  // std::max, std::find
 
-#include "rl/train_common.h"  // r1::for_each_jsonl_row
+#include "rl/train_common.h"  // r1::for_each_ordered_jsonl_row
 #include "toolkit/error.h"  // r1::Error, r1::check
 
 namespace r1 {
@@ -17,10 +17,14 @@ namespace {
   throw Error(where + ": " + message);
 }
 
-std::string type_name(const nlohmann::json& j) { return j.type_name(); }
+using ojson = nlohmann::ordered_json;
 
-std::vector<ChatMessage> parse_messages(const nlohmann::json& list, const std::string& field,
-                                        const std::string& where) {
+std::string type_name(const ojson& j) { return j.type_name(); }
+
+// Messages as the chat template sees them: role and content strings, plus any other fields
+// (reasoning_content, tool_calls, tool_call_id, name) in the row's own key order. An assistant
+// turn that only calls tools may have a null or absent content.
+std::vector<ChatMessage> parse_messages(const ojson& list, const std::string& field, const std::string& where) {
   if (!list.is_array())
     fail(where, "\"" + field + "\" is " + type_name(list) + ", expected a list of messages");
   std::vector<ChatMessage> out;
@@ -29,12 +33,18 @@ std::vector<ChatMessage> parse_messages(const nlohmann::json& list, const std::s
     const auto& m = list[i];
     if (!m.is_object())
       fail(where, at + " is " + type_name(m) + ", expected {\"role\", \"content\"}");
-    for (const char* key : {"role", "content"}) {
-      if (!m.contains(key)) fail(where, at + " has no \"" + key + "\"");
-      if (!m[key].is_string())
-        fail(where, at + "." + key + " is " + type_name(m[key]) + ", expected a string");
-    }
-    out.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+    if (!m.contains("role")) fail(where, at + " has no \"role\"");
+    if (!m["role"].is_string()) fail(where, at + ".role is " + type_name(m["role"]) + ", expected a string");
+    const bool calls_tools = m.contains("tool_calls") && !m["tool_calls"].is_null();
+    const bool no_content = !m.contains("content") || m["content"].is_null();
+    if (no_content && !calls_tools) fail(where, at + " has no \"content\"");
+    if (!no_content && !m["content"].is_string())
+      fail(where, at + ".content is " + type_name(m["content"]) + ", expected a string");
+    ChatMessage cm{m["role"].get<std::string>(), no_content ? "" : m["content"].get<std::string>(), ojson()};
+    for (auto it = m.begin(); it != m.end(); ++it)
+      if (it.key() != "role" && it.key() != "content") cm.extra[it.key()] = it.value();
+    if (no_content) cm.extra["content"] = nullptr;
+    out.push_back(std::move(cm));
   }
   return out;
 }
@@ -65,7 +75,7 @@ uint64_t splitmix64(uint64_t& state) {
 
 }  // namespace
 
-SftExample encode_sft_row(const nlohmann::json& row, const SftEncoder& enc,
+SftExample encode_sft_row(const nlohmann::ordered_json& row, const SftEncoder& enc,
                           const std::string& where) {
   if (!row.is_object())
     fail(where, "row is " + type_name(row) +
@@ -79,6 +89,10 @@ SftExample encode_sft_row(const nlohmann::json& row, const SftEncoder& enc,
     if (last.role != "assistant")
       fail(where, "messages[" + std::to_string(messages.size() - 1) + "] has role \"" + last.role +
                       "\": the last message must be the assistant's reply the loss is taken on");
+    if (last.extra.is_object() && last.extra.contains("tool_calls"))
+      fail(where, "messages[" + std::to_string(messages.size() - 1) +
+                      "] calls tools: the last message is the reply the loss is taken on, and only its content "
+                      "is trained (end the row at the tool results, or put the call in the content)");
     response = last.content;
     messages.pop_back();
     context = std::move(messages);
@@ -135,7 +149,7 @@ SftExample encode_sft_row(const nlohmann::json& row, const SftEncoder& enc,
 std::vector<SftExample> load_sft_file(const std::string& path, const SftEncoder& enc) {
   check(enc.tokenizer != nullptr, "load_sft_file: no tokenizer");
   std::vector<SftExample> out;
-  for_each_jsonl_row(path, [&](const nlohmann::json& row, const std::string& where, int64_t line) {
+  for_each_ordered_jsonl_row(path, [&](const ojson& row, const std::string& where, int64_t line) {
     out.push_back(encode_sft_row(row, enc, where));
     out.back().line = line;
   });

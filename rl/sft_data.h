@@ -43,7 +43,7 @@ struct SftEncoder {
 // Encodes one parsed row. `where` ("FILE:LINE") starts every error, which names the field:
 // missing or mistyped fields, a last message that is not the assistant's, roles the template cannot
 // render, a prompt that does not fit the context, a too-long row without truncation.
-SftExample encode_sft_row(const nlohmann::json& row, const SftEncoder& enc,
+SftExample encode_sft_row(const nlohmann::ordered_json& row, const SftEncoder& enc,
                           const std::string& where);
 // Reads a JSONL file (blank lines skipped); errors name FILE:LINE.
 std::vector<SftExample> load_sft_file(const std::string& path, const SftEncoder& enc);

@@ -56,5 +56,9 @@ std::optional<std::string> config_field_difference(const char* name, const nlohm
 void for_each_jsonl_row(
     const std::string& path,
     const std::function<void(const nlohmann::json&, const std::string&, int64_t)>& row);
+// The same with each row's keys in file order (rows whose messages reach a chat template).
+void for_each_ordered_jsonl_row(
+    const std::string& path,
+    const std::function<void(const nlohmann::ordered_json&, const std::string&, int64_t)>& row);
 
 }  // namespace r1

@@ -124,6 +124,30 @@ TEST(SftData, MessagesRowTrainsTheLastAssistantTurn) {
             "7 times 2\n</think>\n\n14<｜end▁of▁sentence｜>");
 }
 
+// Issue 19: context messages carry tool calls, tool results and reasoning to the chat template,
+// with the row's own key order (tojson prints it).
+TEST(SftData, ToolCallsAndReasoningInTheContextReachTheTemplate) {
+  auto& f = fixture();
+  SftEncoder enc = f.enc;
+  enc.chat = chat_template_from_source(
+      "{% for m in messages %}<{{ m.role }}|{{ m.reasoning_content }}|{{ m.tool_calls|tojson if m.tool_calls is "
+      "defined }}|{{ m.content }}>{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}",
+      "t.jinja");
+  auto row = nlohmann::ordered_json::parse(R"({"messages": [
+      {"role": "user", "content": "Weather?"},
+      {"role": "assistant", "reasoning_content": "need a tool", "content": null,
+       "tool_calls": [{"type": "function", "function": {"name": "w", "arguments": {"z": 1, "a": 2}}}]},
+      {"role": "tool", "content": "sunny"},
+      {"role": "assistant", "content": "Sunny."}]})");
+  const auto ex = encode_sft_row(row, enc, "x:1");
+  EXPECT_EQ(f.tok.decode({ex.ids.begin(), ex.ids.begin() + ex.prompt_tokens}),
+            "<user|||Weather?><assistant|need a tool|[{\"type\": \"function\", \"function\": {\"name\": \"w\", "
+            "\"arguments\": {\"z\": 1, \"a\": 2}}}]|><tool|||sunny><assistant>");
+  auto last_calls = nlohmann::ordered_json::parse(
+      R"({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "tool_calls": []}]})");
+  EXPECT_THROW(encode_sft_row(last_calls, enc, "x:1"), Error);
+}
+
 TEST(SftData, ErrorsNameTheLineAndField) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"{not json", "not valid JSON"},

@@ -204,7 +204,7 @@ class HttpBackend : public Backend {
     check(o.timeout_s > 0, "--timeout must be positive");
     check(o.max_retries >= 0, "--retries must be >= 0");
     for (const auto& e : o.endpoints) urls_.push_back(parse_url(e));
-    parse_template_kwargs(o.template_kwargs);  // a clear error before any request
+    template_kwargs_ = parse_template_kwargs(o.template_kwargs);  // a clear error before any request
     api_key_ = o.api_key;
     for (const char* var : {"R1_API_KEY", "OPENAI_API_KEY"})
       if (api_key_.empty())
@@ -214,7 +214,7 @@ class HttpBackend : public Backend {
             "--api completions renders the chat template here: give --tokenizer DIR (the "
             "model's tokenizer_config.json)");
       tmpl_ = load_chat_template(o.tokenizer_dir, o.chat_template);
-      tmpl_->kwargs = parse_template_kwargs(o.template_kwargs);
+      tmpl_->kwargs = template_kwargs_;
     }
     preflight();
   }
@@ -228,7 +228,7 @@ class HttpBackend : public Backend {
       d["chat_template"] = tmpl_->name;
       d["chat_template_sha256"] = tmpl_->sha256;
     }
-    if (!options_.template_kwargs.empty()) d["template_kwargs"] = parse_template_kwargs(options_.template_kwargs);
+    if (!template_kwargs_.empty()) d["template_kwargs"] = template_kwargs_;
     return d;
   }
 
@@ -349,8 +349,8 @@ class HttpBackend : public Backend {
                         {"n", 1}};
     if (p.top_k > 0) b["top_k"] = p.top_k;
     b[tmpl_ ? "prompt" : "messages"] = prompt_payload(job, p);
-    if (!tmpl_ && !options_.template_kwargs.empty())  // vLLM's way to reach the server's template
-      b["chat_template_kwargs"] = nlohmann::json::parse(options_.template_kwargs);
+    if (!tmpl_ && !template_kwargs_.empty())  // vLLM's way to reach the server's template
+      b["chat_template_kwargs"] = template_kwargs_;
     return dump_json(b);
   }
 
@@ -447,6 +447,7 @@ class HttpBackend : public Backend {
   std::vector<Url> urls_;
   std::string api_key_, model_;
   std::optional<ChatTemplate> tmpl_;
+  nlohmann::ordered_json template_kwargs_;  // --template-kwargs, parsed once
 };
 
 }  // namespace

@@ -157,7 +157,6 @@ ojson normalize_message(const ojson& m, size_t index) {
   ojson aliased = ojson::object();
   aliased["thinking"] = r;
   for (auto it = out.begin(); it != out.end(); ++it) aliased[it.key()] = it.value();
-  aliased["thinking"] = out.contains("thinking") ? out["thinking"] : r;
   aliased["reasoning_content"] = r;
   return aliased;
 }

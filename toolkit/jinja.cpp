@@ -55,8 +55,7 @@ enum class Flow { kNormal, kBreak, kContinue };
 
 class Interp {
  public:
-  Interp(const Program& p, const std::tm& now, std::shared_ptr<const Program> keep)
-      : p_(p), now_(now), keep_(std::move(keep)) {}
+  Interp(const Program& p, const std::tm& now) : p_(p), now_(now) {}
 
   Flow exec(const Body& body, const ScopePtr& scope, std::string& out) {
     for (const auto& n : body) {
@@ -379,7 +378,6 @@ class Interp {
 
   const Program& p_;
   std::tm now_;
-  std::shared_ptr<const Program> keep_;
   int64_t steps_ = 0;
   int depth_ = 0;
   Value pending_caller_;
@@ -404,7 +402,7 @@ std::string Template::render(const Value& vars, const std::tm* now) const {
   auto root = std::make_shared<Scope>();
   if (vars.is_mapping())
     for (const auto& [k, v] : vars.dict_ref().items) root->vars.emplace_back(k.to_str(), v);
-  Interp interp(*program_, t, program_);
+  Interp interp(*program_, t);
   std::string out;
   try {
     interp.exec(program_->body, root, out);

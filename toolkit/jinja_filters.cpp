@@ -78,10 +78,7 @@ Value f_tojson(const Value& v, CallArgs& a) {
       esc += ch;
       continue;
     }
-    uint32_t cp = 0;
-    const auto c0 = static_cast<unsigned char>(ch[0]);
-    cp = ch.size() == 2 ? c0 & 0x1F : ch.size() == 3 ? c0 & 0x0F : c0 & 0x07;
-    for (size_t k = 1; k < ch.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(ch[k]) & 0x3F);
+    uint32_t cp = utf8_code_point(ch);
     char b[16];
     if (cp >= 0x10000) {
       cp -= 0x10000;

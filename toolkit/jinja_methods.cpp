@@ -18,11 +18,6 @@ bool py_space(uint32_t cp) {
          cp == 0x3000;
 }
 
-uint32_t code_point(const std::string& ch) {
-  utf8proc_int32_t cp = 0;
-  utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(ch.data()), static_cast<utf8proc_ssize_t>(ch.size()), &cp);
-  return cp < 0 ? static_cast<unsigned char>(ch[0]) : static_cast<uint32_t>(cp);
-}
 
 std::string encode(uint32_t cp) {
   utf8proc_uint8_t buf[4];
@@ -33,7 +28,7 @@ std::string encode(uint32_t cp) {
 std::string map_case(const std::string& s, bool upper) {
   std::string out;
   for (const auto& ch : utf8_chars(s)) {
-    const uint32_t cp = code_point(ch);
+    const uint32_t cp = utf8_code_point(ch);
     const auto m = static_cast<uint32_t>(upper ? utf8proc_toupper(static_cast<utf8proc_int32_t>(cp))
                                                : utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
     out += m == cp ? ch : encode(m);
@@ -58,7 +53,7 @@ std::vector<Value> split(const std::string& s, const Value& sep, int64_t maxspli
     const auto chars = utf8_chars(s);
     size_t i = 0;
     while (i < chars.size()) {
-      while (i < chars.size() && py_space(code_point(chars[i]))) ++i;
+      while (i < chars.size() && py_space(utf8_code_point(chars[i]))) ++i;
       if (i >= chars.size()) break;
       std::string word;
       if (maxsplit >= 0 && static_cast<int64_t>(out.size()) >= maxsplit) {
@@ -66,7 +61,7 @@ std::vector<Value> split(const std::string& s, const Value& sep, int64_t maxspli
         out.emplace_back(std::move(word));  // the rest, trailing whitespace and all
         break;
       }
-      while (i < chars.size() && !py_space(code_point(chars[i]))) word += chars[i++];
+      while (i < chars.size() && !py_space(utf8_code_point(chars[i]))) word += chars[i++];
       out.emplace_back(std::move(word));
     }
     return out;
@@ -167,7 +162,7 @@ std::string title(const std::string& s) {
   std::string out;
   bool prev_cased = false;
   for (const auto& ch : utf8_chars(s)) {
-    const uint32_t cp = code_point(ch);
+    const uint32_t cp = utf8_code_point(ch);
     out += map_case(ch, !prev_cased);
     prev_cased = is_cased_letter(cp);
   }
@@ -286,7 +281,7 @@ Value str_method(const std::string& name, const Value& self, CallArgs& a) {
     if (s.empty()) return Value(false);
     bool cased = false;
     for (const auto& ch : utf8_chars(s)) {
-      const uint32_t cp = code_point(ch);
+      const uint32_t cp = utf8_code_point(ch);
       const auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
       const bool digit = cat == UTF8PROC_CATEGORY_ND;
       const bool alpha = cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
@@ -386,7 +381,7 @@ std::string py_strip_chars(const std::string& s, const std::string* chars, bool 
   std::vector<std::string> strip_set;
   if (chars) strip_set = utf8_chars(*chars);
   auto strip = [&](const std::string& ch) {
-    if (!chars) return py_space(code_point(ch));
+    if (!chars) return py_space(utf8_code_point(ch));
     return std::find(strip_set.begin(), strip_set.end(), ch) != strip_set.end();
   };
   size_t b = 0, e = cs.size();

@@ -490,6 +490,12 @@ std::vector<std::string> utf8_chars(const std::string& s) {
   return out;
 }
 
+uint32_t utf8_code_point(const std::string& ch) {
+  uint32_t cp = 0;
+  if (!ch.empty()) utf8_step(ch, 0, &cp);
+  return cp;
+}
+
 size_t utf8_length(const std::string& s) {
   size_t n = 0;
   for (size_t i = 0; i < s.size();) {

@@ -122,5 +122,7 @@ std::string py_str_repr(const std::string& s);
 // UTF-8 code points of `s` (invalid bytes pass as single code points of their byte value).
 std::vector<std::string> utf8_chars(const std::string& s);
 size_t utf8_length(const std::string& s);
+// The code point of the first character of `ch` (an invalid byte: its value).
+uint32_t utf8_code_point(const std::string& ch);
 
 }  // namespace r1::jinja

@@ -205,6 +205,10 @@ class HttpBackend : public Backend {
     check(o.max_retries >= 0, "--retries must be >= 0");
     for (const auto& e : o.endpoints) urls_.push_back(parse_url(e));
     template_kwargs_ = parse_template_kwargs(o.template_kwargs);  // a clear error before any request
+    check(o.api == "completions" || o.chat_template.empty(),
+          "--chat-template " + o.chat_template +
+              ": the chat API renders the server's own template (start the server with it, or use "
+              "--api completions --tokenizer DIR to render here)");
     api_key_ = o.api_key;
     for (const char* var : {"R1_API_KEY", "OPENAI_API_KEY"})
       if (api_key_.empty())

@@ -23,6 +23,7 @@
 
 #include "distill/distill.h"  // r1::resolve_model, r1::run_distill
 #include "rl/zero_task.h"     // r1::write_zero_assets
+#include "rl/zero_tokenizer.h"  // r1::zero_chat_template
 #include "tests/test_util.h"  // r1::test::TempDir, bin, read_jsonl, error_of, R1serve
 #include "toolkit/fs.h"       // r1::read_file
 #include "toolkit/http.h"     // r1::HttpServer
@@ -120,6 +121,7 @@ int arithmetic(const std::string& question) {
 // reasoning_content; counts the completions it served and waits delay_ms before each.
 struct ScriptedTeacher {
   std::atomic<int> completions{0};
+  std::atomic<int> with_kwargs{0};  // requests whose chat_template_kwargs were {"effort": "high"}
   int delay_ms = 0;
   r1::HttpServer server{
       "127.0.0.1", 0, [this](const r1::HttpRequest& req) {
@@ -131,6 +133,8 @@ struct ScriptedTeacher {
         if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
         ++completions;
         const auto body = json::parse(req.body);
+        if (body.contains("chat_template_kwargs") && body["chat_template_kwargs"] == json{{"effort", "high"}})
+          ++with_kwargs;
         const std::string q = body["messages"].back()["content"];
         const int v = arithmetic(q);
         const json message = {{"role", "assistant"},
@@ -224,6 +228,33 @@ TEST(Distill, ScriptedHttpTeacherThreeStagesAndReportThenRerunGeneratesNothing) 
   want["eval"].erase("seconds");
   EXPECT_EQ(again["eval"], want["eval"]);
   EXPECT_EQ(read_jsonl(dir / "run/traces/samples.jsonl").size(), 12u);
+}
+
+// Issue 19: teacher_template_kwargs reach an endpoint teacher as chat_template_kwargs, and
+// student_template_kwargs the student's own template in SFT and in its evaluations (this one
+// raises unless `flag` is set).
+TEST(Distill, TemplateKwargsReachTheTeacherAndTheStudent) {
+  TempDir dir;
+  const auto a = assets(dir / "assets");
+  const fs::path student = dir / "strict-student";
+  fs::copy(a.model, student, fs::copy_options::recursive);
+  std::ofstream(student / "chat_template.jinja")
+      << "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}" + r1::zero_chat_template();
+  ScriptedTeacher teacher;
+  auto c = small_run(a, teacher.url(), dir / "run");
+  c.student = student.string();
+  c.teacher_template_kwargs = R"({"effort": "high"})";
+  const auto e = error_of([&] { r1::run_distill(c); });
+  EXPECT_NE(e.find("flag missing"), std::string::npos) << e;
+  EXPECT_EQ(teacher.with_kwargs.load(), teacher.completions.load());
+  EXPECT_GT(teacher.with_kwargs.load(), 0);
+  c.student_template_kwargs = R"({"flag": true})";
+  c.out = dir / "run2";
+  const auto r = r1::run_distill(c);
+  EXPECT_TRUE(fs::exists(fs::path(r.student) / "model.safetensors"));
+  const auto report = json::parse(r1::read_file(dir / "run2/report.json"));
+  EXPECT_TRUE(report["eval"]["student_after"].contains("pass@1")) << report.dump();
+  EXPECT_EQ(teacher.with_kwargs.load(), teacher.completions.load());
 }
 
 TEST(Distill, BadInputNamesTheFlag) {

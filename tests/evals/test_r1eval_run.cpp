@@ -158,6 +158,41 @@ TEST(R1evalRun, ThroughR1serveTheSamplesEqualTheNativeOnes) {
   EXPECT_EQ(run["backend"]["served_model"], "tiny-r1");  // from GET /models
 }
 
+// Issue 19: --template-kwargs reaches the template in every backend: the native engine, the
+// completions API (rendered here with --tokenizer's template) and the chat API (sent as
+// chat_template_kwargs to r1serve, which renders). The template raises unless `flag` is set.
+TEST(R1evalRun, TemplateKwargsReachTheTemplateInEveryBackend) {
+  r1::test::TempDir dir;
+  const std::string tpl = dir / "strict.jinja";
+  r1::write_file_atomic(tpl,
+                        "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}{{ bos_token }}"
+                        "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
+                        "{% if add_generation_prompt %}<|assistant|><think>\n{% endif %}");
+  const std::string args = " --limit 1 --samples 1 --max-new-tokens 4";
+  const std::string kwargs = " --template-kwargs '{\"flag\": true}'";
+  R1serve server(dir / "port", kModel, {"--chat-template", tpl});
+  ASSERT_GT(server.port(), 0) << "r1serve did not start";
+  const std::vector<std::pair<std::string, std::string>> backends = {
+      {"native", "--model " + kModel + " --chat-template " + tpl},
+      {"completions", "--endpoint " + server.url() + " --api completions --tokenizer " + kModel +
+                          " --chat-template " + tpl},
+      {"chat", "--endpoint " + server.url()}};
+  for (const auto& [name, backend] : backends) {
+    auto r = run_command(eval_cmd(dir / (name + "-ok"), backend + args + kwargs));
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.out;
+    EXPECT_EQ(stored(dir / (name + "-ok")).size(), 1u) << name;
+    const auto run = r1::read_json_file(dir / (name + "-ok/run.json"));
+    EXPECT_EQ(run["backend"]["template_kwargs"], nlohmann::json({{"flag", true}})) << name << run.dump();
+    r = run_command(eval_cmd(dir / (name + "-bare"), backend + args));
+    EXPECT_EQ(r.exit_code, 1) << name << ": " << r.out;
+    EXPECT_NE(r.out.find("flag missing"), std::string::npos) << name << ": " << r.out;
+  }
+  // With the chat API the server renders: a local --chat-template would be ignored, so it is refused.
+  const auto r = run_command(eval_cmd(dir / "refused", "--endpoint " + server.url() + args + " --chat-template " + tpl));
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("the chat API renders the server's own template"), std::string::npos) << r.out;
+}
+
 // The checkpoint as a GGUF file (r1convert to-gguf, F32): r1eval from the file and through r1serve
 // serving it store the samples r1eval stores from the directory.
 TEST(R1evalRun, AGgufFileGivesTheSamplesOfItsCheckpoint) {

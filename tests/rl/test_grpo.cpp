@@ -453,6 +453,33 @@ TEST(Grpo, CodeRowsReachTheRewardsWithTheirTests) {
   EXPECT_EQ(lines[0]["reward/accuracy/errors"], 0) << lines[0];
 }
 
+// r1train grpo from the command line. Issue 19: --template-kwargs reaches the template the prompts
+// are rendered with (this one raises unless `flag` is set). Issue 17, D8: a folder of the user's
+// own files is refused, its files untouched.
+TEST(R1train, GrpoTemplateKwargsAndAForeignFolder) {
+  test::TempDir dir;
+  const std::string tpl = dir / "strict.jinja";
+  write_text(tpl,
+             "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}"
+             "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
+             "{% if add_generation_prompt %}<|assistant|><think>\n{% endif %}");
+  const std::string base = test::bin("r1train") + " grpo --model " + kModel + " --prompts " + write_prompts(dir) +
+                           " --steps 1 --num-generations 2 --prompts-per-step 1 --micro-batch 2"
+                           " --max-new-tokens 4 --rewards accuracy:1.0 --chat-template " + tpl;
+  auto r = test::run_command(base + " --out " + dir / "bare");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("flag missing"), std::string::npos) << r.out;
+  r = test::run_command(base + " --out " + dir / "run --template-kwargs '{\"flag\": true}'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(test::read_jsonl(dir / "run/metrics.jsonl").size(), 1u);
+  fs::create_directories(dir / "mine");
+  write_text(dir / "mine/metrics.jsonl", "my numbers\n");
+  r = test::run_command(base + " --out " + dir / "mine --template-kwargs '{\"flag\": true}'");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("mine: not empty and not a run of r1train grpo"), std::string::npos) << r.out;
+  EXPECT_EQ(read_file(dir / "mine/metrics.jsonl"), "my numbers\n");
+}
+
 TEST(GrpoData, BadRowsNameTheirLine) {
   test::TempDir dir;
   const Tokenizer tok = Tokenizer::load(kModel);

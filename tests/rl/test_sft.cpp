@@ -638,6 +638,25 @@ TEST(R1train, SftRunsAndReportsBadInputOnOneLine) {
   EXPECT_NE(none.exit_code, 0);
 }
 
+// Issue 19: --template-kwargs reaches the template the trainer renders rows with (this one raises
+// unless `flag` is set); the run records it, so a resume with other kwargs is refused.
+TEST(R1train, SftTemplateKwargsReachTheTemplate) {
+  test::TempDir dir;
+  const auto data = write_lines(dir, "train.jsonl", arithmetic_rows(4));
+  const std::string tpl = dir / "strict.jinja";
+  write_file_atomic(tpl,
+                    "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}"
+                    "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
+                    "{% if add_generation_prompt %}<|assistant|>{% endif %}");
+  const std::string base = "sft --model " + kModel + " --data " + data + " --steps 1 --batch-size 2 --chat-template " +
+                           tpl + " --out " + dir / "run";
+  expect_clean_error(r1train(base), "flag missing");
+  auto ok = r1train(base + " --template-kwargs '{\"flag\": true}'");
+  ASSERT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir / "run/sft_config.json"))["template_kwargs"], "{\"flag\": true}");
+  expect_clean_error(r1train(base + " --template-kwargs '{\"flag\": 1}'"), "--template-kwargs");
+}
+
 TEST(R1train, KilledRunResumesBitIdentical) {
   test::TempDir dir;
   const auto data = write_lines(dir, "train.jsonl", arithmetic_rows());

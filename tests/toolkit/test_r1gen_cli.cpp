@@ -80,6 +80,24 @@ TEST(R1gen, BadFlagsAndInputs) {
   EXPECT_NE(r.exit_code, 0);
 }
 
+
+// Issue 19: --template-kwargs reaches the chat template (this one raises unless `flag` is set),
+// and bad JSON there is one clear line before the model loads.
+TEST(R1gen, TemplateKwargsReachTheChatTemplate) {
+  test::TempDir dir;
+  const std::string tpl = dir / "strict.jinja";
+  write_file_atomic(tpl,
+                    "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}"
+                    "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
+                    "{% if add_generation_prompt %}<|assistant|>{% endif %}");
+  const std::string base = "--model tests/data/models/tiny-r1 --prompt hi --chat --max-new-tokens 2 --chat-template " + tpl;
+  auto ok = r1gen(base + " --template-kwargs '{\"flag\": true}' --json");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  expect_clean_error(r1gen(base), "flag missing");
+  expect_clean_error(r1gen(base + " --template-kwargs '{\"flag\": false}'"), "flag missing");
+  expect_clean_error(r1gen(base + " --template-kwargs '[true]'"), "--template-kwargs must be a JSON object");
+}
+
 // Copies a checkpoint and lets `mutate` break it.
 class BrokenCheckpoint : public ::testing::Test {
  protected:

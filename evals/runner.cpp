@@ -9,6 +9,7 @@
 #include <map>         // std::map
 #include <mutex>       // std::mutex
 #include <set>         // std::set
+#include <tuple>       // std::tuple
 
 #include "evals/benchmarks.h"       // r1::load_dataset
 #include "evals/code_benchmarks.h"  // r1::filter_by_date, r1::CodeTask
@@ -20,6 +21,7 @@
 #include "sandbox/sandbox.h"        // r1::sandbox::Sandbox
 #include "toolkit/error.h"          // r1::Error, r1::check
 #include "toolkit/fs.h"             // r1::write_file_atomic
+#include "toolkit/host_memory.h"    // r1::available_memory_bytes
 #include "toolkit/run_dir.h"        // r1::check_run_dir
 #include "toolkit/json.h"           // r1::read_json_file, r1::dump_json
 #include "toolkit/progress.h"       // r1::Progress
@@ -124,41 +126,65 @@ void grade_record(SampleRecord& s, const std::string& gold, const Protocol& p,
   s.reason = g.reason;
 }
 
-// Judges, in place and in parallel on one sandbox, the code samples of `benches` that `pick`
-// selects; returns how many were judged. The sandbox is made only when there is work.
-int64_t grade_code_records(std::vector<SampleRecord>& samples,
-                           const std::vector<BenchData>& benches, const Protocol& p,
-                           CodeGradeOptions options, bool progress,
-                           const std::function<bool(const SampleRecord&)>& pick) {
+// The store's key of a sample: (benchmark, problem id, index).
+using SampleKey = std::tuple<std::string, std::string, int64_t>;
+SampleKey key_of(const SampleRecord& s) { return {s.benchmark, s.problem_id, s.sample_index}; }
+
+// Judges, in parallel on one sandbox, the stored code samples of `benches` that `pick` selects,
+// kChunk at a time (only those samples' text in memory), and writes the verdicts into the store.
+// Returns how many were judged; adds to *changed those whose verdict changed. The sandbox is made
+// only when there is work.
+int64_t judge_stored_code(SampleStore& store, const std::vector<BenchData>& benches,
+                          const Protocol& p, CodeGradeOptions options, bool progress,
+                          const std::function<bool(const SampleRecord&)>& pick,
+                          int64_t* changed = nullptr) {
+  constexpr size_t kChunk = 1024;
   std::map<std::pair<std::string, std::string>, const CodeTask*> tasks;
   for (const auto& b : benches)
     if (is_code(b))
       for (const auto& pr : b.problems) tasks[{b.spec.name, pr.id}] = pr.code.get();
-  std::vector<size_t> index;
-  std::vector<CodeSample> todo;
-  for (size_t i = 0; i < samples.size(); ++i) {
-    const SampleRecord& s = samples[i];
+  auto task_of = [&](const SampleRecord& s) -> const CodeTask* {
     const auto it = tasks.find({s.benchmark, s.problem_id});
-    if (it == tasks.end() || !pick(s)) continue;
-    index.push_back(i);
-    todo.push_back({it->second, grading_text(s.response, s.reasoning), s.finish_reason});
-  }
-  if (todo.empty()) return 0;
-  std::fprintf(stderr, "r1eval: judging %zu code samples in the sandbox\n", todo.size());
+    return it == tasks.end() || !pick(s) ? nullptr : it->second;
+  };
+  int64_t total = 0;
+  store.for_each([&](SampleRecord&& s) { total += task_of(s) != nullptr; });
+  if (total == 0) return 0;
+  std::fprintf(stderr, "r1eval: judging %lld code samples in the sandbox\n",
+               static_cast<long long>(total));
   options.require_think = p.force_think;
   sandbox::Sandbox sandbox(options.sandbox);
-  Progress bar("r1eval: judging", static_cast<int64_t>(todo.size()),
-               progress && Progress::stderr_is_terminal());
-  const auto grades = grade_code_samples(sandbox, todo, options, [&](size_t done, size_t total) {
-    bar.update(static_cast<int64_t>(todo.size() - total + done));
+  Progress bar("r1eval: judging", total, progress && Progress::stderr_is_terminal());
+  std::map<SampleKey, CodeGrade> verdicts;
+  std::vector<SampleKey> keys;
+  std::vector<CodeSample> chunk;
+  int64_t finished = 0;  // samples of earlier chunks
+  auto judge_chunk = [&] {
+    const auto grades = grade_code_samples(sandbox, chunk, options, [&](size_t done, size_t sent) {
+      bar.update(finished + static_cast<int64_t>(chunk.size() - sent + done));
+    });
+    for (size_t k = 0; k < grades.size(); ++k) verdicts[keys[k]] = grades[k];
+    finished += static_cast<int64_t>(chunk.size());
+    chunk.clear();
+    keys.clear();
+  };
+  store.for_each([&](SampleRecord&& s) {
+    const CodeTask* task = task_of(s);
+    if (task == nullptr) return;
+    keys.push_back(key_of(s));
+    chunk.push_back({task, grading_text(s.response, s.reasoning), s.finish_reason});
+    if (chunk.size() == kChunk) judge_chunk();
   });
-  for (size_t k = 0; k < grades.size(); ++k) {
-    SampleRecord& s = samples[index[k]];
-    s.extracted = grades[k].extracted;
-    s.correct = grades[k].correct;
-    s.reason = grades[k].reason;
-  }
-  return static_cast<int64_t>(todo.size());
+  if (!chunk.empty()) judge_chunk();
+  store.update([&](SampleRecord& s) {
+    const auto it = verdicts.find(key_of(s));
+    if (it == verdicts.end()) return;
+    if (changed) *changed += s.correct != it->second.correct;
+    s.extracted = it->second.extracted;
+    s.correct = it->second.correct;
+    s.reason = it->second.reason;
+  });
+  return total;
 }
 
 // The grading settings of code benchmarks, as stored in run.json.
@@ -330,16 +356,20 @@ std::vector<BenchData> earlier_benchmarks(const nlohmann::json& run,
   return out;
 }
 
-// Refuses, before anything is allocated, more samples than one run holds (D5): each pending
-// sample costs memory from the start, and no benchmark needs anywhere near this many.
+// Refuses, before anything is allocated, more samples than one run holds (D5), or than this
+// process's memory holds: each sample keeps a few hundred bytes (its key, its pending job, its
+// summary for the metrics) for the whole run; the text itself stays on disk.
 void check_sample_count(const std::vector<BenchData>& benches, int64_t samples) {
   constexpr int64_t kMaxSamples = int64_t{1} << 24;
+  constexpr int64_t kBytesPerSample = 512;
   int64_t problems = 0;
   for (const auto& b : benches) problems += static_cast<int64_t>(b.problems.size());
-  check(problems <= kMaxSamples / samples,
-        std::to_string(problems) + " problems x " + std::to_string(samples) +
-            " samples is more than one run holds (" + std::to_string(kMaxSamples) +
-            " samples); lower --samples or --limit");
+  const std::string what = std::to_string(problems) + " problems x " + std::to_string(samples) + " samples";
+  check(problems <= kMaxSamples / samples, what + " is more than one run holds (" + std::to_string(kMaxSamples) +
+                                               " samples); lower --samples or --limit");
+  const int64_t need = problems * samples * kBytesPerSample, have = available_memory_bytes();
+  check(need <= have, what + " need about " + format_bytes(need) + " of memory and " + format_bytes(have) +
+                          " is available; lower --samples or --limit");
 }
 
 // Checks that a resumed run is the same run: same backend identity, same generation settings.
@@ -411,12 +441,12 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
   // (samples, correct) for the progress line's running pass@1.
   std::map<std::pair<std::string, std::string>, std::string> stored_hash;
   std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> counts;
-  for (const auto& s : store.samples()) {
+  store.for_each([&](SampleRecord&& s) {
     stored_hash[{s.benchmark, s.problem_id}] = s.prompt_hash;
     auto& c = counts[{s.benchmark, s.problem_id}];
     c.first += 1;
     c.second += s.correct;
-  }
+  });
 
   GenParams gp;
   gp.temperature = o.protocol.temperature;
@@ -499,13 +529,11 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
   const nlohmann::json stats = backend.stats();
   if (!stats.empty()) run["backend_stats"] = stats;
   // Code samples not judged yet (this run's, or an interrupted run's) and sandbox errors.
-  std::vector<SampleRecord> samples = store.samples();
   benches.insert(benches.end(), earlier.begin(), earlier.end());
-  const int64_t judged = grade_code_records(
-      samples, benches, o.protocol, o.code, o.progress,
-      [](const SampleRecord& s) { return s.reason == kPending || code_outcome(s.reason) == "SE"; });
-  if (judged > 0) store.rewrite(samples);
-  return write_results(o.out_dir, run, benches, samples, o.protocol, o.bootstrap);
+  judge_stored_code(store, benches, o.protocol, o.code, o.progress, [](const SampleRecord& s) {
+    return s.reason == kPending || code_outcome(s.reason) == "SE";
+  });
+  return write_results(o.out_dir, run, benches, store.summaries(), o.protocol, o.bootstrap);
 }
 
 nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
@@ -528,31 +556,29 @@ nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
   for (const auto& b : benches)
     if (!is_code(b))
       for (const auto& pr : b.problems) gold[{b.spec.name, pr.id}] = &pr.answer;
-  std::vector<SampleRecord> samples = store.samples();
-  std::vector<bool> before;
-  for (const auto& s : samples) before.push_back(s.correct);
-  for (auto& s : samples) {
+  int64_t regraded = 0, changed = 0;
+  store.update([&](SampleRecord& s) {
+    ++regraded;
     auto it = gold.find({s.benchmark, s.problem_id});
-    if (it == gold.end()) continue;  // code, or a problem outside the run's current set: later
+    if (it == gold.end()) return;  // code, or a problem outside the run's current set: later
+    const bool before = s.correct;
     grade_record(s, *it->second, p, xc);
-  }
+    changed += before != s.correct;
+  });
   // Code limits: the flags', else the run's.
   CodeGradeOptions co = o.code;
   if (run.contains("code_grading") && run["code_grading"].is_object()) {
     if (co.time_limit_s <= 0) co.time_limit_s = run["code_grading"].value("time_limit_s", 0.0);
     if (co.memory_mb <= 0) co.memory_mb = run["code_grading"].value("memory_mb", int64_t{0});
   }
-  grade_code_records(samples, benches, p, co, o.progress, [](const SampleRecord&) { return true; });
+  judge_stored_code(store, benches, p, co, o.progress, [](const SampleRecord&) { return true; }, &changed);
   if (std::any_of(benches.begin(), benches.end(), is_code))
     run["code_grading"] = code_grading_json(co);
-  int64_t changed = 0;
-  for (size_t i = 0; i < samples.size(); ++i) changed += before[i] != samples[i].correct;
-  store.rewrite(samples);
-  std::fprintf(stderr, "r1eval: regraded %zu samples, %lld verdicts changed\n", samples.size(),
-               static_cast<long long>(changed));
+  std::fprintf(stderr, "r1eval: regraded %lld samples, %lld verdicts changed\n",
+               static_cast<long long>(regraded), static_cast<long long>(changed));
   run["protocol"] = protocol_to_json(p);
   write_file_atomic(run_path, dump_json(run, 2) + "\n");
-  return write_results(dir, run, benches, samples, p, o.bootstrap);
+  return write_results(dir, run, benches, store.summaries(), p, o.bootstrap);
 }
 
 nlohmann::json compare_run_dirs(const std::string& a, const std::string& b, std::string* markdown,

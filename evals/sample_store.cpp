@@ -7,6 +7,7 @@
 
 #include <cerrno>   // errno
 #include <cstring>  // std::strerror
+#include <fstream>  // std::ifstream
 
 #include "toolkit/error.h"  // r1::Error, r1::check
 #include "toolkit/fs.h"     // r1::read_file, r1::write_file_atomic
@@ -92,6 +93,25 @@ SampleRecord sample_from_json(const nlohmann::json& j, const std::string& where)
   return s;
 }
 
+namespace {
+
+// Calls visit(line, where) for each complete line of `path`; returns the bytes of a last line that
+// has no newline (a torn write), which is not visited.
+int64_t read_lines(const std::string& path,
+                   const std::function<void(const std::string&, const std::string&)>& visit) {
+  std::ifstream in(path, std::ios::binary);
+  check(static_cast<bool>(in), path + ": cannot read (" + std::strerror(errno) + ")");
+  std::string line;
+  for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
+    if (in.eof()) return static_cast<int64_t>(line.size());  // no newline after it
+    visit(line, path + ":" + std::to_string(line_no));
+  }
+  check(in.eof(), path + ": read failed");
+  return 0;
+}
+
+}  // namespace
+
 SampleStore::SampleStore(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
@@ -101,25 +121,15 @@ SampleStore::SampleStore(const std::string& path) : path_(path) {
     throw Error(path + ": in use by another process (is another r1eval running on this run?)");
   }
   try {
-    const std::string text = read_file(path);
-    size_t start = 0, line_no = 0;
-    while (start < text.size()) {
-      const size_t end = text.find('\n', start);
-      if (end == std::string::npos) break;  // a torn last line: cut below
-      ++line_no;
-      const std::string where = path + ":" + std::to_string(line_no);
-      const std::string line = text.substr(start, end - start);
-      start = end + 1;
-      SampleRecord s = sample_from_json(parse_json(line, where), where);
-      const Key key{key_name(s.benchmark, s.problem_id), s.sample_index};
-      check(!index_.count(key), where + ": sample " + std::to_string(s.sample_index) +
-                                    " of problem " + s.problem_id + " is stored twice");
-      index_[key] = samples_.size();
-      samples_.push_back(std::move(s));
-    }
-    torn_bytes_ = static_cast<int64_t>(text.size() - start);
+    torn_bytes_ = read_lines(path, [&](const std::string& line, const std::string& where) {
+      const SampleRecord s = sample_from_json(parse_json(line, where), where);
+      check(keys_.insert({key_name(s.benchmark, s.problem_id), s.sample_index}).second,
+            where + ": sample " + std::to_string(s.sample_index) + " of problem " + s.problem_id +
+                " is stored twice");
+    });
     if (torn_bytes_ > 0) {
-      check(::ftruncate(fd_, static_cast<off_t>(start)) == 0 && ::fsync(fd_) == 0,
+      const off_t end = ::lseek(fd_, 0, SEEK_END);
+      check(end >= torn_bytes_ && ::ftruncate(fd_, end - torn_bytes_) == 0 && ::fsync(fd_) == 0,
             path + ": cannot cut the torn last line (" + std::strerror(errno) + ")");
     }
   } catch (...) {
@@ -136,54 +146,107 @@ void SampleStore::append(const SampleRecord& s) {
   const std::string line = dump_json(sample_to_json(s)) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
   const Key key{key_name(s.benchmark, s.problem_id), s.sample_index};
-  check(!index_.count(key), path_ + ": sample " + std::to_string(s.sample_index) + " of problem " +
-                                s.problem_id + " is already stored");
+  check(!keys_.count(key), path_ + ": sample " + std::to_string(s.sample_index) + " of problem " +
+                               s.problem_id + " is already stored");
   const off_t before = ::lseek(fd_, 0, SEEK_END);
   if (!write_all(fd_, line) || ::fdatasync(fd_) != 0) {
     const std::string why = std::strerror(errno);
     if (before >= 0 && ::ftruncate(fd_, before) == 0) ::fsync(fd_);
     throw Error(path_ + ": cannot append a sample (" + why + ")");
   }
-  index_[key] = samples_.size();
-  samples_.push_back(s);
+  keys_.insert(key);
 }
 
-void SampleStore::rewrite(const std::vector<SampleRecord>& samples) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::map<Key, size_t> index;
-  for (size_t i = 0; i < samples.size(); ++i) {
-    const Key key{key_name(samples[i].benchmark, samples[i].problem_id), samples[i].sample_index};
-    check(!index.count(key), path_ + ": rewrite holds sample " +
-                                 std::to_string(samples[i].sample_index) + " of problem " +
-                                 samples[i].problem_id + " twice");
-    index[key] = i;
-  }
-  std::string text;
-  for (const auto& s : samples) text += dump_json(sample_to_json(s)) + "\n";
-  write_file_atomic(path_, text);
+// Writes the new file beside the store and renames it over (write_file_atomic), then holds it.
+// Called with mu_ held.
+void SampleStore::replace_file(const std::function<bool(std::FILE*)>& write, std::set<Key> keys) {
+  write_file_atomic(path_, write);
   const int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd < 0) throw Error(path_ + ": cannot reopen (" + std::strerror(errno) + ")");
   ::flock(fd, LOCK_EX | LOCK_NB);  // the new file is not visible to others before the rename
   ::close(fd_);
   fd_ = fd;
-  samples_ = samples;
-  index_ = std::move(index);
+  keys_ = std::move(keys);
+}
+
+namespace {
+
+bool put_line(std::FILE* f, const SampleRecord& s) {
+  const std::string line = dump_json(sample_to_json(s)) + "\n";
+  return std::fwrite(line.data(), 1, line.size(), f) == line.size();
+}
+
+}  // namespace
+
+void SampleStore::rewrite(const std::vector<SampleRecord>& samples) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::set<Key> keys;
+  for (const auto& s : samples)
+    check(keys.insert({key_name(s.benchmark, s.problem_id), s.sample_index}).second,
+          path_ + ": rewrite holds sample " + std::to_string(s.sample_index) + " of problem " +
+              s.problem_id + " twice");
+  replace_file(
+      [&](std::FILE* f) {
+        for (const auto& s : samples)
+          if (!put_line(f, s)) return false;
+        return true;
+      },
+      std::move(keys));
+}
+
+void SampleStore::update(const std::function<void(SampleRecord&)>& edit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::set<Key> keys = keys_;
+  replace_file(
+      [&](std::FILE* f) {
+        bool ok = true;
+        read_lines(path_, [&](const std::string& line, const std::string& where) {
+          SampleRecord s = sample_from_json(parse_json(line, where), where);
+          const Key key{key_name(s.benchmark, s.problem_id), s.sample_index};
+          edit(s);
+          check(key == Key{key_name(s.benchmark, s.problem_id), s.sample_index},
+                where + ": an update changed the sample's key");
+          ok = ok && put_line(f, s);
+        });
+        return ok;
+      },
+      std::move(keys));
 }
 
 bool SampleStore::contains(const std::string& benchmark, const std::string& problem_id,
                            int64_t index) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return index_.count({key_name(benchmark, problem_id), index}) > 0;
+  return keys_.count({key_name(benchmark, problem_id), index}) > 0;
+}
+
+void SampleStore::for_each(const std::function<void(SampleRecord&&)>& visit) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  read_lines(path_, [&](const std::string& line, const std::string& where) {
+    visit(sample_from_json(parse_json(line, where), where));
+  });
 }
 
 std::vector<SampleRecord> SampleStore::samples() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return samples_;
+  std::vector<SampleRecord> out;
+  for_each([&](SampleRecord&& s) { out.push_back(std::move(s)); });
+  return out;
+}
+
+std::vector<SampleRecord> SampleStore::summaries() const {
+  std::vector<SampleRecord> out;
+  for_each([&](SampleRecord&& s) {
+    for (std::string* text : {&s.response, &s.reasoning, &s.prompt_hash}) {
+      text->clear();
+      text->shrink_to_fit();  // frees it (clear alone, or assigning "", keeps the capacity)
+    }
+    out.push_back(std::move(s));
+  });
+  return out;
 }
 
 size_t SampleStore::size() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return samples_.size();
+  return keys_.size();
 }
 
 }  // namespace r1

@@ -3,15 +3,19 @@
 // loses at most the samples in flight and never holds one twice. On open, a torn last line (a kill
 // mid-write) is cut off and every earlier line is checked; a sample key met twice is an error.
 // One process holds a store at a time (an exclusive flock; a second open fails with an error).
+// Only the keys stay in memory: the samples are read from the file, one line at a time, when asked
+// for (a MATH-500 run of 64 samples of 32k tokens is gigabytes of text), and rewritten the same way.
 // Leaves out compaction.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include <cstdint>   // int64_t, uint64_t
-#include <map>       // std::map
+#include <cstdio>    // std::FILE
+#include <functional>  // std::function
 #include <mutex>     // std::mutex
 #include <optional>  // std::optional
+#include <set>       // std::set
 #include <string>    // std::string
 #include <utility>   // std::pair
 #include <vector>    // std::vector
@@ -55,21 +59,27 @@ class SampleStore {
   void append(const SampleRecord& s);
   // Replaces the whole file atomically with `samples` (regrade); the store then holds them.
   void rewrite(const std::vector<SampleRecord>& samples);
+  // Rewrites the file atomically, one sample at a time: `edit` may change any field but the key.
+  void update(const std::function<void(SampleRecord&)>& edit);
 
   bool contains(const std::string& benchmark, const std::string& problem_id, int64_t index) const;
-  std::vector<SampleRecord> samples() const;  // in file order
+  // Calls `visit` on every sample in file order, read one line at a time.
+  void for_each(const std::function<void(SampleRecord&&)>& visit) const;
+  std::vector<SampleRecord> samples() const;  // in file order, all of it in memory
+  // The same without the text (response, reasoning, prompt hash): what metrics read.
+  std::vector<SampleRecord> summaries() const;
   size_t size() const;
   int64_t torn_bytes() const { return torn_bytes_; }
   const std::string& path() const { return path_; }
 
  private:
   using Key = std::pair<std::string, int64_t>;  // (benchmark + '\n' + problem id, index)
+  void replace_file(const std::function<bool(std::FILE*)>& write, std::set<Key> keys);
   std::string path_;
   int fd_ = -1;
   int64_t torn_bytes_ = 0;
   mutable std::mutex mu_;
-  std::vector<SampleRecord> samples_;
-  std::map<Key, size_t> index_;
+  std::set<Key> keys_;
 };
 
 }  // namespace r1

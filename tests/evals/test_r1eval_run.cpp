@@ -5,7 +5,8 @@
 // pass@k, and clear errors for bad input.
 #include <gtest/gtest.h>
 #include <signal.h>    // kill
-#include <sys/wait.h>  // waitpid
+#include <sys/resource.h>  // rusage
+#include <sys/wait.h>  // waitpid, wait4
 #include <arpa/inet.h>   // inet_pton
 #include <fcntl.h>     // open
 #include <netinet/in.h>  // sockaddr_in
@@ -728,6 +729,78 @@ TEST(R1evalRun, RegradeAHandMadeStoreGivesTheClosedFormPassAtK) {
   EXPECT_NEAR(m["pass@1"].get<double>(), (3.0 / 8 + 1 + 0) / 3, 1e-12);
   // maj@8: a's majority is 1/2 (3 equal forms), b's 7, c's x (wrong): 2 of 3.
   EXPECT_NEAR(m["maj@n"].get<double>(), 2.0 / 3, 1e-12);
+}
+
+// Runs bin(program) with `args` (no shell, so the numbers are r1eval's own); returns its exit code
+// and peak resident memory in MB.
+std::pair<int, long> run_measured(const std::string& program, std::vector<std::string> args) {
+  args.insert(args.begin(), bin(program));
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  rusage ru{};
+  wait4(pid, &status, 0, &ru);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, ru.ru_maxrss / 1024};
+}
+
+// Issue 17, D5: a run's text stays on disk. Resuming a finished run and regrading it read the
+// store one sample at a time: with 120 samples of 2 MB each (240 MB of text) neither grows
+// much past what it needs for a store of short samples.
+TEST(R1evalRun, AStoreOfLongSamplesIsStreamedNotHeld) {
+  r1::test::TempDir dir;
+  const std::string out = dir / "run";
+  const std::vector<std::string> run_args = {"run", "aime2024", "--data-dir", kData, "--out", out,
+                                             "--no-progress", "--model", kModel, "--limit", "30",
+                                             "--samples", "4", "--max-new-tokens", "2"};
+  ASSERT_EQ(run_measured("r1eval", run_args).first, 0);
+  const auto [resume_code, small_resume_mb] = run_measured("r1eval", run_args);
+  ASSERT_EQ(resume_code, 0);
+  const auto [regrade_code, small_regrade_mb] = run_measured("r1eval", {"regrade", out, "--no-progress"});
+  ASSERT_EQ(regrade_code, 0);
+  const auto before = r1::read_json_file(out + "/results.json")["benchmarks"]["aime2024"];
+  {  // Each response becomes 2 MB of thinking that never closes (the same verdict: no answer).
+    std::vector<r1::SampleRecord> all;
+    {
+      r1::SampleStore store(out + "/samples.jsonl");
+      all = store.samples();
+    }
+    std::ofstream f(out + "/samples.jsonl", std::ios::trunc);
+    for (auto& s : all) {
+      s.response += std::string(2 << 20, 'x');
+      f << r1::sample_to_json(s).dump() << "\n";
+    }
+  }
+  ASSERT_GT(std::filesystem::file_size(out + "/samples.jsonl"), 240u << 20);
+  const auto [code1, resume_mb] = run_measured("r1eval", run_args);
+  ASSERT_EQ(code1, 0);
+  const auto [code2, regrade_mb] = run_measured("r1eval", {"regrade", out, "--no-progress"});
+  ASSERT_EQ(code2, 0);
+  EXPECT_LT(resume_mb, small_resume_mb + 60) << "resume held the text: " << small_resume_mb << " MB before";
+  EXPECT_LT(regrade_mb, small_regrade_mb + 60) << "regrade held the text: " << small_regrade_mb << " MB before";
+  auto after = r1::read_json_file(out + "/results.json")["benchmarks"]["aime2024"];
+  EXPECT_EQ(after["samples"], 120);
+  EXPECT_EQ(after["pass@1"], before["pass@1"]);
+  EXPECT_EQ(after["no_answer_rate"], before["no_answer_rate"]);
+}
+
+// D5: problems x samples beyond the memory this process may use is refused before anything is
+// allocated (here an address-space limit: 500 problems x 30000 samples need about 7.2 GB).
+TEST(R1evalRun, MoreSamplesThanMemoryHoldsAreRefusedFirst) {
+  r1::test::TempDir dir;
+  const auto r = run_command("ulimit -v 4000000 && " + bin("r1eval") + " run math500 --data-dir " + kData +
+                             " --no-progress --out " + dir / "run" + " --model " + kModel + " --samples 30000");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("500 problems x 30000 samples need about 7.2 GB of memory and "), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "run/samples.jsonl"));
 }
 
 TEST(R1evalRun, BadInputGivesOneClearLine) {

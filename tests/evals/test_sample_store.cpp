@@ -139,6 +139,30 @@ TEST(SampleStore, RewriteReplacesAtomically) {
   EXPECT_TRUE(again.samples()[1].correct);
 }
 
+// update() rewrites the file one sample at a time: edits land in file order, the store keeps
+// taking appends, a key cannot change, and a failed update leaves the file as it was.
+TEST(SampleStore, UpdateEditsOneSampleAtATime) {
+  r1::test::TempDir dir;
+  const std::string path = dir / "samples.jsonl";
+  r1::SampleStore store(path);
+  for (int64_t i = 0; i < 4; ++i) store.append(record("7", i));
+  store.update([](r1::SampleRecord& s) { s.correct = s.sample_index % 2 == 1; });
+  store.append(record("7", 4));
+  std::vector<bool> correct;
+  store.for_each([&](r1::SampleRecord&& s) { correct.push_back(s.correct); });
+  EXPECT_EQ(correct, (std::vector<bool>{false, true, false, true, false}));
+  const std::string before = r1::read_file(path);
+  EXPECT_NE(error_of([&] { store.update([](r1::SampleRecord& s) { s.sample_index += 10; }); })
+                .find("changed the sample's key"),
+            std::string::npos);
+  EXPECT_EQ(r1::read_file(path), before);
+  EXPECT_TRUE(store.contains("aime2024", "7", 4));
+  const auto light = store.summaries();
+  ASSERT_EQ(light.size(), 5u);
+  EXPECT_TRUE(light[0].response.empty() && light[0].prompt_hash.empty());
+  EXPECT_EQ(light[0].extracted, "0");
+}
+
 TEST(SampleStore, OneWriterAtATime) {
   r1::test::TempDir dir;
   const std::string path = dir / "samples.jsonl";

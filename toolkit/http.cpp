@@ -3,6 +3,7 @@
 // (beast::tcp_stream expiry) without a shared event loop. Leaves out connection pools: a client is
 // one connection, a server connection is one thread.
 #include "toolkit/http.h"
+#include "toolkit/http_request_reader.h"  // r1::HttpRequestParser, r1::request_read_status
 
 #include <boost/asio/ip/tcp.hpp>  // tcp::acceptor, tcp::resolver
 #include <boost/asio/post.hpp>    // net::post
@@ -42,8 +43,6 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-constexpr unsigned kMaxHeaderBytes = 64 << 10;
-
 Clock::duration to_duration(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
@@ -64,10 +63,6 @@ std::string describe(const beast::error_code& ec) {
   std::string m = ec.message();
   if (!m.empty()) m[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(m[0])));
   return m;
-}
-
-bool is_http_error(const beast::error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::bad_version).category();
 }
 
 std::string json_escape(const std::string& s) {
@@ -257,7 +252,7 @@ struct HttpClient::Impl {
       const bool reused = connected();
       if (!reused) connect(deadline, where);
       http::response_parser<http::buffer_body> parser;
-      parser.header_limit(kMaxHeaderBytes);
+      parser.header_limit(kHttpMaxHeader);
       parser.body_limit(whole ? kHttpMaxBody : std::numeric_limits<std::uint64_t>::max());
       if (verb == http::verb::head) parser.skip(true);
       const beast::error_code ec = with_stream([&](auto& stream) {
@@ -570,9 +565,8 @@ void HttpServer::Impl::serve(Connection& c) {
   for (bool first = true; !stopping; first = false) {
     c.busy = false;
     if (wait_for_request(c, buffer, first)) break;
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(kMaxHeaderBytes);
-    parser.body_limit(kHttpMaxBody);
+    HttpRequestParser parser;
+    limit_request_parser(parser);
     stream.expires_after(header_timeout);
     auto ec = run_op(c.ioc, [&](auto h) { http::async_read_header(stream, buffer, parser, h); });
     stream.expires_after(idle_timeout);  // the body may be large: the idle bound per read
@@ -583,29 +577,22 @@ void HttpServer::Impl::serve(Connection& c) {
       }
       if (!ec) ec = run_op(c.ioc, [&](auto h) { http::async_read(stream, buffer, parser, h); });
     }
-    if (ec == http::error::body_limit) {
-      write_reply(c, error_reply(413, "request body over 64 MiB"), 11, false);
-    } else if (is_http_error(ec) && ec != http::error::end_of_stream &&
-               ec != http::error::partial_message) {
-      write_reply(c, error_reply(400, "malformed request: " + ec.message()), 11, false);
-    }
+    std::string why;
+    if (const int status = request_read_status(ec, &why)) write_reply(c, error_reply(status, why), 11, false);
     if (ec) break;
 
-    auto msg = parser.release();
-    HttpRequest req{std::string(msg.method_string()), std::string(msg.target()),
-                    std::move(msg.body()), {}, [&stream] { return peer_closed(stream); }};
-    for (const auto& field : msg) {
-      req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
+    const bool request_keep_alive = parser.get().keep_alive();
+    const unsigned version = parser.get().version();
+    const bool head = parser.get().method() == http::verb::head;
+    HttpRequest req = to_http_request(parser, [&stream] { return peer_closed(stream); });
     HttpReply reply = call_handler(req);
     if (reply.reset) {
       reset = true;
       break;
     }
     const bool cut = reply.cut_after < reply.body.size();
-    const bool keep_alive = msg.keep_alive() && !stopping && !cut;
-    const bool head = msg.method() == http::verb::head;
-    if (write_reply(c, std::move(reply), msg.version(), keep_alive, head) || !keep_alive) break;
+    const bool keep_alive = request_keep_alive && !stopping && !cut;
+    if (write_reply(c, std::move(reply), version, keep_alive, head) || !keep_alive) break;
   }
   beast::error_code ignored;
   if (reset) {

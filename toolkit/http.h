@@ -21,6 +21,8 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 // Request and response bodies above this size are refused (413 on the server, HttpError on the
 // client).
 constexpr size_t kHttpMaxBody = size_t{64} << 20;
+// Request and response headers above this size are refused the same way.
+constexpr unsigned kHttpMaxHeader = 64 << 10;
 
 // An endpoint such as "https://api.example.com/v1" split into what a connection needs.
 struct Url {

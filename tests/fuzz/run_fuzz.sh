@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz/CMakeLists.txt, clang-14, separate from the main GCC
 # build) into BUILD_DIR/fuzz and runs one of them briefly: $R1_FUZZ_TARGET, grader (default),
-# request (r1serve's request bodies) or yaml (recipes and gates files). Exits non-zero on any
+# request (r1serve's request bodies), http (r1serve's HTTP framing and bodies) or yaml (recipes and gates files). Exits non-zero on any
 # finding (crash, sanitizer report, timeout, leak, out-of-memory) and prints the reproducer's path.
 #   run_fuzz.sh [BUILD_DIR]           fuzz from the seed corpus for $R1_FUZZ_SECONDS (default 30)
 #   run_fuzz.sh BUILD_DIR FILE...     regression mode: run only the given inputs once each
@@ -23,7 +23,7 @@ fi
 cmake --build "$fuzz_build" -j "${R1_FUZZ_JOBS:-2}"
 target=${R1_FUZZ_TARGET:-grader}
 fuzzer=$fuzz_build/fuzz_$target
-[ -x "$fuzzer" ] || { echo "run_fuzz: no target '$target' (grader, request, yaml)" >&2; exit 1; }
+[ -x "$fuzzer" ] || { echo "run_fuzz: no target '$target' (grader, request, http, yaml)" >&2; exit 1; }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_fatal=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp}

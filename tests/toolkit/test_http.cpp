@@ -3,6 +3,7 @@
 // bad requests, stop(); and HTTPS against a python3 server with a throwaway self-signed
 // certificate.
 #include "toolkit/http.h"
+#include "toolkit/http_request_reader.h"  // r1::read_http_requests
 
 #include <arpa/inet.h>   // inet_pton
 #include <netinet/in.h>  // sockaddr_in
@@ -367,6 +368,53 @@ TEST(Http, BadRequestsGet400And413) {
   const std::string reply = raw_exchange(s.server.port(), huge);
   EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0u) << reply;
   EXPECT_NE(reply.find("64 MiB"), std::string::npos) << reply;
+}
+
+// The server's framing on bytes in memory (read_http_requests: the steps HttpServer reads its
+// sockets with, and what fuzz_http fuzzes): pipelined and chunked requests, and each kind of bad
+// request with the status it is answered with.
+std::vector<HttpRequest> read_all(const std::string& bytes, int* status) {
+  std::vector<HttpRequest> out;
+  *status = read_http_requests(bytes, [&](HttpRequest&& r) { out.push_back(std::move(r)); });
+  return out;
+}
+
+TEST(HttpRequestReader, FramesRequestsAsTheServerDoes) {
+  int status = -1;
+  auto reqs = read_all(
+      "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+      "POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+      "FOO /health HTTP/1.1\r\n\r\n",
+      &status);
+  EXPECT_EQ(status, 0);
+  ASSERT_EQ(reqs.size(), 4u);
+  EXPECT_EQ(reqs[0].method, "GET");
+  EXPECT_EQ(reqs[0].header("host"), "x");
+  EXPECT_EQ(reqs[1].body, "hello");
+  EXPECT_EQ(reqs[2].body, "abcde");
+  EXPECT_EQ(reqs[3].method, "FOO");  // routing answers it 405; framing lets it through
+  // HTTP/1.0 without keep-alive: the connection ends after the first request.
+  reqs = read_all("GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.0\r\n\r\n", &status);
+  EXPECT_EQ(reqs.size(), 1u);
+  // A body cut short: no request, nothing to answer yet (the server waits, then times out).
+  reqs = read_all("POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", &status);
+  EXPECT_TRUE(reqs.empty());
+  EXPECT_EQ(status, 0);
+  const std::vector<std::pair<std::string, int>> bad = {
+      {"\x01\x02garbage\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nX: " + std::string(70000, 'a') + "\r\n\r\n", 400},  // header over 64 KiB
+      {"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nContent-Length: 67108865\r\n\r\n", 413},
+      {"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+      {"GET / HTTP/9.9\r\n\r\n", 400},
+  };
+  for (const auto& [bytes, want] : bad) {
+    reqs = read_all("GET /ok HTTP/1.1\r\n\r\n" + bytes, &status);
+    EXPECT_EQ(status, want) << bytes.substr(0, 80);
+    EXPECT_EQ(reqs.size(), 1u) << "the request before a bad one is still served";
+  }
 }
 
 TEST(Http, BindFailureNamesHostAndPort) {

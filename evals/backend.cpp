@@ -85,6 +85,10 @@ class NativeBackend : public Backend {
     return sha256_hex(render_prompt(tmpl_, job.messages, params.force_think));
   }
 
+  nlohmann::json prompt_payload(const PromptJob& job, const GenParams& params) const override {
+    return render_prompt(tmpl_, job.messages, params.force_think);
+  }
+
   void generate(const std::vector<PromptJob>& jobs, const GenParams& params,
                 const OnDone& on_done) override {
     std::vector<GenerationRequest> requests;
@@ -127,9 +131,16 @@ class NativeBackend : public Backend {
       c.prompt_tokens = static_cast<int64_t>(requests[req].prompt.size());
       c.completion_tokens = static_cast<int64_t>(g.ids.size());
       c.latency_s = seconds_since(start);
+      if (g.first_token_at > 0) {
+        c.ttft_s = g.first_token_at - g.admitted_at;
+        if (g.ids.size() >= 2) c.tpot_s = (g.finished_at - g.first_token_at) / double(g.ids.size() - 1);
+      }
       on_done(job, jobs[job].samples[sample].first, jobs[job].samples[sample].second, c);
     });
     stats_ = engine.stats();
+    int64_t samples = 0;
+    for (const auto& r : requests) samples += r.n;
+    rows_ = std::min(options_.max_batch, samples);  // the engine's cache rows
   }
 
   // A prompt that does not fit the context is one outcome per sample, not the run's end (D11).
@@ -145,7 +156,9 @@ class NativeBackend : public Backend {
   nlohmann::json stats() const override {
     return {{"decode_steps", stats_.decode_steps},
             {"prefills", stats_.prefills},
-            {"mean_batch", stats_.mean_batch()}};
+            {"mean_batch", stats_.mean_batch()},
+            {"rows", rows_},
+            {"batch_fill", rows_ > 0 ? stats_.mean_batch() / double(rows_) : 0.0}};
   }
 
  private:
@@ -156,6 +169,7 @@ class NativeBackend : public Backend {
   ChatTemplate tmpl_;
   std::vector<int64_t> eos_;
   EngineStats stats_;
+  int64_t rows_ = 0;
 };
 
 // ---- HTTP ------------------------------------------------------------------------------------
@@ -278,6 +292,7 @@ class HttpBackend : public Backend {
           try {
             Completion c = attempt_once(*clients[e], body);
             c.latency_s = seconds_since(start);
+            add_busy(c.latency_s);
             bound_text(c, params.max_new_tokens);
             on_done(it.job, index, seed, c);
             break;
@@ -305,10 +320,21 @@ class HttpBackend : public Backend {
       }
     };
     const int n = std::min<int>(options_.concurrency, std::max<size_t>(items.size(), 1));
+    busy_s_ = 0;
+    const auto start = Clock::now();
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i) threads.emplace_back(worker);
     for (auto& t : threads) t.join();
+    wall_s_ = seconds_since(start);
     if (!first_error.empty()) throw Error(first_error);
+  }
+
+  // Mean requests in flight = the requests' summed seconds / the wall time of generate().
+  nlohmann::json stats() const override {
+    const double in_flight = wall_s_ > 0 ? busy_s_ / wall_s_ : 0;
+    return {{"mean_in_flight", in_flight},
+            {"concurrency", options_.concurrency},
+            {"batch_fill", in_flight / double(options_.concurrency)}};
   }
 
  private:
@@ -360,7 +386,7 @@ class HttpBackend : public Backend {
 
   // What a request carries of the job: the rendered prompt text (completions API) or the
   // messages (chat API).
-  nlohmann::json prompt_payload(const PromptJob& job, const GenParams& p) const {
+  nlohmann::json prompt_payload(const PromptJob& job, const GenParams& p) const override {
     if (tmpl_) {
       // Servers tokenize a completions prompt with its special tokens (vLLM, llama.cpp, r1serve
       // add the BOS), so the template's own BOS text is left out.
@@ -452,6 +478,12 @@ class HttpBackend : public Backend {
   std::string api_key_, model_;
   std::optional<ChatTemplate> tmpl_;
   nlohmann::ordered_json template_kwargs_;  // --template-kwargs, parsed once
+  std::mutex busy_mu_;
+  double busy_s_ = 0, wall_s_ = 0;  // the last generate(): summed request seconds, wall seconds
+  void add_busy(double s) {
+    std::lock_guard<std::mutex> lock(busy_mu_);
+    busy_s_ += s;
+  }
 };
 
 }  // namespace

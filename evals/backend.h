@@ -42,6 +42,9 @@ struct Completion {
   std::string finish_reason;
   int64_t prompt_tokens = -1, completion_tokens = -1;  // -1: unknown
   double latency_s = 0;
+  // Time to first token (from the prefill's start, or the request's send) and time per output
+  // token after it; -1 where not measured (a non-streaming HTTP request has no first token).
+  double ttft_s = -1, tpot_s = -1;
 };
 
 class Backend {
@@ -51,6 +54,8 @@ class Backend {
   virtual nlohmann::json describe() const = 0;
   // A hash of exactly what this backend sends for `job` (rendered prompt or messages).
   virtual std::string prompt_hash(const PromptJob& job, const GenParams& params) = 0;
+  // What it sends for `job`: the rendered prompt text, or the messages (chat API).
+  virtual nlohmann::json prompt_payload(const PromptJob& job, const GenParams& params) const = 0;
   // Called as each sample finishes, possibly from several threads at once, once per sample.
   using OnDone = std::function<void(size_t job, int64_t sample_index, uint64_t seed,
                                     const Completion& c)>;
@@ -58,8 +63,9 @@ class Backend {
   // after the retries, a request the server refuses); samples already reported stay reported.
   virtual void generate(const std::vector<PromptJob>& jobs, const GenParams& params,
                         const OnDone& on_done) = 0;
-  // Samples per second and mean batch, for progress and benchmarks (native only; else empty).
-  virtual nlohmann::json stats() const { return nlohmann::json::object(); }
+  // How full the batch was during the last generate(): batch_fill in [0, 1] (native: mean
+  // decoded rows / cache rows; HTTP: mean requests in flight / --concurrency), and what it came from.
+  virtual nlohmann::json stats() const = 0;
 };
 
 struct NativeOptions {

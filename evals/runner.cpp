@@ -18,6 +18,7 @@
 #include "evals/math_grader.h"      // r1::grade_response
 #include "evals/metrics.h"          // r1::compute_metrics
 #include "evals/sample_store.h"     // r1::SampleStore
+#include "evals/speed.h"            // r1::speed_json, r1::generation_record
 #include "sandbox/sandbox.h"        // r1::sandbox::Sandbox
 #include "toolkit/error.h"          // r1::Error, r1::check
 #include "toolkit/fs.h"             // r1::write_file_atomic
@@ -231,7 +232,7 @@ nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
                              const std::vector<BenchData>& benches,
                              const std::vector<SampleRecord>& all, const Protocol& p,
                              int bootstrap) {
-  nlohmann::json results = {{"run", run}, {"benchmarks", nlohmann::json::object()}};
+  nlohmann::json results = {{"run", run}, {"benchmarks", nlohmann::json::object()}, {"speed", speed_json(run, all)}};
   std::vector<BenchmarkMetrics> ms;
   for (const auto& b : benches) {
     std::set<std::string> ids;
@@ -271,6 +272,7 @@ nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
   write_file_atomic(dir + "/results.json", dump_json(results, 2) + "\n");
   std::string config = "backend: " + run["backend"].dump() + "\nprotocol: " +
                        run["protocol"].dump() + "\n";
+  if (const std::string line = speed_line(results["speed"]); !line.empty()) config += line + "\n";
   for (const auto& b : benches) {
     config += "dataset " + b.spec.name + ": " + b.path + " (sha256 " + b.sha256.substr(0, 12) +
               "..., " + checksum_status(b.spec, b.sha256) + ")";
@@ -492,7 +494,7 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
     for (const auto& [key, c] : counts) rate_sum += double(c.second) / c.first;
     std::mutex mu;
     Progress progress("r1eval: samples", missing, o.progress && Progress::stderr_is_terminal());
-    int64_t done = 0, tokens = 0;
+    int64_t done = 0, tokens = 0, prompt_tokens = 0;
     const auto start = std::chrono::steady_clock::now();
     backend.generate(jobs, gp, [&](size_t j, int64_t index, uint64_t seed, const Completion& c) {
       SampleRecord s;
@@ -507,6 +509,8 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
       s.prompt_tokens = c.prompt_tokens;
       s.completion_tokens = c.completion_tokens;
       s.latency_s = c.latency_s;
+      s.ttft_s = c.ttft_s;
+      s.tpot_s = c.tpot_s;
       if (job_problem[j]->code)
         s.reason = kPending;  // judged after generation, in parallel
       else
@@ -519,21 +523,40 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
       cnt.second += s.correct;
       rate_sum += double(cnt.second) / cnt.first;
       tokens += std::max<int64_t>(c.completion_tokens, 0);
+      prompt_tokens += std::max<int64_t>(c.prompt_tokens, 0);
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       progress.update(++done, std::to_string(counts.size()) + " problems, " +
                                   std::to_string(static_cast<int64_t>(tokens / std::max(secs, 1e-9))) +
                                   " tok/s, pass@1 " + format_percent(rate_sum / counts.size()));
     });
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!run.contains("generations")) run["generations"] = nlohmann::json::array();
+    run["generations"].push_back(generation_record(wall, done, prompt_tokens, tokens, backend.stats()));
+    write_file_atomic(run_path, dump_json(run, 2) + "\n");
   }
-  const nlohmann::json stats = backend.stats();
-  if (!stats.empty()) run["backend_stats"] = stats;
   // Code samples not judged yet (this run's, or an interrupted run's) and sandbox errors.
   benches.insert(benches.end(), earlier.begin(), earlier.end());
   judge_stored_code(store, benches, o.protocol, o.code, o.progress, [](const SampleRecord& s) {
     return s.reason == kPending || code_outcome(s.reason) == "SE";
   });
   return write_results(o.out_dir, run, benches, store.summaries(), o.protocol, o.bootstrap);
+}
+
+void print_prompts(const RunOptions& o, Backend& backend, std::ostream& out) {
+  GenParams gp;
+  gp.force_think = o.protocol.force_think;
+  for (const auto& b : load_benchmarks(o))
+    for (const auto& pr : b.problems) {
+      const PromptJob job{b.spec.name, pr.id, protocol_messages(o.protocol, pr), {}};
+      nlohmann::json messages = nlohmann::json::array();
+      for (const auto& m : job.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
+      out << dump_json({{"benchmark", b.spec.name},
+                        {"problem_id", pr.id},
+                        {"messages", messages},
+                        {"prompt", backend.prompt_payload(job, gp)}})
+          << "\n";
+    }
 }
 
 nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include <cstdint>  // int64_t
+#include <ostream>  // std::ostream
 #include <string>   // std::string
 #include <vector>   // std::vector
 
@@ -41,6 +42,10 @@ struct RunOptions {
 // Throws r1::Error when the run directory holds a different run (other model or generation
 // settings), for bad data, or when the backend gives up (completed samples stay stored).
 nlohmann::json run_eval(const RunOptions& options, Backend& backend);
+// Writes, one JSON line per problem of the run's benchmarks, what `backend` would send for it:
+// {benchmark, problem_id, messages, prompt} (prompt: the rendered text, or the messages for a
+// chat API). Generates nothing and writes no run directory.
+void print_prompts(const RunOptions& options, Backend& backend, std::ostream& out);
 
 struct RegradeOptions {
   std::string extract;   // extraction preset; empty: the run's

@@ -46,6 +46,8 @@ nlohmann::json sample_to_json(const SampleRecord& s) {
   j["prompt_tokens"] = s.prompt_tokens;
   j["completion_tokens"] = s.completion_tokens;
   j["latency_s"] = s.latency_s;
+  if (s.ttft_s >= 0) j["ttft_s"] = s.ttft_s;
+  if (s.tpot_s >= 0) j["tpot_s"] = s.tpot_s;
   j["extracted"] = s.extracted ? nlohmann::json(*s.extracted) : nlohmann::json(nullptr);
   j["correct"] = s.correct;
   j["reason"] = s.reason;
@@ -84,6 +86,11 @@ SampleRecord sample_from_json(const nlohmann::json& j, const std::string& where)
   s.completion_tokens = integer("completion_tokens");
   check(field("latency_s").is_number(), where + ": field latency_s must be a number");
   s.latency_s = field("latency_s").get<double>();
+  for (auto [key, value] : {std::pair{"ttft_s", &s.ttft_s}, std::pair{"tpot_s", &s.tpot_s}})
+    if (j.contains(key)) {  // samples stored before speed was recorded have neither
+      check(j[key].is_number(), where + ": field " + key + " must be a number");
+      *value = j[key].get<double>();
+    }
   const auto& e = field("extracted");
   check(e.is_null() || e.is_string(), where + ": field extracted must be a string or null");
   if (e.is_string()) s.extracted = e.get<std::string>();

@@ -35,6 +35,7 @@ struct SampleRecord {
   int64_t prompt_tokens = -1;      // -1 when unknown
   int64_t completion_tokens = -1;  // -1 when unknown
   double latency_s = 0;
+  double ttft_s = -1, tpot_s = -1;  // time to first token, per output token after it (-1: not measured)
   std::optional<std::string> extracted;  // the answer graded; nullopt when none
   bool correct = false;
   std::string reason;  // the grader's reason (equal_number, different, truncated, ...)

@@ -45,6 +45,10 @@ struct Row {
   GeneratedSample out;
 };
 
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 size_t max_stop_chars(const GenerationRequest& r) {
   size_t m = 0;
   for (const auto& s : r.stop_strings) m = std::max(m, s.size());
@@ -140,6 +144,7 @@ class Batcher {
 
   void finish(size_t r) {
     Row& row = rows_[r];
+    row.out.finished_at = steady_seconds();
     auto p = row.request;
     p->results[row.sample] = std::move(row.out);
     const int64_t sample = row.sample;
@@ -169,6 +174,7 @@ class Batcher {
       pending_.pop_front();
     }
     if (admit.empty()) return false;
+    const double admitted_at = steady_seconds();
     const auto dev = model_.options().device();
     const int64_t U = admit.size();
     auto ids = torch::zeros({U, max_len}, torch::kLong);
@@ -220,6 +226,11 @@ class Batcher {
       rngs.push_back(&rows_[r].rng);
     }
     auto s = sample_tokens(row_logits, params, rngs);
+    const double first_token_at = steady_seconds();
+    for (size_t r = first_new; r < rows_.size(); ++r) {
+      rows_[r].out.admitted_at = admitted_at;
+      rows_[r].out.first_token_at = first_token_at;
+    }
     for (size_t r = rows_.size(); r-- > first_new;)
       if (accept(rows_[r], s.ids[r - first_new], s.logprobs[r - first_new])) finish(r);
     return true;

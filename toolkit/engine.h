@@ -43,6 +43,9 @@ struct GeneratedSample {
   std::vector<float> logprobs;  // log-prob of each generated token (see sample_tokens)
   std::string finish_reason;    // "stop" (stop id or string), "length" or "cancelled"
   std::string stop_string;      // the stop string matched, when one was
+  // When its prefill began, its first token was sampled and it finished (steady-clock seconds;
+  // 0 for a sample that never ran): time to first token and time per output token.
+  double admitted_at = 0, first_token_at = 0, finished_at = 0;
 };
 
 struct EngineOptions {

@@ -183,7 +183,7 @@ struct RunArgs {
   std::optional<bool> force_think;
   r1::NativeOptions native;
   r1::HttpOptions http;
-  bool no_progress = false, resume = false;
+  bool no_progress = false, resume = false, print_prompts = false;
 };
 
 // A short name for the model, for the default run directory.
@@ -192,6 +192,16 @@ std::string model_tag(const RunArgs& a) {
     return std::filesystem::path(a.native.model_dir).lexically_normal().filename().string();
   if (!a.http.served_model.empty()) return a.http.served_model;
   return r1::parse_url(a.http.endpoints.front()).host;
+}
+
+// The native engine (--model) or the HTTP client (--endpoint), model ids resolved.
+std::unique_ptr<r1::Backend> make_backend(RunArgs& a) {
+  if (!a.native.model_dir.empty()) {
+    a.native.model_dir = r1::resolve_model_path(a.native.model_dir);  // a hub id
+    return r1::make_native_backend(a.native);
+  }
+  if (!a.http.tokenizer_dir.empty()) a.http.tokenizer_dir = r1::resolve_tokenizer_path(a.http.tokenizer_dir);
+  return r1::make_http_backend(a.http);
 }
 
 int run_run(RunArgs& a, const std::string& command) {
@@ -222,15 +232,16 @@ int run_run(RunArgs& a, const std::string& command) {
   a.run.protocol = p;
   a.run.progress = !a.no_progress;
   a.run.command = command;
+  if (a.print_prompts) {  // what the run would send, and nothing run
+    r1::print_prompts(a.run, *make_backend(a), std::cout);
+    return 0;
+  }
   if (a.run.out_dir.empty()) a.run.out_dir = "runs/" + model_tag(a) + "-" + p.preset;
   r1::check(!a.resume || std::filesystem::exists(a.run.out_dir + "/run.json"),
             "--resume: " + a.run.out_dir + " holds no run to resume (no run.json)");
   std::fprintf(stderr, "r1eval: run %s, protocol %s\n", a.run.out_dir.c_str(),
                r1::protocol_to_json(p).dump().c_str());
-  if (native) a.native.model_dir = r1::resolve_model_path(a.native.model_dir);  // a hub id
-  if (!a.http.tokenizer_dir.empty()) a.http.tokenizer_dir = r1::resolve_tokenizer_path(a.http.tokenizer_dir);
-  auto backend = native ? r1::make_native_backend(a.native) : r1::make_http_backend(a.http);
-  const nlohmann::json results = r1::run_eval(a.run, *backend);
+  const nlohmann::json results = r1::run_eval(a.run, *make_backend(a));
   std::cout << r1::read_file(a.run.out_dir + "/summary.md");
   return 0;
 }
@@ -312,6 +323,9 @@ int run(int argc, char** argv) {
                    "answer extraction: boxed, boxed-or-phrase, lenient, anywhere");
   runc->add_option("--float-places", ra.float_places, "grader decimals")->check(CLI::Range(0, 15));
   runc->add_flag("--no-progress", ra.no_progress, "no progress line");
+  runc->add_flag("--print-prompts", ra.print_prompts,
+                 "print what would be sent for each problem (JSON lines: messages and the rendered prompt), "
+                 "then exit without generating");
   runc->add_flag("--resume", ra.resume,
                  "require an existing run in --out (an existing run is always resumed)");
   runc->add_option("--model", ra.native.model_dir,

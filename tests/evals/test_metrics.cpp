@@ -10,6 +10,7 @@
 #include <vector>    // std::vector
 
 #include "evals/metrics.h"  // r1::compute_metrics, r1::compare_paired, ...
+#include "evals/speed.h"    // r1::speed_json
 #include "toolkit/error.h"  // r1::Error
 
 namespace r1 {
@@ -322,6 +323,31 @@ TEST(PairedComparison, MonteCarloPastTwentyDifferences) {
   EXPECT_EQ(one.same, 29);
   EXPECT_THROW(compare_paired("aime", a, {{"zz", {2, 1}}}), Error);  // nothing in common
   EXPECT_THROW(compare_paired("aime", a, {{"p0", {2, 3}}}), Error);  // c > n
+}
+
+// Issue 20, point 3: throughput over every generation pass, latency percentiles over the samples
+// that were timed (numpy's linear interpolation), batch fill weighted by each pass's wall time.
+TEST(Speed, ThroughputPercentilesAndFill) {
+  nlohmann::json run = {{"generations",
+                         {generation_record(10, 4, 400, 100, {{"batch_fill", 1.0}}),
+                          generation_record(30, 4, 400, 300, {{"batch_fill", 0.5}})}}};
+  std::vector<SampleRecord> samples(5);
+  const double ttft[5] = {0.4, 0.1, 0.2, 0.3, -1};  // the last one was not timed
+  for (int i = 0; i < 5; ++i) samples[i].ttft_s = ttft[i];
+  const auto speed = speed_json(run, samples);
+  EXPECT_DOUBLE_EQ(speed["wall_s"].get<double>(), 40);
+  EXPECT_DOUBLE_EQ(speed["generated_tok_s"].get<double>(), 10);
+  EXPECT_DOUBLE_EQ(speed["prompt_tok_s"].get<double>(), 20);
+  EXPECT_DOUBLE_EQ(speed["batch_fill"].get<double>(), (10 * 1.0 + 30 * 0.5) / 40);
+  EXPECT_EQ(speed["ttft_s"]["samples"], 4);
+  EXPECT_DOUBLE_EQ(speed["ttft_s"]["mean"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(speed["ttft_s"]["p50"].get<double>(), 0.25);
+  EXPECT_NEAR(speed["ttft_s"]["p90"].get<double>(), 0.37, 1e-12);  // 0.3 + 0.7 * (0.4 - 0.3)
+  EXPECT_TRUE(speed["tpot_s"].is_null());
+  const std::string line = speed_line(speed);
+  EXPECT_NE(line.find("20.0 prompt tok/s, 10.0 generated tok/s over 40 s"), std::string::npos) << line;
+  EXPECT_NE(line.find("batch fill 62%"), std::string::npos) << line;
+  EXPECT_EQ(speed_line(speed_json(nlohmann::json::object(), {})), "");
 }
 
 }  // namespace

@@ -96,6 +96,15 @@ TEST(R1evalRun, NativeBackendStoresGradesAndResumes) {
   EXPECT_EQ(results["run"]["protocol"]["temperature"], 0.6);
   EXPECT_EQ(results["run"]["benchmarks"]["aime2024"]["checksum"], "matches");
   EXPECT_TRUE(std::filesystem::exists(out + "/summary.md"));
+  // Issue 20, point 3: the speed is recorded with the accuracy.
+  const auto& speed = results["speed"];
+  EXPECT_EQ(speed["samples"], 12);
+  EXPECT_GT(speed["generated_tok_s"].get<double>(), 0);
+  EXPECT_EQ(speed["ttft_s"]["samples"], 12);
+  EXPECT_EQ(speed["tpot_s"]["samples"], 12);
+  EXPECT_GT(speed["batch_fill"].get<double>(), 0);
+  EXPECT_LE(speed["batch_fill"].get<double>(), 1);
+  EXPECT_NE(r1::read_file(out + "/summary.md").find("speed: "), std::string::npos);
 
   // Resume: nothing to do, nothing rewritten.
   const std::string before = r1::read_file(out + "/samples.jsonl");
@@ -108,6 +117,8 @@ TEST(R1evalRun, NativeBackendStoresGradesAndResumes) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("12 stored, 6 to generate"), std::string::npos) << r.out;
   EXPECT_EQ(r1::read_file(out + "/samples.jsonl").substr(0, before.size()), before);
+  EXPECT_EQ(r1::read_json_file(out + "/run.json")["generations"].size(), 2u);  // the resume generated nothing
+  EXPECT_EQ(r1::read_json_file(out + "/results.json")["speed"]["samples"], 18);
   // Another temperature is another run: refused, store untouched.
   r = run_command(eval_cmd(out, "--model " + kModel +
                                     " --limit 3 --samples 6 --max-new-tokens 24 --temperature 1"));
@@ -157,6 +168,11 @@ TEST(R1evalRun, ThroughR1serveTheSamplesEqualTheNativeOnes) {
   expect_same_samples(dir / "native", dir / "completions");
   const auto run = r1::read_json_file(dir / "chat/run.json");
   EXPECT_EQ(run["backend"]["served_model"], "tiny-r1");  // from GET /models
+  // Over HTTP without streaming there is no first token to time; the fill is requests in flight.
+  const auto speed = r1::read_json_file(dir / "chat/results.json")["speed"];
+  EXPECT_TRUE(speed["ttft_s"].is_null()) << speed;
+  EXPECT_GT(speed["batch_fill"].get<double>(), 0) << speed;
+  EXPECT_LE(speed["batch_fill"].get<double>(), 1.0 + 1e-9) << speed;
 }
 
 // Issue 19: --template-kwargs reaches the template in every backend: the native engine, the

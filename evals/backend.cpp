@@ -138,9 +138,6 @@ class NativeBackend : public Backend {
       on_done(job, jobs[job].samples[sample].first, jobs[job].samples[sample].second, c);
     });
     stats_ = engine.stats();
-    int64_t samples = 0;
-    for (const auto& r : requests) samples += r.n;
-    rows_ = std::min(options_.max_batch, samples);  // the engine's cache rows
   }
 
   // A prompt that does not fit the context is one outcome per sample, not the run's end (D11).
@@ -157,8 +154,8 @@ class NativeBackend : public Backend {
     return {{"decode_steps", stats_.decode_steps},
             {"prefills", stats_.prefills},
             {"mean_batch", stats_.mean_batch()},
-            {"rows", rows_},
-            {"batch_fill", rows_ > 0 ? stats_.mean_batch() / double(rows_) : 0.0}};
+            {"rows", stats_.rows},
+            {"batch_fill", stats_.batch_fill()}};
   }
 
  private:
@@ -169,7 +166,6 @@ class NativeBackend : public Backend {
   ChatTemplate tmpl_;
   std::vector<int64_t> eos_;
   EngineStats stats_;
-  int64_t rows_ = 0;
 };
 
 // ---- HTTP ------------------------------------------------------------------------------------
@@ -395,9 +391,7 @@ class HttpBackend : public Backend {
         prompt.erase(0, tmpl_->bos_token.size());
       return prompt;
     }
-    nlohmann::json m = nlohmann::json::array();
-    for (const auto& msg : job.messages) m.push_back({{"role", msg.role}, {"content", msg.content}});
-    return m;
+    return messages_json(job.messages);
   }
 
   // A server that ignores max_tokens (or misbehaves) can send megabytes of text: what r1eval
@@ -487,6 +481,12 @@ class HttpBackend : public Backend {
 };
 
 }  // namespace
+
+nlohmann::json messages_json(const std::vector<ChatMessage>& messages) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& m : messages) out.push_back({{"role", m.role}, {"content", m.content}});
+  return out;
+}
 
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options) {
   return std::make_unique<NativeBackend>(options);

@@ -78,6 +78,9 @@ struct NativeOptions {
   int64_t max_context = 0;      // 0: the model's
   int threads = 0;              // CPU threads for LibTorch; 0: its default
 };
+// Messages as OpenAI-style JSON objects: [{"role", "content"}, ...].
+nlohmann::json messages_json(const std::vector<ChatMessage>& messages);
+
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options);
 // The native backend over a model already in memory (a trainer's live policy), generating with
 // `model` as it is at each generate() call; tokenizer, chat template and stop ids come from

@@ -549,11 +549,9 @@ void print_prompts(const RunOptions& o, Backend& backend, std::ostream& out) {
   for (const auto& b : load_benchmarks(o))
     for (const auto& pr : b.problems) {
       const PromptJob job{b.spec.name, pr.id, protocol_messages(o.protocol, pr), {}};
-      nlohmann::json messages = nlohmann::json::array();
-      for (const auto& m : job.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
       out << dump_json({{"benchmark", b.spec.name},
                         {"problem_id", pr.id},
-                        {"messages", messages},
+                        {"messages", messages_json(job.messages)},
                         {"prompt", backend.prompt_payload(job, gp)}})
           << "\n";
     }

@@ -66,7 +66,9 @@ class Batcher {
         options_(options),
         stats_(stats),
         cache_(model.config(), rows, std::min(capacity, options.max_context), options.max_context,
-               model.options()) {}
+               model.options()) {
+    stats_.rows = rows;
+  }
 
   void add(std::shared_ptr<EnginePending> p) {
     p->results.resize(p->req.n);

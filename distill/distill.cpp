@@ -10,16 +10,15 @@
 #include <map>         // std::map
 #include <memory>      // std::unique_ptr
 #include <optional>    // std::optional
+#include <tuple>       // std::tuple
 
 #include "distill/kd_train.h"  // r1::KdTrainConfig, r1::run_kd
 #include "evals/backend.h"     // r1::make_native_backend, r1::make_http_backend
 #include "evals/benchmarks.h"  // r1::load_dataset, r1::custom_benchmark
 #include "evals/protocol.h"    // r1::Protocol, r1::protocol_messages
 #include "evals/runner.h"      // r1::RunOptions, r1::run_eval, r1::compare_run_dirs
-#include "rl/checkpoint.h"     // r1::checkpoint_dir
 #include "rl/sft.h"            // r1::SftConfig, r1::run_sft
 #include "rl/train_common.h"   // r1::config_flag_name
-#include "rl/zero.h"           // r1::ZeroRunConfig, r1::run_zero
 #include "toolkit/error.h"     // r1::Error, r1::check
 #include "toolkit/fs.h"        // r1::read_file, r1::write_file_atomic
 #include "toolkit/progress.h"  // r1::seconds_since
@@ -48,6 +47,23 @@ bool runs(const DistillConfig& c, const std::string& stage) {
   return stage_runs(kStages, stage, c.until);
 }
 
+// The registry benchmarks of --eval-benchmarks ("humaneval,math500"), in order.
+std::vector<std::string> eval_benchmark_names(const DistillConfig& c) {
+  std::vector<std::string> names;
+  size_t start = 0;
+  while (start <= c.eval_benchmarks.size() && !c.eval_benchmarks.empty()) {
+    size_t end = c.eval_benchmarks.find(',', start);
+    if (end == std::string::npos) end = c.eval_benchmarks.size();
+    std::string name = c.eval_benchmarks.substr(start, end - start);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    check(!name.empty(), "--eval-benchmarks " + c.eval_benchmarks + " has an empty name");
+    names.push_back(name);
+    start = end + 1;
+  }
+  return names;
+}
+
 void check_config(const DistillConfig& c) {
   check(!c.teacher.empty(), "--teacher is required");
   check(!c.student.empty(), "--student is required");
@@ -68,13 +84,15 @@ void check_config(const DistillConfig& c) {
                          {"warmup_steps", c.warmup_steps},
                          {"max_length", c.max_length},
                          {"save_every", c.save_every},
-                         {"eval_max_new_tokens", c.eval_max_new_tokens}})
+                         {"eval_max_new_tokens", c.eval_max_new_tokens},
+                         {"eval_limit", c.eval_limit}})
     check_non_negative(name, static_cast<double>(v));
   check(c.epochs > 0 && std::isfinite(c.epochs), "--epochs must be > 0");
   check(c.lr > 0 && std::isfinite(c.lr), "--lr must be > 0");
   check(c.temperature >= 0 && std::isfinite(c.temperature), "--temperature must be >= 0");
   check(c.top_p > 0 && c.top_p <= 1, "--top-p must be in (0, 1]");
   check_rejection_config(c.rejection);
+  for (const auto& name : eval_benchmark_names(c)) find_benchmark(name);
   check(c.train == "sft" || c.train == "kd", "--train " + c.train + " is not sft or kd");
   if (c.train == "kd") check_kd_config(c.kd);
   check(c.train != "kd" || c.device == "cpu",
@@ -145,17 +163,52 @@ RunOptions run_options(const DistillConfig& c, const std::string& data, const Pr
   return ro;
 }
 
-// Evaluates `backend` on the held-out set into `dir`; returns the benchmark's results entry.
+bool evaluates(const DistillConfig& c) {
+  return !c.eval_data.empty() || !c.eval_benchmarks.empty();
+}
+
+// Evaluates `backend` on the held-out set and the named benchmarks into `dir`; returns results.json's
+// "benchmarks" object.
 json evaluate(const DistillConfig& c, Backend& backend, const std::string& dir,
               const std::string& what) {
-  const RunOptions ro = run_options(c, c.eval_data, eval_protocol(c), dir);
-  std::fprintf(stderr, "r1distill: evaluating the %s on %s\n", what.c_str(), c.eval_data.c_str());
-  const json results = run_eval(ro, backend);
-  return results.at("benchmarks").begin().value();
+  RunOptions ro = run_options(c, c.eval_data, eval_protocol(c), dir);
+  ro.benchmarks = eval_benchmark_names(c);
+  ro.data_dir = c.data_dir;
+  ro.limit = c.eval_limit;
+  std::fprintf(stderr, "r1distill: evaluating the %s\n", what.c_str());
+  return run_eval(ro, backend).at("benchmarks");
 }
 
 std::string pct(const json& j, const char* key) {
   return j.contains(key) ? fmt("%.1f%%", 100 * j.at(key).get<double>()) : "-";
+}
+
+std::string signed_points(const json& v) { return fmt("%+.1f", 100 * v.get<double>()); }
+
+// One benchmark's table: teacher, student before and after, and the paired difference.
+std::string eval_markdown(const std::string& name, const ojson& b, int64_t samples) {
+  std::string s = "**" + name + "**: " + b.at("problems").dump() + " problems x " +
+                  std::to_string(samples) + " samples.\n\n";
+  s += "| model | pass@1 | 95% interval | truncated |\n|---|---|---|---|\n";
+  for (const char* who : {"teacher", "student_before", "student_after"}) {
+    if (!b.contains(who)) continue;
+    const auto& m = b.at(who);
+    std::string ci = "-";
+    if (m.contains("ci95"))
+      ci = fmt("%.1f", 100 * m.at("ci95").at(0).get<double>()) + " - " +
+           fmt("%.1f", 100 * m.at("ci95").at(1).get<double>());
+    s += std::string("| ") + who + " | " + pct(m, "pass@1") + " | " + ci + " | " +
+         pct(m, "truncated_rate") + " |\n";
+  }
+  if (b.contains("after_minus_before")) {
+    const auto& p = b.at("after_minus_before");
+    s += "\nStudent after - before: " + signed_points(p.at("diff")) +
+         " points, 95% paired interval [" + signed_points(p.at("ci95").at(0)) + ", " +
+         signed_points(p.at("ci95").at(1)) + "], p = " + fmt("%.3g", p.at("p_value").get<double>()) +
+         " (better on " + p.at("better").dump() + " problems, worse on " + p.at("worse").dump() +
+         ").\n";
+  }
+  return s + "\n";
 }
 
 std::string report_markdown(const ojson& r) {
@@ -167,24 +220,15 @@ std::string report_markdown(const ojson& r) {
        " prompts (teacher pass@1 on them " + pct(t, "pass@1") + "); kept " +
        r.at("filter").at("kept").dump() + " after rejection sampling (filter/card.md).\n\n";
   if (r.contains("sft"))
-    s += "Student SFT: " + r.at("sft").at("steps").dump() + " steps, final loss " +
+    s += "Student " + r.at("sft").at("train").get<std::string>() + ": " +
+         r.at("sft").at("steps").dump() + " steps, final loss " +
          fmt("%.4f", r.at("sft").at("loss").get<double>()) + " (checkpoint " +
          r.at("sft").at("checkpoint").get<std::string>() + ").\n\n";
   if (r.contains("eval")) {
     const auto& e = r.at("eval");
-    s += "Held-out: " + e.at("data").get<std::string>() + ", " + e.at("problems").dump() +
-         " problems x " + e.at("samples").dump() + " samples.\n\n";
-    s += "| model | pass@1 | 95% interval | truncated |\n|---|---|---|---|\n";
-    for (const char* who : {"teacher", "student_before", "student_after"}) {
-      if (!e.contains(who)) continue;
-      const auto& b = e.at(who);
-      std::string ci = "-";
-      if (b.contains("ci95"))
-        ci = fmt("%.1f", 100 * b.at("ci95").at(0).get<double>()) + " - " +
-             fmt("%.1f", 100 * b.at("ci95").at(1).get<double>());
-      s += std::string("| ") + who + " | " + pct(b, "pass@1") + " | " + ci + " | " +
-           pct(b, "truncated_rate") + " |\n";
-    }
+    s += "## Held-out evaluations\n\n";
+    for (const auto& [name, b] : e.at("benchmarks").items())
+      s += eval_markdown(name, b, e.at("samples").get<int64_t>());
   }
   return s;
 }
@@ -301,97 +345,120 @@ ModelRef resolve_model(const std::string& spec, const std::string& role,
 
 void check_distill_config(const DistillConfig& c) { check_config(c); }
 
-DistillResult run_distill(const DistillConfig& config) {
-  DistillConfig c = config;
+namespace {
+
+// One r1distill run as its stages share it: the config, the models, the run folder, the report.
+struct DistillRun {
+  DistillConfig c;
+  ModelRef teacher, student;
+  fs::path out;
+  ojson report;
+};
+
+ojson model_json(const ModelRef& m) {
+  ojson j = {{"spec", m.spec}};
+  if (!m.preset.empty()) j["preset"] = m.preset;
+  if (m.local())
+    j["dir"] = m.dir;
+  else
+    j["endpoint"] = m.endpoint, j["served_model"] = m.served_model;
+  return j;
+}
+
+// Resolves the models and checks what would fail late (KD across tokenizers, a missing dataset)
+// before any trace is generated.
+DistillRun open_run(const DistillConfig& config) {
+  DistillRun run{config, {}, {}, fs::path(config.out), {}};
+  DistillConfig& c = run.c;
   check_config(c);
   if (c.command.empty())
     c.command = "r1distill --teacher " + c.teacher + " --student " + c.student + " --prompts " +
                 c.prompts + " --out " + c.out;
-  const ModelRef teacher = resolve_model(c.teacher, "teacher", c.models_file, c.models_dir);
-  const ModelRef student = resolve_model(c.student, "student", c.models_file, c.models_dir);
-  check(student.local(), "--student " + c.student +
-                             " is an endpoint; the student is trained here, so it must be a local "
-                             "checkpoint directory or a preset with \"dir\"");
-  check(c.train != "kd" || teacher.local(),
+  run.teacher = resolve_model(c.teacher, "teacher", c.models_file, c.models_dir);
+  run.student = resolve_model(c.student, "student", c.models_file, c.models_dir);
+  check(run.student.local(), "--student " + c.student +
+                                 " is an endpoint; the student is trained here, so it must be a "
+                                 "local checkpoint directory or a preset with \"dir\"");
+  check(c.train != "kd" || run.teacher.local(),
         "--train kd needs a local teacher (its logits); --teacher " + c.teacher +
             " is an endpoint: use --train sft");
+  if (c.train == "kd") check_kd_models(run.teacher.dir, run.student.dir);
   check(fs::exists(c.prompts), "--prompts " + c.prompts + " does not exist");
   check(c.eval_data.empty() || fs::exists(c.eval_data),
         "--eval-data " + c.eval_data + " does not exist");
-  const fs::path out(c.out);
+  for (const auto& name : eval_benchmark_names(c))
+    require_dataset(find_benchmark(name), dataset_dirs(c.data_dir));
   // A run's first folder is traces/ (the teacher's r1eval run): any other non-empty folder is
   // someone else's, and report.md, report.json there would be replaced (D8).
   check_run_dir(c.out, "traces", "r1distill");
-  fs::create_directories(out);
-  DistillResult result;
-  ojson report = {{"format", "r1-distill-report"}, {"version", 1}, {"command", c.command}};
-  const auto model_json = [](const ModelRef& m) {
-    ojson j = {{"spec", m.spec}};
-    if (!m.preset.empty()) j["preset"] = m.preset;
-    if (m.local())
-      j["dir"] = m.dir;
-    else
-      j["endpoint"] = m.endpoint, j["served_model"] = m.served_model;
-    return j;
-  };
-  report["teacher"] = model_json(teacher);
-  report["student"] = model_json(student);
+  fs::create_directories(run.out);
+  run.report = {{"format", "r1-distill-report"}, {"version", 1}, {"command", c.command}};
+  run.report["teacher"] = model_json(run.teacher);
+  run.report["student"] = model_json(run.student);
+  return run;
+}
 
-  // Stage 1: traces, through r1eval's runner and sample store (resumes what is stored).
-  auto t0 = Clock::now();
-  std::unique_ptr<Backend> teacher_backend = make_backend(teacher, c, c.teacher_template_kwargs);
-  RunOptions ro = run_options(c, c.prompts, make_protocol(c), (out / "traces").string());
+// Stage 1: traces, through r1eval's runner and sample store (resumes what is stored; code prompts
+// are judged in the sandbox there).
+void trace_stage(DistillRun& run) {
+  const DistillConfig& c = run.c;
+  const auto t0 = Clock::now();
+  std::unique_ptr<Backend> backend = make_backend(run.teacher, c, c.teacher_template_kwargs);
+  RunOptions ro = run_options(c, c.prompts, make_protocol(c), (run.out / "traces").string());
   ro.limit = c.limit;
   std::fprintf(stderr, "r1distill: stage 1, traces: %lld per prompt from %s\n",
                static_cast<long long>(c.samples), c.teacher.c_str());
-  const json traced = run_eval(ro, *teacher_backend).at("benchmarks").begin().value();
-  teacher_backend.reset();  // a local teacher's weights are not held while the student trains
-  report["traces"] = {{"dir", "traces"},
-                      {"prompts", traced.at("problems")},
-                      {"samples", traced.at("problems").get<int64_t>() * c.samples},
-                      {"pass@1", traced.at("pass@1")},
-                      {"seconds", seconds_since(t0)}};
-  if (!runs(c, "filter")) return result;
+  const json traced = run_eval(ro, *backend).at("benchmarks").begin().value();
+  run.report["traces"] = {{"dir", "traces"},
+                          {"prompts", traced.at("problems")},
+                          {"samples", traced.at("problems").get<int64_t>() * c.samples},
+                          {"pass@1", traced.at("pass@1")},
+                          {"seconds", seconds_since(t0)}};
+}
 
-  // Stage 2: rejection sampling (deterministic; rerunning rewrites the same files).
-  t0 = Clock::now();
+// problem id -> the user turn as the teacher saw it.
+std::map<std::string, std::string> teacher_prompts(const DistillConfig& c) {
+  const BenchmarkSpec spec =
+      custom_benchmark(c.prompts, c.question_field, c.answer_field, c.id_field);
+  auto problems = load_dataset(c.prompts, spec);
+  if (c.limit > 0 && static_cast<int64_t>(problems.size()) > c.limit) problems.resize(c.limit);
   std::map<std::string, std::string> prompts;
-  {
-    const BenchmarkSpec spec =
-        custom_benchmark(c.prompts, c.question_field, c.answer_field, c.id_field);
-    auto problems = load_dataset(c.prompts, spec);
-    if (c.limit > 0 && static_cast<int64_t>(problems.size()) > c.limit) problems.resize(c.limit);
-    for (const auto& p : problems) {
-      const auto messages = protocol_messages(ro.protocol, p);
-      prompts[p.id] = messages.back().content;  // the user turn as the teacher saw it
-    }
-  }
+  for (const auto& p : problems) prompts[p.id] = protocol_messages(make_protocol(c), p).back().content;
+  return prompts;
+}
+
+// Stage 2: rejection sampling (deterministic; rerunning rewrites the same files). Returns the
+// number of kept traces; throws when none survived.
+size_t filter_stage(DistillRun& run) {
+  const auto t0 = Clock::now();
+  const fs::path dir = run.out / "filter";
   const RejectionResult kept =
-      reject_traces(read_traces((out / "traces" / "samples.jsonl").string()), prompts, c.rejection);
-  write_rejection(kept, (out / "filter").string());
-  report["filter"] = {{"dir", "filter"},
-                      {"kept", kept.card.at("kept")},
-                      {"dropped", kept.card.at("dropped")},
-                      {"seconds", seconds_since(t0)}};
+      reject_traces(read_traces((run.out / "traces" / "samples.jsonl").string()),
+                    teacher_prompts(run.c), run.c.rejection);
+  write_rejection(kept, dir.string());
+  run.report["filter"] = {{"dir", "filter"},
+                          {"kept", kept.card.at("kept")},
+                          {"dropped", kept.card.at("dropped")},
+                          {"seconds", seconds_since(t0)}};
   std::fprintf(stderr, "r1distill: stage 2, rejection sampling: kept %lld of %lld traces (%s)\n",
                static_cast<long long>(kept.kept.size()),
-               static_cast<long long>(kept.verdicts.size()),
-               (out / "filter" / "card.md").string().c_str());
+               static_cast<long long>(kept.verdicts.size()), (dir / "card.md").string().c_str());
   if (kept.kept.empty()) {
     std::string why;
     for (const auto& [reason, n] : kept.card.at("dropped").items())
       if (n.get<int64_t>() > 0) why += (why.empty() ? "" : ", ") + n.dump() + " " + reason;
     throw Error("no trace survived rejection sampling (" + (why.empty() ? "no traces" : why) +
-                "); see " + (out / "filter" / "card.md").string());
+                "); see " + (dir / "card.md").string());
   }
-  if (!runs(c, "sft")) return result;
+  return kept.kept.size();
+}
 
-  // Stage 3: the student's SFT on the kept traces (resumes from its newest checkpoint).
-  t0 = Clock::now();
+SftConfig student_sft_config(const DistillRun& run) {
+  const DistillConfig& c = run.c;
   SftConfig s;
-  s.model = student.dir;
-  s.data = (out / "filter" / "sft.jsonl").string();
-  s.out = (out / "student").string();
+  s.model = run.student.dir;
+  s.data = (run.out / "filter" / "sft.jsonl").string();
+  s.out = (run.out / "student").string();
   s.epochs = c.epochs;
   s.batch_size = c.batch_size;
   s.grad_accum = c.grad_accum;
@@ -405,270 +472,113 @@ DistillResult run_distill(const DistillConfig& config) {
   s.device = c.device;
   s.dtype = c.dtype;
   s.template_kwargs = c.student_template_kwargs;
+  return s;
+}
+
+KdTrainConfig student_kd_config(const DistillRun& run, const SftConfig& s) {
+  const DistillConfig& c = run.c;
+  KdTrainConfig k;
+  k.student = s.model;
+  k.template_kwargs = s.template_kwargs;
+  k.teacher = run.teacher.dir;
+  k.data = s.data;
+  k.out = s.out;
+  k.kd = c.kd;
+  k.epochs = c.epochs;
+  k.batch_size = c.batch_size;
+  k.lr = c.lr;
+  k.warmup_steps = c.warmup_steps;
+  k.seed = c.seed;
+  k.max_length = c.max_length;
+  k.max_new_tokens = c.kd_max_new_tokens > 0 ? c.kd_max_new_tokens : c.max_new_tokens;
+  k.save_every = c.save_every;
+  k.threads = c.threads;
+  return k;
+}
+
+// Stage 3: the student's SFT (or KD) on the kept traces (resumes from its newest checkpoint).
+// Returns the trained checkpoint.
+std::string train_stage(DistillRun& run, size_t kept) {
+  const auto t0 = Clock::now();
+  const SftConfig s = student_sft_config(run);
   std::fprintf(stderr, "r1distill: stage 3, student %s: %.3g epochs over %zu traces\n",
-               c.train == "sft" ? "SFT" : "logit-level KD", c.epochs, kept.kept.size());
+               run.c.train == "sft" ? "SFT" : "logit-level KD", run.c.epochs, kept);
   std::string checkpoint;
   int64_t steps = 0;
   double loss = 0;
-  if (c.train == "sft") {
+  if (run.c.train == "sft") {
     const SftResult sft = run_sft(s);
     checkpoint = sft.checkpoint, steps = sft.total_steps, loss = sft.loss;
   } else {
-    KdTrainConfig k;
-    k.student = s.model;
-    k.template_kwargs = s.template_kwargs;
-    k.teacher = teacher.dir;
-    k.data = s.data;
-    k.out = s.out;
-    k.kd = c.kd;
-    k.epochs = c.epochs;
-    k.batch_size = c.batch_size;
-    k.lr = c.lr;
-    k.warmup_steps = c.warmup_steps;
-    k.seed = c.seed;
-    k.max_length = c.max_length;
-    k.max_new_tokens = c.kd_max_new_tokens > 0 ? c.kd_max_new_tokens : c.max_new_tokens;
-    k.save_every = c.save_every;
-    k.threads = c.threads;
-    const KdTrainResult kd = run_kd(k);
+    const KdTrainResult kd = run_kd(student_kd_config(run, s));
     checkpoint = kd.checkpoint, steps = kd.total_steps, loss = kd.loss;
   }
-  result.student = checkpoint;
-  report["sft"] = {{"dir", "student"},
-                   {"train", c.train},
-                   {"steps", steps},
-                   {"loss", loss},
-                   {"checkpoint", fs::relative(checkpoint, out).string()},
-                   {"seconds", seconds_since(t0)}};
-  if (!runs(c, "report")) return result;
-
-  // Held-out evaluations, side by side.
-  if (!c.eval_data.empty()) {
-    t0 = Clock::now();
-    ojson e = {{"data", c.eval_data}, {"samples", c.eval_samples}};
-    const Protocol ep = eval_protocol(c);
-    e["temperature"] = ep.temperature;
-    e["max_new_tokens"] = ep.max_new_tokens;
-    if (c.eval_teacher) {
-      teacher_backend = make_backend(teacher, c, c.teacher_template_kwargs);
-      const json b = evaluate(c, *teacher_backend, (out / "evals" / "teacher").string(), "teacher");
-      e["problems"] = b.at("problems");
-      e["teacher"] = eval_entry(b);
-    }
-    teacher_backend.reset();
-    {
-      ModelRef before = student;
-      auto backend = make_backend(before, c, c.student_template_kwargs);
-      const json b =
-          evaluate(c, *backend, (out / "evals" / "student-before").string(), "student before SFT");
-      e["problems"] = b.at("problems");
-      e["student_before"] = eval_entry(b);
-    }
-    {
-      ModelRef after = student;
-      after.dir = checkpoint;
-      auto backend = make_backend(after, c, c.student_template_kwargs);
-      const json b =
-          evaluate(c, *backend, (out / "evals" / "student-after").string(), "student after SFT");
-      e["student_after"] = eval_entry(b);
-    }
-    e["seconds"] = seconds_since(t0);
-    report["eval"] = e;
-  }
-  result.report = json::parse(report.dump());
-  result.report_path = (out / "report.json").string();
-  write_file_atomic(result.report_path, report.dump(2) + "\n");
-  write_file_atomic((out / "report.md").string(), report_markdown(report));
-  return result;
+  run.report["sft"] = {{"dir", "student"},
+                       {"train", run.c.train},
+                       {"steps", steps},
+                       {"loss", loss},
+                       {"checkpoint", fs::relative(checkpoint, run.out).string()},
+                       {"seconds", seconds_since(t0)}};
+  return checkpoint;
 }
 
-json run_distill_toy(const DistillToyConfig& c) {
-  const fs::path out(c.out);
-  fs::create_directories(out);
+// Held-out evaluations of teacher, student before and student after, per benchmark, with the
+// paired per-problem difference of the student after against before.
+void eval_stage(DistillRun& run, const std::string& checkpoint) {
+  const DistillConfig& c = run.c;
   const auto t0 = Clock::now();
-  // The teacher: the tiny R1-Zero, whole.
-  ZeroRunConfig tz;
-  tz.out = (out / "teacher").string();
-  tz.threads = c.threads;
-  std::fprintf(stderr, "distill toy: teacher (r1train zero) in %s\n", tz.out.c_str());
-  const ZeroRunResult teacher = run_zero(tz);
-  // The student without the teacher's traces: the same R1-Zero recipe (base, cold-start SFT,
-  // GRPO) on the smaller model. Its base is also where distillation starts.
-  ZeroRunConfig sz;
-  sz.out = (out / "student-zero").string();
-  sz.task.model_size = c.student_size;
-  sz.base_steps = c.student_base_steps;
-  sz.threads = c.threads;
-  std::fprintf(stderr, "distill toy: student without traces (r1train zero, %s) in %s\n",
-               c.student_size.c_str(), sz.out.c_str());
-  const ZeroRunResult student = run_zero(sz);
-  const auto ckpt = [](const ZeroRunResult& r, const char* stage) {
-    return (fs::path(r.results_path).parent_path() /
-            r.results.at("stages").at(stage).at("checkpoint").get<std::string>())
-        .string();
+  const fs::path dir = run.out / "evals";
+  ojson e = {{"data", c.eval_data},
+             {"benchmarks_named", eval_benchmark_names(c)},
+             {"samples", c.eval_samples},
+             {"limit", c.eval_limit}};
+  const Protocol ep = eval_protocol(c);
+  e["temperature"] = ep.temperature;
+  e["max_new_tokens"] = ep.max_new_tokens;
+  ojson benches = ojson::object();
+  const auto record = [&](const json& results, const char* who) {
+    for (const auto& [name, b] : results.items()) {
+      benches[name]["problems"] = b.at("problems");
+      benches[name][who] = eval_entry(b);
+    }
   };
-
-  DistillConfig d;
-  d.teacher = ckpt(teacher, "grpo");
-  d.student = ckpt(student, "base");
-  d.prompts = (fs::path(sz.out) / "assets" / "grpo.jsonl").string();
-  d.out = (out / "distill").string();
-  d.question_field = "prompt";
-  d.answer_field = "answer";
-  d.protocol = "grpo";
-  d.limit = c.prompts;
-  d.samples = c.samples;
-  d.temperature = c.temperature;
-  d.top_p = 1.0;
-  d.max_new_tokens = tz.max_new_tokens;
-  d.seed = tz.task.seed;
-  d.epochs = c.epochs;
-  d.lr = c.lr;
-  d.batch_size = c.batch_size;
-  d.warmup_steps = 5;
-  d.eval_data = (fs::path(sz.out) / "assets" / "heldout.jsonl").string();
-  d.eval_samples = tz.eval_samples;
-  d.eval_temperature = tz.eval_temperature;
-  d.eval_top_p = 1.0;
-  d.threads = c.threads;
-  d.command = "r1distill toy --out " + c.out;
-  std::fprintf(stderr, "distill toy: distilling into the student base in %s\n", d.out.c_str());
-  const DistillResult dr = run_distill(d);
-  std::optional<DistillResult> kd;
-  if (c.kd) {
-    DistillConfig k = d;
-    k.out = (out / "distill-kd").string();
-    k.train = "kd";
-    k.kd.beta = 0.5;
-    k.kd.lmbda = 0.5;
-    k.kd.top_k = 16;
-    k.eval_teacher = false;
-    k.command = d.command;
-    std::fprintf(stderr, "distill toy: logit-level KD into the student base in %s\n",
-                 k.out.c_str());
-    kd = run_distill(k);
+  if (c.eval_teacher) {
+    auto backend = make_backend(run.teacher, c, c.teacher_template_kwargs);
+    record(evaluate(c, *backend, (dir / "teacher").string(), "teacher"), "teacher");
   }
-
-  const json& e = dr.report.at("eval");
-  const double t = e.at("teacher").at("pass@1").get<double>();
-  const double before = e.at("student_before").at("pass@1").get<double>();
-  const double after = e.at("student_after").at("pass@1").get<double>();
-  const double cold = student.results.at("pass@1_before_grpo").get<double>();
-  const double rl = student.results.at("pass@1_after_grpo").get<double>();
-  // 95% bootstrap intervals (over problems) of the held-out evaluations, from their results.json.
-  const auto interval = [](const fs::path& results) {
-    const json r = json::parse(read_file(results.string()));
-    return r.at("benchmarks").begin().value().at("ci95");
-  };
-  const fs::path zero_evals = fs::path(sz.out) / "grpo" / "evals";
-  const auto eval_dir = [&](const json& evals, size_t k) {
-    return zero_evals /
-           fs::path(checkpoint_dir("", evals.at(k).at("step").get<int64_t>())).filename() /
-           "results.json";
-  };
-  const json& zevals = student.results.at("evals");
-  const json ci = {{"teacher", e.at("teacher").at("ci95")},
-                   {"student_base", e.at("student_before").at("ci95")},
-                   {"student_cold_start_sft", interval(eval_dir(zevals, 0))},
-                   {"student_zero_rl", interval(eval_dir(zevals, zevals.size() - 1))},
-                   {"student_distilled", e.at("student_after").at("ci95")}};
-  ojson r = {
-      {"format", "r1-distill-toy"},
-      {"version", 1},
-      {"command", d.command},
-      {"teacher",
-       {{"size", teacher.results.at("model").at("size")},
-        {"parameters", teacher.results.at("model").at("parameters")}}},
-      {"student",
-       {{"size", c.student_size}, {"parameters", student.results.at("model").at("parameters")}}},
-      {"heldout",
-       {{"problems", e.at("problems")},
-        {"samples", e.at("samples")},
-        {"temperature", e.at("temperature")}}},
-      {"pass@1",
-       {{"teacher", t},
-        {"student_base", before},
-        {"student_cold_start_sft", cold},
-        {"student_zero_rl", rl},
-        {"student_distilled", after}}},
-      {"ci95", ci},
-      {"distilled_over_teacher", after / t},
-      {"traces", dr.report.at("traces")},
-      {"kept", dr.report.at("filter").at("kept")},
-      {"sft", dr.report.at("sft")},
-      {"seconds_this_invocation", seconds_since(t0)}};
-  if (kd) {
-    const json& ke = kd->report.at("eval").at("student_after");
-    r["pass@1"]["student_kd"] = ke.at("pass@1");
-    r["ci95"]["student_kd"] = ke.at("ci95");
-    r["kd"] = {{"beta", 0.5}, {"lmbda", 0.5}, {"top_k", 16}, {"sft", kd->report.at("sft")}};
+  ModelRef after = run.student;
+  after.dir = checkpoint;
+  for (const auto& [model, who, sub] : {std::tuple{run.student, "student_before", "student-before"},
+                                        std::tuple{after, "student_after", "student-after"}}) {
+    auto backend = make_backend(model, c, c.student_template_kwargs);
+    record(evaluate(c, *backend, (dir / sub).string(), sub), who);
   }
-  // Paired per-problem comparisons (r1eval compare) of the distilled student with the student
-  // trained without traces: the distilled run is B, the baseline A.
-  const std::string after_dir = (fs::path(d.out) / "evals" / "student-after").string();
-  const auto paired = [&](const fs::path& baseline) {
-    return compare_run_dirs(baseline.string(), after_dir, nullptr).at("benchmarks").begin().value();
-  };
-  const json vs_cold = paired(eval_dir(zevals, 0).parent_path());
-  const json vs_rl = paired(eval_dir(zevals, zevals.size() - 1).parent_path());
-  r["paired"] = {{"distilled_minus_cold_start_sft", vs_cold}, {"distilled_minus_zero_rl", vs_rl}};
-  r["claims"] = {{"at_least_90pct_of_teacher", after >= 0.9 * t},
-                 {"beats_student_without_traces", after > std::max(cold, rl)},
-                 {"beats_cold_start_sft_at_95pct", vs_cold.at("ci95").at(0).get<double>() > 0},
-                 {"beats_zero_rl_at_95pct", vs_rl.at("ci95").at(0).get<double>() > 0}};
-  std::string md = "# Distillation toy: tiny R1-Zero teacher into a smaller student\n\n";
-  md += "Produced by `" + d.command +
-        "`. Teacher: " + teacher.results.at("model").at("size").get<std::string>() + " (" +
-        teacher.results.at("model").at("parameters").dump() +
-        " parameters, R1-Zero recipe). "
-        "Student: " +
-        c.student_size + " (" + student.results.at("model").at("parameters").dump() +
-        " parameters).\n\n";
-  md += "Held-out pass@1 (" + e.at("problems").dump() + " problems x " + e.at("samples").dump() +
-        " samples, temperature " + fmt("%.1f", e.at("temperature").get<double>()) + "):\n\n";
-  md += "| model | pass@1 | 95% interval |\n|---|---|---|\n";
-  const auto row = [&](const std::string& label, const char* key, double v) {
-    const auto& iv = r.at("ci95").at(key);
-    md += "| " + label + " | " + fmt("%.3f", v) + " | " + fmt("%.3f", iv.at(0).get<double>()) +
-          " - " + fmt("%.3f", iv.at(1).get<double>()) + " |\n";
-  };
-  row("teacher (R1-Zero)", "teacher", t);
-  row("student base", "student_base", before);
-  row("student, cold-start SFT (no teacher traces)", "student_cold_start_sft", cold);
-  row("student, cold-start SFT + GRPO (R1-Zero recipe, no teacher traces)", "student_zero_rl", rl);
-  row("student distilled (SFT on the teacher's kept traces)", "student_distilled", after);
-  if (kd)
-    row("student distilled by logit-level KD (GKD: JSD beta 0.5, lmbda 0.5, teacher top-16)",
-        "student_kd", r.at("pass@1").at("student_kd").get<double>());
-  md += "\nIntervals: bootstrap over problems (r1eval's ci95).\n\n";
-  const auto diff_line = [&](const char* what, const json& p) {
-    md += std::string("- distilled - ") + what + ": " +
-          fmt("%+.1f", 100 * p.at("diff").get<double>()) + " points, 95% paired interval [" +
-          fmt("%+.1f", 100 * p.at("ci95").at(0).get<double>()) + ", " +
-          fmt("%+.1f", 100 * p.at("ci95").at(1).get<double>()) +
-          "], p = " + fmt("%.3g", p.at("p_value").get<double>()) + " (better on " +
-          p.at("better").dump() + " problems, worse on " + p.at("worse").dump() + ")\n";
-  };
-  md += "Paired per-problem differences (r1eval compare):\n\n";
-  diff_line("student after cold-start SFT", vs_cold);
-  diff_line("student after its own R1-Zero GRPO", vs_rl);
-  md += "\n";
-  md +=
-      "Distilled student / teacher: " + fmt("%.1f%%", 100 * after / t) +
-      " (target >= 90%); "
-      "beats the student without traces (both baselines, point estimates): " +
-      std::string(after > std::max(cold, rl) ? "yes" : "no") + "; shown at the 95% level: " +
-      (vs_cold.at("ci95").at(0).get<double>() > 0 ? "over cold-start SFT yes"
-                                                  : "over cold-start SFT no") +
-      (vs_rl.at("ci95").at(0).get<double>() > 0 ? ", over the student's own GRPO yes"
-                                                : ", over the student's own GRPO no") +
-      ".\n\nTraces: " + dr.report.at("traces").at("samples").dump() + ", kept " +
-      dr.report.at("filter").at("kept").dump() +
-      " (distill/filter/card.md). Wall time of this invocation: " + fmt("%.0f", seconds_since(t0)) +
-      " s (a rerun resumes the stages already done).\n";
-  write_file_atomic((out / "results.json").string(), r.dump(2) + "\n");
-  write_file_atomic((out / "results.md").string(), md);
-  return json::parse(r.dump());
+  const json paired = compare_run_dirs((dir / "student-before").string(),
+                                       (dir / "student-after").string(), nullptr, 10000);
+  for (const auto& [name, p] : paired.at("benchmarks").items())
+    benches[name]["after_minus_before"] = p;
+  e["benchmarks"] = benches;
+  e["seconds"] = seconds_since(t0);
+  run.report["eval"] = e;
+}
+
+}  // namespace
+
+DistillResult run_distill(const DistillConfig& config) {
+  DistillRun run = open_run(config);
+  DistillResult result;
+  trace_stage(run);
+  if (!runs(run.c, "filter")) return result;
+  const size_t kept = filter_stage(run);
+  if (!runs(run.c, "sft")) return result;
+  result.student = train_stage(run, kept);
+  if (!runs(run.c, "report")) return result;
+  if (evaluates(run.c)) eval_stage(run, result.student);
+  result.report = json::parse(run.report.dump());
+  result.report_path = (run.out / "report.json").string();
+  write_file_atomic(result.report_path, run.report.dump(2) + "\n");
+  write_file_atomic((run.out / "report.md").string(), report_markdown(run.report));
+  return result;
 }
 
 }  // namespace r1

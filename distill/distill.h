@@ -6,8 +6,11 @@
 // its newest checkpoint, finished evaluations are read back. Models are named by preset (a models
 // file the user edits), local checkpoint directory or endpoint URL. Stage 3 trains by SFT on the
 // kept traces (--train sft) or by logit-level KD on them
-// (--train kd: distill/kd_train.h; a local teacher sharing the student's tokenizer).
-// Leaves out code prompts (traces are graded with the math grader).
+// (--train kd: distill/kd_train.h; a local teacher sharing the student's tokenizer). Prompt rows are
+// math ({problem, answer}) or code ({prompt, tests, language}: traces judged in the sandbox), as
+// r1eval reads a user's JSONL (custom_benchmark). The held-out report covers --eval-data and
+// registry benchmarks by name (--eval-benchmarks), each with the paired per-problem difference of
+// the student after against before.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -88,6 +91,11 @@ struct DistillConfig {
   // Held-out evaluation of teacher, student before and student after (a JSONL with the same
   // fields as the prompts; "" = no evaluation). Sampling as the protocol's unless set here.
   std::string eval_data;
+  // Registry benchmarks evaluated as well (comma-separated r1eval names: "humaneval,math500"),
+  // their files found under data_dir, $R1_DATA, ~/.cache/r1/datasets.
+  std::string eval_benchmarks;
+  std::string data_dir;
+  int64_t eval_limit = 0;  // only the first N problems of each held-out set (0 = all)
   int64_t eval_samples = 16;
   double eval_temperature = -1, eval_top_p = -1;  // -1 = the traces' values
   int64_t eval_max_new_tokens = 0;                // 0 = max_new_tokens
@@ -148,6 +156,13 @@ void visit_distill_config(Config& c, F&& f) {
   f("max_length", c.max_length, "student SFT tokens per row (0 = the model's context)", R::kRun);
   f("save_every", c.save_every, "student SFT checkpoint every N steps (0 = at the end)", R::kFree);
   f("eval_data", c.eval_data, "held-out JSONL for the before/after report (\"\" = none)", R::kRun);
+  f("eval_benchmarks", c.eval_benchmarks,
+    "registry benchmarks for the before/after report too (comma-separated: humaneval,math500)",
+    R::kRun);
+  f("data_dir", c.data_dir, "where --eval-benchmarks' files are (then $R1_DATA, ~/.cache/r1/datasets)",
+    R::kFree);
+  f("eval_limit", c.eval_limit, "only the first N problems of each held-out set (0 = all)",
+    R::kRun);
   f("eval_samples", c.eval_samples, "held-out samples per problem (pass@1 over them)", R::kRun);
   f("eval_temperature", c.eval_temperature, "held-out temperature (-1 = --temperature)", R::kRun);
   f("eval_top_p", c.eval_top_p, "held-out nucleus mass (-1 = --top-p)", R::kRun);
@@ -160,7 +175,10 @@ void visit_distill_config(Config& c, F&& f) {
 }
 
 struct DistillResult {
-  nlohmann::json report;    // report.json ("teacher", "student_before", "student_after", ...)
+  // report.json: "teacher", "student", "traces", "filter", "sft", and "eval" {"benchmarks": {NAME:
+  // {"problems", "teacher", "student_before", "student_after", "after_minus_before" (r1eval
+  // compare's paired comparison)}}, ...}.
+  nlohmann::json report;
   std::string report_path;  // OUT/report.json ("" when stopped before the report)
   std::string student;      // the trained student's checkpoint ("" before stage 3)
 };

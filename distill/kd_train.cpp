@@ -96,6 +96,20 @@ Padded pad(const std::vector<Sequence>& seqs, int64_t pad_id) {
 
 }  // namespace
 
+void check_kd_models(const std::string& teacher, const std::string& student) {
+  for (const auto* dir : {&student, &teacher})
+    check_model_tokenizer(*dir, "a Hugging Face checkpoint directory or a GGUF file is expected");
+  check(tokenizer_sha256(teacher) == tokenizer_sha256(student),
+        "logit-level KD cannot apply: it compares the two models' next-token distributions token "
+        "by token, and " + teacher + "'s tokenizer differs from " + student +
+            "'s; distil by SFT on the teacher's traces instead (--train sft)");
+  const int64_t tv = load_model_config(teacher).vocab_size;
+  const int64_t sv = load_model_config(student).vocab_size;
+  check(tv == sv, "logit-level KD cannot apply: the teacher's vocabulary (" + std::to_string(tv) +
+                      ") and the student's (" + std::to_string(sv) +
+                      ") differ; distil by SFT on the teacher's traces instead (--train sft)");
+}
+
 KdTrainResult run_kd(const KdTrainConfig& c) {
   check_kd_config(c.kd);
   check(c.epochs > 0 && std::isfinite(c.epochs), "kd: --epochs must be > 0");
@@ -103,18 +117,10 @@ KdTrainResult run_kd(const KdTrainConfig& c) {
   check(c.lr > 0 && std::isfinite(c.lr), "kd: --lr must be > 0");
   check(c.max_new_tokens > 0, "kd: --kd-max-new-tokens must be > 0");
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
-  for (const auto* dir : {&c.student, &c.teacher})
-    check_model_tokenizer(*dir, "a Hugging Face checkpoint directory or a GGUF file is expected");
-  check(tokenizer_sha256(c.teacher) == tokenizer_sha256(c.student),
-        "logit-level KD needs one tokenizer: " + c.teacher + "'s tokenizer differs from " +
-            c.student + "'s (distil by SFT on traces instead)");
+  check_kd_models(c.teacher, c.student);
 
   const Tokenizer tok = Tokenizer::load(c.student);
   const ModelConfig student_config = load_model_config(c.student);
-  const ModelConfig teacher_config = load_model_config(c.teacher);
-  check(teacher_config.vocab_size == student_config.vocab_size,
-        "logit-level KD: the teacher's vocabulary (" + std::to_string(teacher_config.vocab_size) +
-            ") and the student's (" + std::to_string(student_config.vocab_size) + ") differ");
   SftEncoder enc{&tok, load_chat_template(c.student), {}};
   enc.chat.kwargs = parse_template_kwargs(c.template_kwargs, "student_template_kwargs");
   enc.config.max_length = c.max_length > 0 ? c.max_length : student_config.max_position_embeddings;

@@ -48,6 +48,10 @@ struct KdTrainResult {
   std::string checkpoint;
 };
 
+// Throws r1::Error saying plainly that logit-level KD cannot apply when the teacher's and the
+// student's tokenizers or vocabularies differ (checkpoint directories or GGUF files).
+void check_kd_models(const std::string& teacher, const std::string& student);
+
 // Runs (or resumes) the distillation. Throws r1::Error for bad flags, a teacher with another
 // tokenizer, bad data, and naming the intact checkpoint when one cannot be written.
 KdTrainResult run_kd(const KdTrainConfig& config);

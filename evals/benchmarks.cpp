@@ -3,6 +3,8 @@
 
 #include <cstdlib>     // std::getenv
 #include <filesystem>  // std::filesystem
+#include <fstream>     // std::ifstream
+#include <optional>    // std::optional
 #include <set>         // std::set
 
 #include "evals/code_benchmarks.h"  // r1::load_code_dataset
@@ -135,6 +137,24 @@ const BenchmarkSpec& find_benchmark(const std::string& name) {
               "; or --dataset FILE for your own JSONL)");
 }
 
+namespace {
+
+// The first row of a JSONL file (nullopt when the file is missing, empty or its first line is not a
+// JSON object: the loader reports those with the line).
+std::optional<nlohmann::json> first_row(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object()) return j;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 BenchmarkSpec custom_benchmark(const std::string& path, const std::string& question_field,
                                const std::string& answer_field, const std::string& id_field) {
   BenchmarkSpec s;
@@ -143,6 +163,15 @@ BenchmarkSpec custom_benchmark(const std::string& path, const std::string& quest
   s.id_field = id_field;
   s.question_field = question_field;
   s.answer_field = answer_field;
+  const auto row = first_row(path);
+  if (row && row->contains("tests")) {  // code rows: {QUESTION, tests, language?}
+    s.grader = "code";
+    s.format = "codecontests";
+    s.answer_field = "";
+    if (!row->contains(question_field) && row->contains("prompt")) s.question_field = "prompt";
+    s.time_limit_s = 6;
+    s.memory_mb = 1024;
+  }
   return s;
 }
 

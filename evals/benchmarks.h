@@ -3,7 +3,7 @@
 // fields to break results down by, its grader, and the sha256 of the public version (a local file
 // is reported as "matches" or "differs"), and the pinned URL `r1eval get` fetches it from
 // (dataset_download.h). Files are looked up in --data-dir, $R1_DATA, then ~/.cache/r1/datasets.
-// A user's own JSONL is a math benchmark too (custom_benchmark).
+// A user's own JSONL is a math or code benchmark too (custom_benchmark).
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -51,7 +51,11 @@ struct Problem {
 const std::vector<BenchmarkSpec>& benchmark_registry();
 // The registered benchmark `name`; throws r1::Error listing the known names otherwise.
 const BenchmarkSpec& find_benchmark(const std::string& name);
-// A user's own JSONL file as a benchmark named after the file (fields as given).
+// A user's own JSONL file as a benchmark named after the file (fields as given). Rows with a
+// "tests" field make a code benchmark: {QUESTION (question_field, else "prompt"), tests ([{input,
+// output}] or {inputs, outputs}: stdin -> expected stdout), language ("python" or "cpp", optional:
+// the language asked for and that of an untagged fence)}, judged in the sandbox (6 s, 1024 MB per
+// test unless the problem states its limits).
 BenchmarkSpec custom_benchmark(const std::string& path, const std::string& question_field,
                                const std::string& answer_field, const std::string& id_field);
 

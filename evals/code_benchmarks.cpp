@@ -210,8 +210,17 @@ Problem rllm_problem(const json& row, const std::string& where, const std::strin
                      const BenchmarkSpec& spec) {
   CodeTask t = base_task(spec);
   Problem p;
-  p.id = id;
-  p.question = string_field(row, "problem", where);
+  p.id = spec.id_field.empty() ? id : id_field(row, spec.id_field, where);
+  p.question = string_field(row, spec.question_field.empty() ? "problem" : spec.question_field, where);
+  if (row.contains("language")) {  // a user's code rows: the language asked for
+    const std::string lang = string_field(row, "language", where);
+    try {
+      t.default_lang = sandbox::parse_lang(lang);
+    } catch (const Error&) {
+      throw Error(where + ": field 'language' is '" + lang + "' (known: python, cpp)");
+    }
+    t.lang_asked = true;
+  }
   const json& tests = field(row, "tests", where);
   if (tests.is_object()) {
     const json& in = field(tests, "inputs", where + ": tests");
@@ -290,6 +299,12 @@ std::vector<Problem> load_code_contests(const std::string& path, const Benchmark
       problems.push_back(rllm_problem(row, where, where.substr(where.rfind(':') + 1), spec));
   });
   return problems;
+}
+
+// The languages a contest prompt offers: the row's own, else both.
+std::string program_languages(const CodeTask& t) {
+  if (!t.lang_asked) return "Python 3 (```python) or C++17 (```cpp)";
+  return t.default_lang == sandbox::Lang::Cpp ? "C++17 (```cpp)" : "Python 3 (```python)";
 }
 
 }  // namespace
@@ -390,9 +405,8 @@ std::string code_prompt(const Problem& problem) {
       }
       return "Solve the following competitive programming problem. Your program must read the "
              "input from standard input and write the answer to standard output. Give the complete "
-             "program, in Python 3 (```python) or C++17 (```cpp), in one fenced code block at the "
-             "end of your answer.\n\n" +
-             problem.question;
+             "program, in " + program_languages(t) + ", in one fenced code block at the end of "
+             "your answer.\n\n" + problem.question;
   }
   return problem.question;
 }

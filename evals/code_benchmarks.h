@@ -34,6 +34,7 @@ struct CodeTask {
   double time_limit_s = 0;   // CPU s per test: stated ("Time Limit: 2000 ms") or the spec's
   int64_t memory_mb = 0;     // MB per test: stated ("Memory Limit: 256 MB") or the spec's
   bool lcb_imports = false;  // prepend LiveCodeBench's standard-library import block
+  bool lang_asked = false;   // the row names its language (default_lang): the prompt asks for it
 };
 
 const char* code_kind_name(CodeTask::Kind kind);  // "stdin", "functional", "humaneval"

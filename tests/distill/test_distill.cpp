@@ -117,12 +117,22 @@ int arithmetic(const std::string& question) {
   return value;
 }
 
-// An OpenAI-compatible chat server that answers every arithmetic question right, its working in
-// reasoning_content; counts the completions it served and waits delay_ms before each.
+// The teacher's reply to a user turn: {content, reasoning_content}.
+using Answer = std::function<std::pair<std::string, std::string>(const std::string&)>;
+
+std::pair<std::string, std::string> arithmetic_answer(const std::string& q) {
+  const int v = arithmetic(q);
+  return {"\\boxed{" + std::to_string(v) + "}", "Adding up: it is " + std::to_string(v) + "."};
+}
+
+// An OpenAI-compatible chat server that answers every arithmetic question right (or as `answer`
+// says), its working in reasoning_content; counts the completions it served and waits delay_ms
+// before each.
 struct ScriptedTeacher {
   std::atomic<int> completions{0};
   std::atomic<int> with_kwargs{0};  // requests whose chat_template_kwargs were {"effort": "high"}
   int delay_ms = 0;
+  Answer answer = arithmetic_answer;
   r1::HttpServer server{
       "127.0.0.1", 0, [this](const r1::HttpRequest& req) {
         r1::HttpReply reply;
@@ -135,11 +145,9 @@ struct ScriptedTeacher {
         const auto body = json::parse(req.body);
         if (body.contains("chat_template_kwargs") && body["chat_template_kwargs"] == json{{"effort", "high"}})
           ++with_kwargs;
-        const std::string q = body["messages"].back()["content"];
-        const int v = arithmetic(q);
-        const json message = {{"role", "assistant"},
-                              {"content", "\\boxed{" + std::to_string(v) + "}"},
-                              {"reasoning_content", "Adding up: it is " + std::to_string(v) + "."}};
+        const auto [content, reasoning] = answer(body["messages"].back()["content"]);
+        const json message = {
+            {"role", "assistant"}, {"content", content}, {"reasoning_content", reasoning}};
         reply.body = json({{"choices", {{{"message", message}, {"finish_reason", "stop"}}}},
                            {"usage", {{"prompt_tokens", 9}, {"completion_tokens", 8}}}})
                          .dump();
@@ -210,13 +218,18 @@ TEST(Distill, ScriptedHttpTeacherThreeStagesAndReportThenRerunGeneratesNothing) 
   ASSERT_FALSE(r.student.empty());
   EXPECT_TRUE(fs::exists(fs::path(r.student) / "model.safetensors"));
   const auto report = json::parse(r1::read_file(dir / "run/report.json"));
-  EXPECT_EQ(report["eval"]["teacher"]["pass@1"].get<double>(), 1.0);
-  EXPECT_EQ(report["eval"]["problems"].get<int>(), 16);
+  const auto& heldout = report["eval"]["benchmarks"]["heldout"];
+  EXPECT_EQ(heldout["teacher"]["pass@1"].get<double>(), 1.0);
+  EXPECT_EQ(heldout["problems"].get<int>(), 16);
   for (const char* who : {"student_before", "student_after"})
-    EXPECT_TRUE(report["eval"][who].contains("pass@1")) << who;
+    EXPECT_TRUE(heldout[who].contains("pass@1")) << who;
+  // The student after against before, paired per problem (r1eval compare).
+  EXPECT_EQ(heldout["after_minus_before"]["problems_common"].get<int>(), 16);
+  EXPECT_EQ(heldout["after_minus_before"]["ci95"].size(), 2u);
   EXPECT_EQ(report["sft"]["steps"].get<int>(), 3);  // ceil(2 epochs x 6 rows / 4)
   const std::string md = r1::read_file(dir / "run/report.md");
-  for (const char* row : {"| teacher | 100.0%", "| student_before |", "| student_after |"})
+  for (const char* row : {"| teacher | 100.0%", "| student_before |", "| student_after |",
+                          "Student after - before: "})
     EXPECT_NE(md.find(row), std::string::npos) << md;
   // Rerun: every stage resumes finished; the teacher is asked nothing more.
   const int asked = teacher.completions.load();
@@ -253,7 +266,8 @@ TEST(Distill, TemplateKwargsReachTheTeacherAndTheStudent) {
   const auto r = r1::run_distill(c);
   EXPECT_TRUE(fs::exists(fs::path(r.student) / "model.safetensors"));
   const auto report = json::parse(r1::read_file(dir / "run2/report.json"));
-  EXPECT_TRUE(report["eval"]["student_after"].contains("pass@1")) << report.dump();
+  EXPECT_TRUE(report["eval"]["benchmarks"]["heldout"]["student_after"].contains("pass@1"))
+      << report.dump();
   EXPECT_EQ(teacher.with_kwargs.load(), teacher.completions.load());
 }
 
@@ -293,6 +307,109 @@ TEST(Distill, BadInputNamesTheFlag) {
   const auto e = error_of([&] { r1::run_distill(c); });
   EXPECT_NE(e.find("no trace survived rejection sampling"), std::string::npos) << e;
   EXPECT_TRUE(fs::exists(dir / "random-teacher/filter/card.md"));
+}
+
+// Issue 20: code prompts ({prompt, tests, language} rows) have their traces judged in the sandbox;
+// rejection sampling keeps only programs that pass.
+TEST(Distill, CodePromptTracesAreJudgedInTheSandbox) {
+  TempDir dir;
+  const auto a = assets(dir / "assets");
+  const fs::path prompts = dir / "code.jsonl";
+  std::ofstream(prompts)
+      << R"({"prompt": "Read two integers and print their sum.", "tests": [{"input": "1 2\n", "output": "3\n"}, {"input": "5 -7\n", "output": "-2\n"}], "language": "python"})"
+      << "\n"
+      << R"({"prompt": "Read two integers and print their product.", "tests": [{"input": "3 4\n", "output": "12\n"}], "language": "python"})"
+      << "\n"
+      << R"({"prompt": "Read a word and print it back.", "tests": {"inputs": ["abc\n"], "outputs": ["abc\n"]}})"
+      << "\n";
+  ScriptedTeacher teacher;
+  std::atomic<int> asked_python{0};
+  teacher.answer = [&](const std::string& q) -> std::pair<std::string, std::string> {
+    if (q.find("in Python 3 (```python), in one fenced") != std::string::npos) ++asked_python;
+    std::string code = "print(input())";  // right for the echo problem only
+    if (q.find("sum") != std::string::npos) code = "a, b = map(int, input().split())\nprint(a + b)";
+    if (q.find("product") != std::string::npos) code = "a, b = map(int, input().split())\nprint(a + b)";
+    return {"```python\n" + code + "\n```", "I read the input and write the answer."};
+  };
+  auto c = small_run(a, teacher.url(), dir / "run");
+  c.prompts = prompts;
+  c.question_field = "prompt";
+  c.protocol = "r1";
+  c.until = "filter";
+  c.eval_data = "";
+  r1::run_distill(c);
+  std::map<std::string, int> correct;
+  for (const auto& t : read_jsonl(dir / "run/traces/samples.jsonl")) {
+    EXPECT_NE(t["reason"].get<std::string>(), "pending") << t.dump();
+    correct[t["problem_id"].get<std::string>()] += t["correct"].get<bool>();
+  }
+  EXPECT_EQ(correct, (std::map<std::string, int>{{"1", 2}, {"2", 0}, {"3", 2}}));
+  EXPECT_EQ(asked_python.load(), 4);  // rows 1 and 2 name python; row 3 offers both languages
+  const auto sft = read_jsonl(dir / "run/filter/sft.jsonl");
+  ASSERT_EQ(sft.size(), 2u);  // one of the two identical traces per passing prompt
+  for (const auto& row : sft)
+    EXPECT_NE(row["prompt"].get<std::string>().find("Read"), std::string::npos) << row.dump();
+  const auto card = json::parse(r1::read_file(dir / "run/filter/card.json"));
+  EXPECT_EQ(card["dropped"]["incorrect"].get<int>(), 2);
+  // A row naming an unknown language is refused with its line.
+  std::ofstream(dir / "bad.jsonl")
+      << R"({"prompt": "x", "tests": [{"input": "", "output": ""}], "language": "cobol"})" << "\n";
+  c.prompts = dir / "bad.jsonl";
+  c.out = dir / "run-bad";
+  const auto e = error_of([&] { r1::run_distill(c); });
+  EXPECT_NE(e.find("bad.jsonl:1: field 'language' is 'cobol' (known: python, cpp)"),
+            std::string::npos) << e;
+}
+
+// Issue 20: registry benchmarks by name in the report stage (--eval-benchmarks), beside the
+// held-out file, each with the student's paired difference; a wrong name is refused before any
+// trace is asked for.
+TEST(Distill, EvalBenchmarksByNameInTheReport) {
+  TempDir dir;
+  const auto a = assets(dir / "assets");
+  ScriptedTeacher teacher;
+  auto c = small_run(a, teacher.url(), dir / "run");
+  c.eval_benchmarks = "humaneval, math500";
+  c.data_dir = "../shared/data/benchmarks";
+  c.eval_limit = 3;
+  c.eval_teacher = false;
+  c.eval_samples = 1;
+  c.eval_max_new_tokens = 8;
+  r1::run_distill(c);
+  const auto report = json::parse(r1::read_file(dir / "run/report.json"));
+  for (const char* name : {"heldout", "humaneval", "math500"}) {
+    const auto& b = report["eval"]["benchmarks"][name];
+    EXPECT_EQ(b["problems"].get<int>(), 3) << name;
+    EXPECT_TRUE(b["student_after"].contains("pass@1")) << name;
+    EXPECT_EQ(b["after_minus_before"]["problems_common"].get<int>(), 3) << name;
+  }
+  const std::string md = r1::read_file(dir / "run/report.md");
+  EXPECT_NE(md.find("**humaneval**: 3 problems x 1 samples."), std::string::npos) << md;
+  c.eval_benchmarks = "humaneval,aime2099";
+  c.out = dir / "run2";
+  const auto e = error_of([&] { r1::run_distill(c); });
+  EXPECT_NE(e.find("unknown benchmark 'aime2099'"), std::string::npos) << e;
+  EXPECT_FALSE(fs::exists(dir / "run2/traces"));
+}
+
+// Issue 20: logit-level KD between models with different tokenizers is refused plainly before
+// any trace is generated.
+TEST(Distill, KdAcrossTokenizersIsRefusedUpFront) {
+  TempDir dir;
+  const auto a = assets(dir / "assets");
+  const fs::path other = dir / "other-teacher";
+  fs::copy(a.model, other, fs::copy_options::recursive);
+  auto tok = json::parse(r1::read_file(other / "tokenizer.json"));
+  tok["added_tokens"].push_back({{"id", 100000}, {"content", "<extra>"}, {"special", true},
+                                 {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+                                 {"normalized", false}});
+  std::ofstream(other / "tokenizer.json") << tok.dump();
+  auto c = small_run(a, other.string(), dir / "run");
+  c.train = "kd";
+  const auto e = error_of([&] { r1::run_distill(c); });
+  EXPECT_NE(e.find("logit-level KD cannot apply"), std::string::npos) << e;
+  EXPECT_NE(e.find("--train sft"), std::string::npos) << e;
+  EXPECT_FALSE(fs::exists(dir / "run/traces"));
 }
 
 TEST(Distill, R1serveTeacherGivesTheLocalCheckpointsTraces) {

@@ -191,8 +191,9 @@ std::optional<std::string> last_env(const std::string& t, size_t* pos = nullptr)
 }
 
 // After a phrase: a math environment or number right after "is"/":", else the first one on the
-// line, else the rest of the line.
-std::optional<std::string> after_phrase_value(const std::string& text, size_t from) {
+// line, else (allow_prose) the rest of the line.
+std::optional<std::string> after_phrase_value(const std::string& text, size_t from,
+                                              bool allow_prose) {
   const size_t nl = text.find('\n', from);
   const std::string line = text.substr(from, nl == std::string::npos ? std::string::npos : nl - from);
   const std::string rest = text.substr(from, std::min<size_t>(text.size() - from, 4000));
@@ -228,6 +229,7 @@ std::optional<std::string> after_phrase_value(const std::string& text, size_t fr
       const size_t e = number_end(line, i);
       if (e != std::string::npos && e > i) return line.substr(i, e - i);
     }
+  if (!allow_prose) return std::nullopt;
   std::string out = line;
   const size_t hope = out.find("I hope");
   if (hope != std::string::npos) out = out.substr(0, hope);
@@ -237,23 +239,31 @@ std::optional<std::string> after_phrase_value(const std::string& text, size_t fr
   return out;
 }
 
-// The value after the last occurrence of any phrase (case-insensitive, ASCII), or nullopt.
+// The value after the last occurrence of any phrase (case-insensitive, ASCII) that has one, or
+// nullopt. A phrase ending in ':' or " is" may be followed by words ("answer: yes"); a bare one
+// ("answer") only by a math environment or a number, so "this is the answer to the question" is no
+// answer, and an earlier occurrence is tried instead.
 std::optional<std::string> after_last_phrase(const std::string& text,
                                              const std::vector<std::string>& phrases,
                                              size_t* pos = nullptr) {
   std::string lower = text;
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  size_t best = std::string::npos, len = 0;
-  for (const auto& p : phrases) {
-    const size_t at = lower.rfind(p);
-    if (at != std::string::npos && (best == std::string::npos || at > best)) {
-      best = at;
-      len = p.size();
+  std::vector<std::pair<size_t, const std::string*>> found;  // (where, phrase), every occurrence
+  for (const auto& p : phrases)
+    for (size_t at = lower.find(p); at != std::string::npos; at = lower.find(p, at + 1))
+      found.emplace_back(at, &p);
+  // Latest first; at one place the longest phrase ("answer is" before "answer").
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second->size() > b.second->size();
+  });
+  for (const auto& [at, p] : found) {
+    const bool worded = p->back() == ':' || (p->size() > 3 && p->ends_with(" is"));
+    if (auto v = after_phrase_value(text, at + p->size(), worded)) {
+      if (pos) *pos = at;
+      return v;
     }
   }
-  if (best == std::string::npos) return std::nullopt;
-  if (pos) *pos = best;
-  return after_phrase_value(text, best + len);
+  return std::nullopt;
 }
 
 }  // namespace

@@ -448,7 +448,9 @@ class Parser {
         mpz_class v;
         if (v.set_str(digits, static_cast<int>(base->value.get_num().get_si())) != 0)
           return std::nullopt;
-        return GiNaC::ex(to_ginac(mpq_class(v)));
+        // Its digits, as written: the question asked for the answer in that base, so 52_8 equals
+        // 52 and 52_{8}, not 42 (its decimal value), as math-verify and the MATH answers read it.
+        return GiNaC::ex(to_ginac(n->value));
       }
       return GiNaC::ex(to_ginac(n->value));
     }

@@ -222,6 +222,21 @@ torch::Tensor completion_logps(Transformer& model, const MicroBatch& mb, double 
   return out.view({mb.b, mb.Tc});
 }
 
+// Appends each row's completion log-probs (its C completion tokens' entries) of a micro-batch's
+// (b, Tc) log-probs.
+void append_rows(std::vector<std::vector<double>>& out, const torch::Tensor& logps,
+                 const MicroBatch& mb) {
+  const auto lp = logps.detach().to(torch::kCPU, torch::kDouble).contiguous();
+  const auto lengths = torch::zeros({mb.b * mb.Tc}, torch::kLong)
+                           .index_fill_(0, mb.place.to(torch::kCPU), 1)
+                           .view({mb.b, mb.Tc})
+                           .sum(1);
+  for (int64_t i = 0; i < mb.b; ++i) {
+    const double* row = lp.data_ptr<double>() + i * mb.Tc;
+    out.emplace_back(row, row + lengths[i].item<int64_t>());
+  }
+}
+
 double mean_of(const std::vector<double>& v) {
   if (v.empty()) return 0.0;
   double s = 0;
@@ -381,6 +396,34 @@ std::optional<std::string> grpo_config_difference(const json& saved, const json&
 
 void check_grpo_config(const GrpoConfig& c) { validate(c); }
 
+namespace {
+
+// OUT/batches/step-NNNNNN.json (GrpoConfig::dump_batches): the step's kept completions in group
+// order with their advantages and pre-update log-probs (`logps`, one vector per completion),
+// and the step's outcome in `line`.
+void dump_batch(const std::string& out, int64_t step, const std::vector<KeptCompletion>& kept,
+                const std::vector<float>& advantages, const std::vector<std::vector<double>>& logps,
+                const json& line) {
+  json rows = json::array();
+  for (size_t k = 0; k < kept.size(); ++k)
+    rows.push_back({{"prompt_ids", kept[k].local->prompt->ids},
+                    {"completion_ids", kept[k].local->ids},
+                    {"reward", kept[k].reward},
+                    {"advantage", advantages[k]},
+                    {"truncated", kept[k].local->truncated},
+                    {"logps", k < logps.size() ? json(logps[k]) : json::array()}});
+  json j = {{"format", "r1-grpo-batch"}, {"version", 1}, {"step", step}, {"completions", rows}};
+  for (const char* key : {"loss", "kl", "grad_norm", "lr", "reward", "tokens", "iterations"})
+    if (line.contains(key)) j[key] = line.at(key);
+  char name[32];
+  std::snprintf(name, sizeof(name), "step-%06lld.json", static_cast<long long>(step));
+  const std::string dir = out + "/batches";
+  std::filesystem::create_directories(dir);
+  write_file_atomic(dir + "/" + name, j.dump() + "\n");
+}
+
+}  // namespace
+
 GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
   validate(cfg);
   if (cfg.threads > 0) at::set_num_threads(static_cast<int>(cfg.threads));
@@ -394,6 +437,8 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
         "--prompts-per-step " + std::to_string(cfg.prompts_per_step) +
             ": not divisible by WORLD_SIZE " + std::to_string(world) +
             " (each rank generates the groups of an equal share of the step's prompts)");
+  check(!cfg.dump_batches || world == 1,
+        "--dump-batches writes one process's batches; run it without RANK/WORLD_SIZE");
   const torch::Device requested = parse_device(cfg.device, "--device");
   const Dist& dist = process_dist(requested);
   const torch::Device device = dist.device_for(requested);
@@ -722,11 +767,12 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     std::vector<MicroBatch> micro;    // this rank's pieces
     std::vector<double> piece_scale;  // per piece
     double batch_tokens = 0;
+    std::vector<float> advs;
     if (n_kept > 0) {
       std::vector<float> rw;
       for (const auto& k : kept) rw.push_back(static_cast<float>(k.reward));
       auto adv = group_advantages(torch::tensor(rw), G, cfg.scale_rewards);
-      std::vector<float> advs(adv.data_ptr<float>(), adv.data_ptr<float>() + adv.numel());
+      advs.assign(adv.data_ptr<float>(), adv.data_ptr<float>() + adv.numel());
       for (int64_t m = 0; m < n_micro; ++m) {
         const int64_t s = m * cfg.micro_batch, e = std::min(n_kept, s + cfg.micro_batch);
         double micro_tokens = 0, piece_tokens = 0;
@@ -773,6 +819,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     const bool inject_nan =
         std::find(cfg.nan_steps.begin(), cfg.nan_steps.end(), step) != cfg.nan_steps.end();
     json iterations = json::array();
+    std::vector<std::vector<double>> dumped_logps;  // dump_batches: per completion, before updating
     LossStats stats;
     double loss_mean = 0, grad_norm_last = 0;
     std::string bad;
@@ -785,6 +832,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
         torch::Tensor entropies;
         auto logps =
             completion_logps(*model, micro[m], cfg.temperature, it == 0 ? &entropies : nullptr);
+        if (cfg.dump_batches && it == 0) append_rows(dumped_logps, logps, micro[m]);
         GrpoLossBatch lb;
         lb.num_items_in_batch = batch_tokens;
         lb.entropies = entropies;
@@ -912,6 +960,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
       line.update(evaluate(step));
     line["time/step"] = seconds_since(t_step);
     log(line);
+    if (cfg.dump_batches) dump_batch(cfg.out, step, kept, advs, dumped_logps, line);
     if ((cfg.save_every > 0 && step % cfg.save_every == 0) || step == cfg.steps) save(step);
     progress.update(
         step, "reward " + c10::str(line["reward"].get<double>()) +

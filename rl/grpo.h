@@ -88,6 +88,12 @@ struct GrpoConfig {
   std::string device = "cpu";       // cpu, cuda, cuda:N
   int64_t threads = 0;              // CPU threads for LibTorch; 0 = its default
   int64_t max_bad_steps = 3;        // consecutive non-finite steps that stop the run
+  // Write each step's training batch to OUT/batches/step-NNNNNN.json (one process only): every
+  // kept completion's prompt and completion token ids, reward, advantage, truncation and its
+  // per-token log-probs under the policy before the update, with the step's loss, KL and gradient
+  // norm. For checking a step against another trainer on the same batch
+  // (tests/reference/grpo_trl_parity.py).
+  bool dump_batches = false;
   // Testing hooks (not part of a run's identity).
   std::vector<int64_t> nan_steps;  // steps (1-based) whose loss is replaced by NaN
   int64_t stop_after = 0;          // stop after this step without a checkpoint, as if killed
@@ -161,6 +167,9 @@ void visit_grpo_config(Config& c, F&& f) {
   f("device", c.device, "cpu, cuda, cuda:N", R::kFree);
   f("threads", c.threads, "CPU threads (0 = LibTorch's default)", R::kFree);
   f("max_bad_steps", c.max_bad_steps, "consecutive non-finite steps that stop the run", R::kFree);
+  f("dump_batches", c.dump_batches,
+    "write each step's batch (token ids, rewards, advantages, log-probs) to OUT/batches/",
+    R::kFree);
   f("nan_steps", c.nan_steps, "testing: steps whose loss is made NaN", R::kTesting);
   f("stop_after", c.stop_after, "testing: stop after this step without a checkpoint", R::kTesting);
 }

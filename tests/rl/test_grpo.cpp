@@ -271,6 +271,36 @@ TEST(Grpo, SecondIterationUsesStoredOldLogprobs) {
   EXPECT_EQ(test::read_jsonl(c.out + "/metrics.jsonl").size(), 2u);
 }
 
+// --dump-batches: each step's batch as grpo_trl_parity.py reads it, agreeing with the step's line.
+TEST(Grpo, DumpBatchesWritesEachStepsBatch) {
+  test::TempDir dir;
+  GrpoConfig c = small_config(dir, "run");
+  c.dump_batches = true;
+  run_grpo(c, &test_rewards());
+  const auto lines = test::read_jsonl(c.out + "/metrics.jsonl");
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& line : lines) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "/batches/step-%06lld.json",
+                  static_cast<long long>(line["step"].get<int64_t>()));
+    const json b = json::parse(read_file(c.out + name));
+    EXPECT_EQ(b["loss"], line["loss"]);
+    EXPECT_EQ(b["grad_norm"], line["grad_norm"]);
+    const auto& rows = b["completions"];
+    ASSERT_EQ(rows.size(), static_cast<size_t>(c.num_generations * c.prompts_per_step));
+    double tokens = 0, advantage_sum = 0;
+    for (const auto& r : rows) {
+      EXPECT_EQ(r["logps"].size(), r["completion_ids"].size());
+      EXPECT_FALSE(r["prompt_ids"].empty());
+      for (const auto& lp : r["logps"]) EXPECT_LE(lp.get<double>(), 0.0);
+      tokens += static_cast<double>(r["completion_ids"].size());
+      advantage_sum += r["advantage"].get<double>();
+    }
+    EXPECT_EQ(tokens, line["tokens"].get<double>());
+    EXPECT_NEAR(advantage_sum, 0.0, 1e-4);  // group-normalised
+  }
+}
+
 TEST(Grpo, MaskTruncatedLeavesCutCompletionsOutOfTheLoss) {
   // The same seed draws the same first batch; masking drops exactly the truncated completions'
   // tokens (each max_new_tokens long) from the loss's token count.

@@ -9,6 +9,12 @@
    the Qwen2.5-Math harness's verdicts; r1 (R1's "boxed" preset) must agree on at least 99%,
    every disagreement listed in tests/data/grading/qwen25math_disagreements.jsonl.
 
+3. tests/data/grading/math500_real_responses.jsonl: real MATH-500 responses of SmolLM2-135M and
+   Qwen2.5-Coder-0.5B (R1 prompt, sampled; tests/reference/math500_grading_parity.py), the grading
+   regression set: r1's verdicts with the `anywhere` and `boxed` presets must equal the committed
+   ones on every row, and every listed disagreement with math-verify must be judged (`who`, `why`
+   in tests/data/grading/math500_real_disagreements.jsonl).
+
 Run from the repository root:  python3 tests/reference/check_grader_parity.py --r1eval build/bin/r1eval
 (--write-disagreements rewrites the two lists' rows, keeping the reasons already written.)
 """
@@ -21,6 +27,8 @@ import sys
 SHARED = "../shared/data/grading/"
 MV_LIST = "tests/data/grading/math_verify_disagreements.jsonl"
 QWEN_LIST = "tests/data/grading/qwen25math_disagreements.jsonl"
+M500_SET = "tests/data/grading/math500_real_responses.jsonl"
+M500_LIST = "tests/data/grading/math500_real_disagreements.jsonl"
 
 
 def grade(r1eval, lines, *flags):
@@ -100,7 +108,32 @@ def main():
     verdicts = grade(args.r1eval, lines, "--preset", "boxed")
     ok &= check("qwen25math_math_cot_100", rows, verdicts, load_list(QWEN_LIST), QWEN_LIST, 0.99,
                 args.write_disagreements)
+    ok &= check_math500_set(args.r1eval)
     sys.exit(0 if ok else 1)
+
+
+def check_math500_set(r1eval):
+    """The real-response regression set: r1's verdicts as committed, each disagreement judged."""
+    rows = [json.loads(l) for l in open(M500_SET, encoding="utf-8")]
+    ok = True
+    for preset in ("anywhere", "boxed"):
+        verdicts = grade(r1eval, [{"gold": r["gold"], "response": r["response"]} for r in rows],
+                         "--preset", preset)
+        changed = [(r, v) for r, v in zip(rows, verdicts)
+                   if (v["correct"], v["extracted"]) != (r[f"r1_{preset}"]["correct"],
+                                                         r[f"r1_{preset}"]["extracted"])]
+        agree = sum(v["correct"] == r["math_verify"] for r, v in zip(rows, verdicts))
+        print(f"math500_real_responses ({preset}): {len(rows) - len(changed)}/{len(rows)} verdicts "
+              f"as committed; agrees with math-verify on {agree}/{len(rows)}")
+        for r, v in changed[:20]:
+            print(f"  changed: {r['key']} gold={r['gold']!r} committed={r[f'r1_{preset}']} now={v}")
+        ok &= not changed
+    listed = load_list(M500_LIST)
+    for k, d in listed.items():
+        if "TODO" in (d.get("who"), d.get("why")):
+            ok = False
+            print(f"  listed without a judgement: {k}")
+    return ok
 
 
 if __name__ == "__main__":

@@ -422,8 +422,9 @@ std::map<std::string, std::string> teacher_prompts(const DistillConfig& c) {
       custom_benchmark(c.prompts, c.question_field, c.answer_field, c.id_field);
   auto problems = load_dataset(c.prompts, spec);
   if (c.limit > 0 && static_cast<int64_t>(problems.size()) > c.limit) problems.resize(c.limit);
+  const Protocol protocol = make_protocol(c);
   std::map<std::string, std::string> prompts;
-  for (const auto& p : problems) prompts[p.id] = protocol_messages(make_protocol(c), p).back().content;
+  for (const auto& p : problems) prompts[p.id] = protocol_messages(protocol, p).back().content;
   return prompts;
 }
 

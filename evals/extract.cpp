@@ -257,7 +257,7 @@ std::optional<std::string> after_last_phrase(const std::string& text,
     return a.first != b.first ? a.first > b.first : a.second->size() > b.second->size();
   });
   for (const auto& [at, p] : found) {
-    const bool worded = p->back() == ':' || (p->size() > 3 && p->ends_with(" is"));
+    const bool worded = p->back() == ':' || p->ends_with(" is");
     if (auto v = after_phrase_value(text, at + p->size(), worded)) {
       if (pos) *pos = at;
       return v;

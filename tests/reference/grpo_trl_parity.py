@@ -155,10 +155,10 @@ def run_trl(args, prompts, batches):
     trainer.train()
     wall = time.time() - t0
     logs = [h for h in trainer.state.log_history if "loss" in h and "train_runtime" not in h]
-    return logs, first_logps, queue[0], wall
+    return logs, first_logps, wall
 
 
-def compare(args, batches, logs, first_logps, inputs0):
+def compare(args, batches, logs, first_logps):
     steps = []
     worst = {"loss": 0.0, "kl": 0.0, "grad_norm": 0.0}  # relative, or 0 within the absolute floor
     for b, h in zip(batches, logs):
@@ -216,8 +216,8 @@ def main():
     r1_wall, cmd = run_r1(args, prompts, r1_out)
     batches = load_batches(r1_out, args.steps)
     log("TRL GRPOTrainer on r1's batches")
-    logs, first_logps, inputs0, trl_wall = run_trl(args, prompts, batches)
-    result = compare(args, batches, logs, first_logps, inputs0)
+    logs, first_logps, trl_wall = run_trl(args, prompts, batches)
+    result = compare(args, batches, logs, first_logps)
     result.update({"model": args.model, "r1_command": " ".join(cmd), "r1_wall_s": r1_wall,
                    "trl_train_wall_s": trl_wall})
     with open(os.path.join(args.out, "parity.json"), "w") as f:

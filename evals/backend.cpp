@@ -4,8 +4,8 @@
 #include <torch/torch.h>  // at::set_num_threads
 
 #include <algorithm>   // std::min
-#include <cctype>      // std::tolower
 #include <atomic>      // std::atomic
+#include <cctype>      // std::tolower
 #include <chrono>      // std::chrono
 #include <cmath>       // std::pow
 #include <cstdio>      // std::fprintf
@@ -16,32 +16,21 @@
 #include <thread>      // std::thread
 
 #include "evals/extract.h"         // r1::kPromptTooLong
+#include "evals/protocol.h"        // r1::render_generation_prompt
 #include "toolkit/engine.h"        // r1::Engine
 #include "toolkit/error.h"         // r1::Error, r1::check
 #include "toolkit/http.h"          // r1::HttpClient
 #include "toolkit/json.h"          // r1::dump_json
 #include "toolkit/model_config.h"  // r1::load_generation_defaults
+#include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 #include "toolkit/progress.h"      // r1::seconds_since
 #include "toolkit/sha256.h"        // r1::sha256_hex
 #include "toolkit/tokenizer.h"     // r1::Tokenizer
-#include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 
 namespace r1 {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The prompt text of a chat under a template, with "<think>\n" appended when the protocol forces
-// it and the template did not already (DeepSeek-R1's current template does).
-std::string render_prompt(const ChatTemplate& tmpl, const std::vector<ChatMessage>& messages,
-                          bool force_think) {
-  std::string text = render_chat(tmpl, messages, /*add_generation_prompt=*/true);
-  const std::string think = "<think>\n";
-  if (force_think && (text.size() < think.size() ||
-                      text.compare(text.size() - think.size(), think.size(), think) != 0))
-    text += think;
-  return text;
-}
 
 // ---- native ----------------------------------------------------------------------------------
 
@@ -82,24 +71,25 @@ class NativeBackend : public Backend {
   }
 
   std::string prompt_hash(const PromptJob& job, const GenParams& params) override {
-    return sha256_hex(render_prompt(tmpl_, job.messages, params.force_think));
+    return sha256_hex(render_generation_prompt(tmpl_, job.messages, params.force_think));
   }
 
   nlohmann::json prompt_payload(const PromptJob& job, const GenParams& params) const override {
-    return render_prompt(tmpl_, job.messages, params.force_think);
+    return render_generation_prompt(tmpl_, job.messages, params.force_think);
   }
 
   void generate(const std::vector<PromptJob>& jobs, const GenParams& params,
                 const OnDone& on_done) override {
     std::vector<GenerationRequest> requests;
     std::vector<size_t> job_of;
-    const int64_t context = options_.max_context > 0 ? options_.max_context
-                                                     : model_->config().max_position_embeddings;
+    const int64_t context =
+        options_.max_context > 0 ? options_.max_context : model_->config().max_position_embeddings;
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (jobs[i].samples.empty()) continue;
       GenerationRequest r;
       // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
-      r.prompt = tok_->encode(render_prompt(tmpl_, jobs[i].messages, params.force_think), false);
+      r.prompt = tok_->encode(render_generation_prompt(tmpl_, jobs[i].messages, params.force_think),
+                              false);
       if (static_cast<int64_t>(r.prompt.size()) >= context) {
         report_prompt_too_long(jobs[i], i, static_cast<int64_t>(r.prompt.size()), on_done);
         continue;
@@ -133,7 +123,8 @@ class NativeBackend : public Backend {
       c.latency_s = seconds_since(start);
       if (g.first_token_at > 0) {
         c.ttft_s = g.first_token_at - g.admitted_at;
-        if (g.ids.size() >= 2) c.tpot_s = (g.finished_at - g.first_token_at) / double(g.ids.size() - 1);
+        if (g.ids.size() >= 2)
+          c.tpot_s = (g.finished_at - g.first_token_at) / double(g.ids.size() - 1);
       }
       on_done(job, jobs[job].samples[sample].first, jobs[job].samples[sample].second, c);
     });
@@ -214,7 +205,8 @@ class HttpBackend : public Backend {
     check(o.timeout_s > 0, "--timeout must be positive");
     check(o.max_retries >= 0, "--retries must be >= 0");
     for (const auto& e : o.endpoints) urls_.push_back(parse_url(e));
-    template_kwargs_ = parse_template_kwargs(o.template_kwargs);  // a clear error before any request
+    template_kwargs_ =
+        parse_template_kwargs(o.template_kwargs);  // a clear error before any request
     check(o.api == "completions" || o.chat_template.empty(),
           "--chat-template " + o.chat_template +
               ": the chat API renders the server's own template (start the server with it, or use "
@@ -282,8 +274,9 @@ class HttpBackend : public Backend {
         std::string last;
         for (int attempt = 0;; ++attempt) {
           const size_t e = rr.fetch_add(1) % urls_.size();
-          if (!clients[e]) clients[e] = std::make_unique<HttpClient>(urls_[e], options_.timeout_s,
-                                                                     options_.ca_file);
+          if (!clients[e])
+            clients[e] =
+                std::make_unique<HttpClient>(urls_[e], options_.timeout_s, options_.ca_file);
           const auto start = Clock::now();
           try {
             Completion c = attempt_once(*clients[e], body);
@@ -367,12 +360,9 @@ class HttpBackend : public Backend {
   }
 
   std::string request_body(const PromptJob& job, const GenParams& p, uint64_t seed) const {
-    nlohmann::json b = {{"model", model_},
-                        {"temperature", p.temperature},
-                        {"top_p", p.top_p},
-                        {"max_tokens", p.max_new_tokens},
-                        {"seed", seed},
-                        {"n", 1}};
+    nlohmann::json b = {{"model", model_},  {"temperature", p.temperature},
+                        {"top_p", p.top_p}, {"max_tokens", p.max_new_tokens},
+                        {"seed", seed},     {"n", 1}};
     if (p.top_k > 0) b["top_k"] = p.top_k;
     b[tmpl_ ? "prompt" : "messages"] = prompt_payload(job, p);
     if (!tmpl_ && !template_kwargs_.empty())  // vLLM's way to reach the server's template
@@ -386,7 +376,7 @@ class HttpBackend : public Backend {
     if (tmpl_) {
       // Servers tokenize a completions prompt with its special tokens (vLLM, llama.cpp, r1serve
       // add the BOS), so the template's own BOS text is left out.
-      std::string prompt = render_prompt(*tmpl_, job.messages, p.force_think);
+      std::string prompt = render_generation_prompt(*tmpl_, job.messages, p.force_think);
       if (!tmpl_->bos_token.empty() && prompt.rfind(tmpl_->bos_token, 0) == 0)
         prompt.erase(0, tmpl_->bos_token.size());
       return prompt;
@@ -398,7 +388,8 @@ class HttpBackend : public Backend {
   // stores is bounded by what max_new_tokens tokens could spell (64 bytes a token, at least
   // 1 MiB); the rest is cut and the sample counted as truncated.
   static void bound_text(Completion& c, int64_t max_new_tokens) {
-    const size_t cap = static_cast<size_t>(std::max<int64_t>(int64_t{1} << 20, 64 * max_new_tokens));
+    const size_t cap =
+        static_cast<size_t>(std::max<int64_t>(int64_t{1} << 20, 64 * max_new_tokens));
     if (c.text.size() + c.reasoning.size() <= cap) return;
     std::fprintf(stderr,
                  "r1eval: the endpoint sent %zu bytes for at most %lld tokens; stored %zu of "
@@ -493,7 +484,8 @@ std::unique_ptr<Backend> make_native_backend(const NativeOptions& options) {
 }
 
 std::unique_ptr<Backend> make_native_backend(std::shared_ptr<Transformer> model,
-                                             const NativeOptions& options, const std::string& name) {
+                                             const NativeOptions& options,
+                                             const std::string& name) {
   check(model != nullptr, "make_native_backend: no model");
   return std::make_unique<NativeBackend>(options, std::move(model), name.empty() ? "live" : name);
 }

@@ -105,6 +105,14 @@ std::vector<ChatMessage> protocol_messages(const Protocol& p, const Problem& pro
   return m;
 }
 
+std::string render_generation_prompt(const ChatTemplate& chat,
+                                     const std::vector<ChatMessage>& messages, bool force_think) {
+  std::string text = render_chat(chat, messages, /*add_generation_prompt=*/true);
+  const std::string think = "<think>\n";
+  if (force_think && !text.ends_with(think)) text += think;
+  return text;
+}
+
 uint64_t sample_seed(uint64_t run_seed, const std::string& benchmark, const std::string& problem_id,
                      int64_t sample_index) {
   return derive_seed(run_seed, {fnv1a(benchmark), fnv1a(problem_id),

@@ -52,6 +52,12 @@ std::string generation_difference(const Protocol& a, const Protocol& b);
 // The chat messages of a problem under a protocol.
 std::vector<ChatMessage> protocol_messages(const Protocol& p, const Problem& problem);
 
+// The prompt text of a chat under a template, with the generation prompt, and "<think>\n"
+// appended when force_think is set and the template did not already end with it (DeepSeek-R1's
+// current template does).
+std::string render_generation_prompt(const ChatTemplate& chat,
+                                     const std::vector<ChatMessage>& messages, bool force_think);
+
 // The seed of one sample: a function of (run seed, benchmark, problem id, sample index) only,
 // below 2^31 so every OpenAI-compatible server accepts it.
 uint64_t sample_seed(uint64_t run_seed, const std::string& benchmark, const std::string& problem_id,

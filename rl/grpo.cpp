@@ -452,6 +452,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
   enc.chat.kwargs = parse_template_kwargs(cfg.template_kwargs, "template_kwargs");
   enc.config.prompt_template = cfg.prompt_template;
   enc.config.system_prompt = cfg.system_prompt;
+  enc.config.force_think = !cfg.no_think;
   enc.config.max_context = model_config.max_position_embeddings;
   const auto prompts = load_grpo_prompts(cfg.prompts, enc);
   if (!cfg.eval_prompts.empty()) load_grpo_prompts(cfg.eval_prompts, enc);  // errors up front
@@ -569,6 +570,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     ro.protocol.preset = "grpo";
     ro.protocol.prompt_template = cfg.prompt_template;
     ro.protocol.system_prompt = cfg.system_prompt;
+    ro.protocol.force_think = !cfg.no_think;
     ro.protocol.temperature = cfg.eval_temperature;
     ro.protocol.top_p = cfg.eval_top_p;
     ro.protocol.top_k = 0;
@@ -693,7 +695,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
           RewardInput in;
           in.prompt = p.problem;
           in.completion = tok.decode(text_ids, /*skip_special_tokens=*/true);
-          in.think_opened = true;
+          in.think_opened = !cfg.no_think;
           in.gold = p.answer;
           in.code = p.code;
           in.finish_reason = s.finish_reason;

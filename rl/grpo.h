@@ -31,10 +31,13 @@ struct GrpoConfig {
   std::string model;    // base checkpoint directory (Hugging Face, with tokenizer.json)
   std::string prompts;  // training JSONL: {"prompt", "answer"} (grpo_data.h)
   std::string out;      // run directory: metrics.jsonl, grpo_config.json, checkpoints/, evals/
-  std::string chat_template;  // template override (deepseek-r1, qwen2.5, ..., or a .jinja file)
+  std::string chat_template;    // template override (deepseek-r1, qwen2.5, ..., or a .jinja file)
   std::string template_kwargs;  // JSON object of extra chat-template variables ("" = none)
   std::string prompt_template = "{problem}";  // the user turn; {problem} = the row's prompt
   std::string system_prompt;                  // "" = no system turn
+  // The prompt does not open a "<think>" block (R1 forces one): for chat models that answer
+  // without reasoning tags; the rewards and the held-out evaluation then read the whole response.
+  bool no_think = false;
   // Generation.
   int64_t num_generations = 8;   // G: completions per prompt
   int64_t prompts_per_step = 4;  // groups per generation batch
@@ -115,6 +118,10 @@ void visit_grpo_config(Config& c, F&& f) {
     "JSON object of extra chat-template variables, e.g. '{\"enable_thinking\": false}'", R::kRun);
   f("prompt_template", c.prompt_template, "user turn; {problem} is the row's prompt", R::kRun);
   f("system_prompt", c.system_prompt, "system turn (empty: none)", R::kRun);
+  f("no_think", c.no_think,
+    "do not open <think> in the prompt (chat models without a think block; rewards and eval read "
+    "the whole response)",
+    R::kRun);
   f("num_generations", c.num_generations, "G: completions per prompt", R::kRun);
   f("prompts_per_step", c.prompts_per_step, "prompts (groups) per generation batch", R::kRun);
   f("max_new_tokens", c.max_new_tokens, "completion token limit", R::kRun);
@@ -122,8 +129,8 @@ void visit_grpo_config(Config& c, F&& f) {
   f("top_p", c.top_p, "nucleus sampling mass (1 = off)", R::kRun);
   f("top_k", c.top_k, "top-k sampling (0 = off)", R::kRun);
   f("max_batch", c.max_batch, "engine rows decoded together", R::kFree);
-  f("rewards", c.rewards, "weighted rewards: accuracy, format, language, length (NAME:W,...)",
-    R::kRun);
+  f("rewards", c.rewards,
+    "weighted rewards: accuracy, boxed, format, language, length (NAME:W,...)", R::kRun);
   f("extract", c.extract, "accuracy: answer extraction preset", R::kRun);
   f("overlong_buffer", c.overlong_buffer,
     "DAPO soft overlong penalty over the last N tokens before --max-new-tokens (0 = off)", R::kRun);

@@ -62,23 +62,13 @@ std::shared_ptr<const CodeTask> code_task_of(const nlohmann::json& row, const st
 
 }  // namespace
 
-std::string render_generation_prompt(const ChatTemplate& chat,
-                                     const std::vector<ChatMessage>& messages) {
-  std::string text = render_chat(chat, messages, /*add_generation_prompt=*/true);
-  const std::string think = "<think>\n";
-  if (text.size() < think.size() ||
-      text.compare(text.size() - think.size(), think.size(), think) != 0)
-    text += think;
-  return text;
-}
-
 std::string render_grpo_prompt(const GrpoPromptEncoder& enc, const std::string& problem) {
   Protocol p;
   p.prompt_template = enc.config.prompt_template;
   p.system_prompt = enc.config.system_prompt;
   Problem pr;
   pr.question = problem;
-  return render_generation_prompt(enc.chat, protocol_messages(p, pr));
+  return render_generation_prompt(enc.chat, protocol_messages(p, pr), enc.config.force_think);
 }
 
 GrpoPrompt encode_grpo_row(const nlohmann::json& row, const GrpoPromptEncoder& enc,

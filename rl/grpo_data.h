@@ -27,6 +27,9 @@ struct GrpoPromptConfig {
   std::string prompt_template = "{problem}";
   std::string system_prompt;   // "" = no system turn (R1's recommendation)
   int64_t max_context = 4096;  // prompt tokens must be fewer (at least one token left to sample)
+  // The prompt opens the reasoning ("<think>\n" appended unless the template ends with it), as
+  // R1 trains; false for a chat model that answers without a think block.
+  bool force_think = true;
 };
 
 // One training prompt.
@@ -35,8 +38,8 @@ struct GrpoPrompt {
   std::string problem;  // the row's "prompt" (what the rewards read as the question)
   std::string answer;   // math: the gold answer (a number is kept as its JSON text)
   std::shared_ptr<const CodeTask> code;  // code rows: the tests; null for math
-  std::vector<int64_t> ids;              // the rendered prompt's tokens, ending in "<think>\n"
-  int64_t line = 0;                      // 1-based line in its file
+  std::vector<int64_t> ids;  // the rendered prompt's tokens (ending in "<think>\n" if forced)
+  int64_t line = 0;          // 1-based line in its file
 };
 
 // The tokenizer and template prompts are encoded with (from the checkpoint directory).
@@ -46,12 +49,9 @@ struct GrpoPromptEncoder {
   GrpoPromptConfig config;
 };
 
-// `messages` rendered with the generation prompt, and "<think>\n" appended when the template does
-// not force it (as r1eval's native backend renders a forced-think protocol).
-std::string render_generation_prompt(const ChatTemplate& chat,
-                                     const std::vector<ChatMessage>& messages);
 // The prompt text of `problem`: the protocol's messages (evals/protocol.h protocol_messages with
-// config's templates) through render_generation_prompt.
+// config's templates) through render_generation_prompt (config's force_think), as r1eval's native
+// backend renders them.
 std::string render_grpo_prompt(const GrpoPromptEncoder& enc, const std::string& problem);
 
 // Encodes one parsed row; `where` ("FILE:LINE") starts every error, which names the field: a row

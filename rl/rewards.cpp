@@ -1,4 +1,4 @@
-// The built-in rewards (accuracy, format, language, length), their registry and the weighted
+// The built-in rewards (accuracy, boxed, format, language, length), their registry and the weighted
 // RewardSet with its error handling. Scripts come from code point ranges (utf8proc has no script
 // property; it gives the categories). Leaves out dictionaries: a language is its script(s).
 #include "rl/rewards.h"
@@ -14,7 +14,7 @@
 #include <system_error>  // std::errc
 #include <utility>       // std::move
 
-#include "evals/extract.h"      // r1::extract_preset
+#include "evals/extract.h"      // r1::extract_preset, r1::last_boxed
 #include "evals/math_grader.h"  // r1::grade_response
 #include "evals/text.h"         // r1::trim_space
 #include "rl/grpo_loss.h"       // r1::overlong_penalty
@@ -335,6 +335,21 @@ class FormatReward : public Reward {
   }
 };
 
+class BoxedReward : public Reward {
+ public:
+  std::string name() const override { return "boxed"; }
+  double compute(const RewardInput& in) override {
+    if (in.finish_reason == "length") return 0;
+    const std::string_view c = in.completion;
+    const size_t close = c.rfind(kClose);
+    if (in.think_opened && close == std::string_view::npos) return 0;  // still reasoning
+    const std::string_view answer =
+        close == std::string_view::npos ? c : c.substr(close + kClose.size());
+    const auto box = last_boxed(std::string(answer));
+    return box && !is_blank(*box) ? 1 : 0;
+  }
+};
+
 class LanguageReward : public Reward {
  public:
   std::string name() const override { return "language"; }
@@ -398,6 +413,7 @@ std::unique_ptr<Reward> make_reward_accuracy(const AccuracyOptions& options) {
   return std::make_unique<AccuracyReward>(options);
 }
 std::unique_ptr<Reward> make_reward_format() { return std::make_unique<FormatReward>(); }
+std::unique_ptr<Reward> make_reward_boxed() { return std::make_unique<BoxedReward>(); }
 std::unique_ptr<Reward> make_reward_language() { return std::make_unique<LanguageReward>(); }
 std::unique_ptr<Reward> make_reward_length(const LengthOptions& options) {
   return std::make_unique<LengthReward>(options);
@@ -469,6 +485,7 @@ std::vector<std::string> RewardRegistry::names() const {
 
 void register_builtin_rewards(RewardRegistry& registry) {
   registry.add("accuracy", [](const RewardConfig& c) { return make_reward_accuracy(c.accuracy); });
+  registry.add("boxed", [](const RewardConfig&) { return make_reward_boxed(); });
   registry.add("format", [](const RewardConfig&) { return make_reward_format(); });
   registry.add("language", [](const RewardConfig&) { return make_reward_language(); });
   registry.add("length", [](const RewardConfig& c) { return make_reward_length(c.length); });

@@ -1,7 +1,7 @@
 // Rule-based rewards for GRPO as plug-ins (accuracy through the math grader or the sandbox's code
-// grader, format, language consistency, length) and a weighted set that scores a batch, keeps each
-// reward's values apart for logging and turns a reward's failure into a counted error, not a crash.
-// Leaves out learned reward models, advantages (grpo), and partial credit for code.
+// grader, format, boxed, language consistency, length) and a weighted set that scores a batch,
+// keeps each reward's values apart for logging and turns a reward's failure into a counted error,
+// not a crash. Leaves out learned reward models, advantages (grpo), and partial credit for code.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -96,6 +96,12 @@ std::unique_ptr<Reward> make_reward_accuracy(const AccuracyOptions& options = {}
 // U+2800).
 std::unique_ptr<Reward> make_reward_format();
 
+// boxed: 1 iff the response's answer was not cut at the length limit and its answer part (after
+// "</think>" when there is one; all of it when it has no "</think>" and think_opened is false)
+// holds a \boxed{} with non-blank content (extract.h's last_boxed), else 0. R1's format reward for
+// models that answer without a think block: it pays for the box the boxed accuracy rule reads.
+std::unique_ptr<Reward> make_reward_boxed();
+
 // language: the share of the reasoning's words in the target language (R1's language-consistency
 // reward), in [0, 1]; 0 when the reasoning has no words. The target is RewardInput::language, else
 // detect_language(prompt); with no target (a prompt without words) the share of the reasoning's own
@@ -152,7 +158,7 @@ class RewardRegistry {
   std::map<std::string, RewardFactory> factories_;
 };
 
-// Adds accuracy, format, language, length.
+// Adds accuracy, boxed, format, language, length.
 void register_builtin_rewards(RewardRegistry& registry);
 // A built-in reward by name (see RewardRegistry::make).
 std::unique_ptr<Reward> make_reward(const std::string& name, const RewardConfig& config = {});

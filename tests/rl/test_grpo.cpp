@@ -83,6 +83,13 @@ class CodeProbeReward : public Reward {
   }
 };
 
+// 1 when the rewards were told the prompt opened the reasoning, else 0.
+class ThinkProbeReward : public Reward {
+ public:
+  std::string name() const override { return "think_probe"; }
+  double compute(const RewardInput& in) override { return in.think_opened ? 1.0 : 0.0; }
+};
+
 const RewardRegistry& test_rewards() {
   static const RewardRegistry reg = [] {
     RewardRegistry r;
@@ -92,6 +99,7 @@ const RewardRegistry& test_rewards() {
     r.add("mixed", [](const RewardConfig&) { return std::make_unique<MixedReward>(); });
     r.add("flaky", [](const RewardConfig&) { return std::make_unique<FlakyReward>(); });
     r.add("code_probe", [](const RewardConfig&) { return std::make_unique<CodeProbeReward>(); });
+    r.add("think_probe", [](const RewardConfig&) { return std::make_unique<ThinkProbeReward>(); });
     return r;
   }();
   return reg;
@@ -298,6 +306,39 @@ TEST(Grpo, DumpBatchesWritesEachStepsBatch) {
     }
     EXPECT_EQ(tokens, line["tokens"].get<double>());
     EXPECT_NEAR(advantage_sum, 0.0, 1e-4);  // group-normalised
+  }
+}
+
+// --no-think: prompts do not open <think>, the rewards read the whole response and the held-out
+// evaluation does not force the think either (a chat model without reasoning tags).
+TEST(Grpo, NoThinkReachesThePromptsTheRewardsAndTheEvaluation) {
+  test::TempDir dir;
+  const std::string jinja = dir / "plain.jinja";
+  write_text(jinja,
+             "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}"
+             "{% if add_generation_prompt %}<|assistant|>{% endif %}");
+  for (const bool no_think : {false, true}) {
+    GrpoConfig c = small_config(dir, no_think ? "plain" : "forced");
+    c.chat_template = jinja;
+    c.no_think = no_think;
+    c.steps = 1;
+    c.rewards = "hash:1.0,think_probe:0.0";
+    c.dump_batches = true;
+    c.eval_prompts = c.prompts;
+    c.eval_samples = 1;
+    c.eval_limit = 1;
+    run_grpo(c, &test_rewards());
+    const auto lines = test::read_jsonl(c.out + "/metrics.jsonl");
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[1]["reward/think_probe"].get<double>(), no_think ? 0.0 : 1.0);
+    const json b = json::parse(read_file(c.out + "/batches/step-000001.json"));
+    const Tokenizer tok = Tokenizer::load(kModel);
+    const std::string prompt =
+        tok.decode(b["completions"][0]["prompt_ids"].get<std::vector<int64_t>>());
+    EXPECT_EQ(prompt.ends_with("<think>\n"), !no_think) << prompt;
+    EXPECT_TRUE(prompt.ends_with(no_think ? "<|assistant|>" : "<|assistant|><think>\n")) << prompt;
+    const json run = json::parse(read_file(c.out + "/evals/step-000000/run.json"));
+    EXPECT_EQ(run["protocol"]["force_think"], !no_think) << run.dump();
   }
 }
 

@@ -233,6 +233,34 @@ TEST(RewardFormat, GamingAttemptsScoreZero) {
   EXPECT_EQ(score("format", cut), 0);
 }
 
+// --- boxed -------------------------------------------------------------------------------------
+
+TEST(RewardBoxed, PaysForANonBlankBoxInTheAnswer) {
+  RewardInput plain = r1_sample("Tom has 12 + 7 = 19 apples. \\boxed{19}");
+  plain.think_opened = false;  // a chat model without a think block: all of it is the answer
+  EXPECT_EQ(score("boxed", plain), 1);
+  plain.completion = "\\boxed{1} then \\boxed{ 2 }";
+  EXPECT_EQ(score("boxed", plain), 1);
+  EXPECT_EQ(score("boxed", r1_sample("12 + 7 = 19\n</think>\nSo \\boxed{19}.")), 1);
+  // The box need not hold the right answer: accuracy judges that.
+  EXPECT_EQ(score("boxed", r1_sample("wrong\n</think>\n\\boxed{20}")), 1);
+}
+
+TEST(RewardBoxed, NoBoxABlankBoxACutResponseOrABoxOnlyInTheReasoningScoreZero) {
+  RewardInput in = r1_sample("The answer is 19.");
+  in.think_opened = false;
+  EXPECT_EQ(score("boxed", in), 0);
+  in.completion = "\\boxed{} and \\boxed{ \u200b }";  // blank
+  EXPECT_EQ(score("boxed", in), 0);
+  in.completion = "\\boxed{19";  // unbalanced
+  EXPECT_EQ(score("boxed", in), 0);
+  in.completion = "\\boxed{19} and more";
+  in.finish_reason = "length";  // cut at the limit
+  EXPECT_EQ(score("boxed", in), 0);
+  EXPECT_EQ(score("boxed", r1_sample("\\boxed{19} still thinking")), 0);  // unclosed think
+  EXPECT_EQ(score("boxed", r1_sample("\\boxed{19}\n</think>\nThe answer is 19.")), 0);
+}
+
 // --- language ----------------------------------------------------------------------------------
 
 TEST(RewardLanguage, WordsPerScript) {
@@ -393,7 +421,7 @@ TEST(RewardSpec, Parsing) {
 TEST(RewardSpec, UnknownRewardNamesItAndTheKnownOnes) {
   const std::string e = r1::test::error_of([] { r1::RewardSet("accuracy:1,acuracy:2", {}); });
   EXPECT_NE(e.find("unknown reward 'acuracy'"), std::string::npos) << e;
-  EXPECT_NE(e.find("accuracy, format, language, length"), std::string::npos) << e;
+  EXPECT_NE(e.find("accuracy, boxed, format, language, length"), std::string::npos) << e;
   EXPECT_NE(r1::test::error_of([] { r1::make_reward("nope"); }).find("'nope'"), std::string::npos);
 }
 
@@ -494,7 +522,7 @@ TEST(RewardSet, AddChecksWeightsAndDuplicates) {
   EXPECT_NE(r1::test::error_of([&] { r1::register_builtin_rewards(registry); }).find("twice"),
             std::string::npos);
   EXPECT_EQ(registry.names(),
-            (std::vector<std::string>{"accuracy", "format", "language", "length"}));
+            (std::vector<std::string>{"accuracy", "boxed", "format", "language", "length"}));
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 #include <system_error>  // std::errc
 #include <utility>       // std::move
 
-#include "evals/extract.h"      // r1::extract_preset, r1::last_boxed
+#include "evals/extract.h"      // r1::extract_preset, r1::answer_region, r1::last_boxed
 #include "evals/math_grader.h"  // r1::grade_response
 #include "evals/text.h"         // r1::trim_space
 #include "rl/grpo_loss.h"       // r1::overlong_penalty
@@ -340,12 +340,9 @@ class BoxedReward : public Reward {
   std::string name() const override { return "boxed"; }
   double compute(const RewardInput& in) override {
     if (in.finish_reason == "length") return 0;
-    const std::string_view c = in.completion;
-    const size_t close = c.rfind(kClose);
-    if (in.think_opened && close == std::string_view::npos) return 0;  // still reasoning
-    const std::string_view answer =
-        close == std::string_view::npos ? c : c.substr(close + kClose.size());
-    const auto box = last_boxed(std::string(answer));
+    const auto answer = answer_region(in.completion, in.think_opened);  // as accuracy reads it
+    if (!answer) return 0;                                              // still reasoning
+    const auto box = last_boxed(*answer);
     return box && !is_blank(*box) ? 1 : 0;
   }
 };

@@ -96,9 +96,10 @@ std::unique_ptr<Reward> make_reward_accuracy(const AccuracyOptions& options = {}
 // U+2800).
 std::unique_ptr<Reward> make_reward_format();
 
-// boxed: 1 iff the response's answer was not cut at the length limit and its answer part (after
-// "</think>" when there is one; all of it when it has no "</think>" and think_opened is false)
-// holds a \boxed{} with non-blank content (extract.h's last_boxed), else 0. R1's format reward for
+// boxed: 1 iff the response was not cut at the length limit and its answer region (extract.h's
+// answer_region, as accuracy reads it: after the last "</think>"; none while a think is unclosed;
+// all of it without tags and think_opened false) holds a \boxed{} with non-blank content
+// (last_boxed), else 0. R1's format reward for
 // models that answer without a think block: it pays for the box the boxed accuracy rule reads.
 std::unique_ptr<Reward> make_reward_boxed();
 

@@ -259,6 +259,9 @@ TEST(RewardBoxed, NoBoxABlankBoxACutResponseOrABoxOnlyInTheReasoningScoreZero) {
   EXPECT_EQ(score("boxed", in), 0);
   EXPECT_EQ(score("boxed", r1_sample("\\boxed{19} still thinking")), 0);  // unclosed think
   EXPECT_EQ(score("boxed", r1_sample("\\boxed{19}\n</think>\nThe answer is 19.")), 0);
+  RewardInput opened_here = r1_sample("<think>\\boxed{19} still thinking");
+  opened_here.think_opened = false;  // a think the response opened and never closed
+  EXPECT_EQ(score("boxed", opened_here), 0);
 }
 
 // --- language ----------------------------------------------------------------------------------

@@ -152,12 +152,13 @@ std::string onig_to_pcre2(const std::string& p) {
   for (size_t i = 0; i < p.size(); ++i) {
     if (p[i] == '\\' && i + 1 < p.size()) {
       const char c = p[i + 1];
-      if (c == 's')
-        out += in_class ? std::string(kOnigSpace) : "[" + std::string(kOnigSpace) + "]";
-      else if (c == 'S' && !in_class)
-        out += "[^" + std::string(kOnigSpace) + "]";
-      else
-        out += p.substr(i, 2);
+      if (c == 's' || (c == 'S' && !in_class)) {  // \s, or \S outside a class
+        if (!in_class) out += c == 's' ? "[" : "[^";
+        out += kOnigSpace;
+        if (!in_class) out += ']';
+      } else {
+        out.append(p, i, 2);
+      }
       ++i;
       continue;
     }

@@ -16,6 +16,7 @@
 #include <thread>      // std::thread
 
 #include "evals/extract.h"         // r1::kPromptTooLong
+#include "evals/openai_stream.h"   // r1::CompletionStream
 #include "evals/protocol.h"        // r1::render_generation_prompt
 #include "toolkit/engine.h"        // r1::Engine
 #include "toolkit/error.h"         // r1::Error, r1::check
@@ -229,7 +230,8 @@ class HttpBackend : public Backend {
     nlohmann::json d = {{"kind", "http"},
                         {"endpoints", options_.endpoints},
                         {"served_model", model_},
-                        {"api", options_.api}};
+                        {"api", options_.api},
+                        {"stream", options_.stream}};
     if (tmpl_) {
       d["chat_template"] = tmpl_->name;
       d["chat_template_sha256"] = tmpl_->sha256;
@@ -279,7 +281,10 @@ class HttpBackend : public Backend {
                 std::make_unique<HttpClient>(urls_[e], options_.timeout_s, options_.ca_file);
           const auto start = Clock::now();
           try {
-            Completion c = attempt_once(*clients[e], body);
+            Completion c =
+                options_.stream
+                    ? attempt_streamed(*clients[e], body, start, text_cap(params.max_new_tokens))
+                    : read_reply(post(*clients[e], body));
             c.latency_s = seconds_since(start);
             add_busy(c.latency_s);
             bound_text(c, params.max_new_tokens);
@@ -364,6 +369,10 @@ class HttpBackend : public Backend {
                         {"top_p", p.top_p}, {"max_tokens", p.max_new_tokens},
                         {"seed", seed},     {"n", 1}};
     if (p.top_k > 0) b["top_k"] = p.top_k;
+    if (options_.stream) {
+      b["stream"] = true;
+      b["stream_options"] = {{"include_usage", true}};  // the token counts, in the last chunk
+    }
     b[tmpl_ ? "prompt" : "messages"] = prompt_payload(job, p);
     if (!tmpl_ && !template_kwargs_.empty())  // vLLM's way to reach the server's template
       b["chat_template_kwargs"] = template_kwargs_;
@@ -387,9 +396,11 @@ class HttpBackend : public Backend {
   // A server that ignores max_tokens (or misbehaves) can send megabytes of text: what r1eval
   // stores is bounded by what max_new_tokens tokens could spell (64 bytes a token, at least
   // 1 MiB); the rest is cut and the sample counted as truncated.
+  static size_t text_cap(int64_t max_new_tokens) {
+    return static_cast<size_t>(std::max<int64_t>(int64_t{1} << 20, 64 * max_new_tokens));
+  }
   static void bound_text(Completion& c, int64_t max_new_tokens) {
-    const size_t cap =
-        static_cast<size_t>(std::max<int64_t>(int64_t{1} << 20, 64 * max_new_tokens));
+    const size_t cap = text_cap(max_new_tokens);
     if (c.text.size() + c.reasoning.size() <= cap) return;
     std::fprintf(stderr,
                  "r1eval: the endpoint sent %zu bytes for at most %lld tokens; stored %zu of "
@@ -400,14 +411,55 @@ class HttpBackend : public Backend {
     c.finish_reason = "length";
   }
 
-  Completion attempt_once(HttpClient& client, const std::string& body) const {
-    const std::string path = tmpl_ ? "/completions" : "/chat/completions";
-    HttpResponse r;
+  std::string completion_path() const { return tmpl_ ? "/completions" : "/chat/completions"; }
+
+  HttpResponse post(HttpClient& client, const std::string& body) const {
     try {
-      r = client.request("POST", path, body, headers());
+      return client.request("POST", completion_path(), body, headers());
     } catch (const HttpError& e) {
       throw Retryable{e.what()};
     }
+  }
+
+  // The request with "stream": true: Server-Sent Events gathered as they arrive, the first text
+  // timed from `start`. A reply that is not an event stream (an error status, or a server that
+  // ignores "stream") is read whole, as without streaming.
+  // The stream is cut (and the sample counted truncated) once it has sent `cap` bytes of text.
+  Completion attempt_streamed(HttpClient& client, const std::string& body,
+                              Clock::time_point start, size_t cap) const {
+    CompletionStream events(!tmpl_, cap);
+    HttpResponse whole;
+    bool sse = false;
+    auto sink = [&](const HttpResponse& head, std::string_view piece) {
+      sse = head.status == 200 && head.header("Content-Type").rfind("text/event-stream", 0) == 0;
+      if (sse) return events.feed(piece, seconds_since(start));
+      if (whole.body.size() + piece.size() > kHttpMaxBody)
+        throw Retryable{"the reply is larger than " + std::to_string(kHttpMaxBody) + " bytes"};
+      whole.body.append(piece);
+    };
+    try {
+      const HttpResponse head = client.stream("POST", completion_path(), headers(), sink, body);
+      whole.status = head.status;
+      whole.retry_after = head.retry_after;
+    } catch (const HttpError& e) {
+      throw Retryable{e.what()};
+    } catch (const StreamError& e) {
+      throw Retryable{e.what};
+    } catch (const CompletionStream::Cut&) {
+      Completion c = events.result(seconds_since(start));
+      c.finish_reason = "length";  // bound_text then cuts it to the stored size
+      return c;
+    } catch (const Error& e) {  // an event without end
+      throw Retryable{e.what()};
+    }
+    if (!sse) return read_reply(whole);
+    Completion c = events.result(seconds_since(start));
+    if (!events.done() && c.finish_reason == "unknown")
+      throw Retryable{"the event stream ended before its finish reason or [DONE]"};
+    return c;
+  }
+
+  Completion read_reply(const HttpResponse& r) const {
     if (r.status == 429 || r.status == 408 || r.status >= 500) {
       Retryable x{"HTTP " + std::to_string(r.status) + " " + server_message(r.body)};
       if (!r.retry_after.empty()) {

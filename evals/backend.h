@@ -42,8 +42,9 @@ struct Completion {
   std::string finish_reason;
   int64_t prompt_tokens = -1, completion_tokens = -1;  // -1: unknown
   double latency_s = 0;
-  // Time to first token (from the prefill's start, or the request's send) and time per output
-  // token after it; -1 where not measured (a non-streaming HTTP request has no first token).
+  // Time to first token (native: from the prefill's start; HTTP: from the request's send to the
+  // first streamed text) and time per output token after it; -1 where not measured (a request
+  // without streaming has no first token).
   double ttft_s = -1, tpot_s = -1;
 };
 
@@ -102,6 +103,9 @@ struct HttpOptions {
   int max_retries = 8;                 // per sample, on connection errors, 429, 5xx, bad JSON
   double retry_base_s = 1;             // backoff: base * 2^try, at most 60 s (or Retry-After)
   std::string ca_file;                 // extra CA bundle for https
+  // "stream": true (Server-Sent Events), so each sample's time to first token is measured; a
+  // server that answers with one JSON body instead is read as such (no TTFT then).
+  bool stream = true;
 };
 std::unique_ptr<Backend> make_http_backend(const HttpOptions& options);
 

@@ -137,13 +137,29 @@ void read_stop(const json& j, CompletionRequest& r) {
     if (x.empty()) throw RequestError{400, "field 'stop' holds an empty string"};
 }
 
+// stream, stream_options: streaming serves one sample without logprobs.
+void read_stream(const json& j, CompletionRequest& r) {
+  r.stream = opt<bool>(j, "stream").value_or(false);
+  if (j.contains("stream_options") && !j["stream_options"].is_null()) {
+    if (!r.stream) throw RequestError{400, "field 'stream_options' needs 'stream': true"};
+    if (!j["stream_options"].is_object())
+      throw RequestError{400, "field 'stream_options' must be an object"};
+    r.include_usage = opt<bool>(j["stream_options"], "include_usage").value_or(false);
+  }
+  if (r.stream && r.n != 1)
+    throw RequestError{400, "field 'stream': r1serve streams one sample (n = 1), got n = " +
+                                std::to_string(r.n)};
+  if (r.stream && r.logprobs)
+    throw RequestError{400, "field 'stream': r1serve does not stream logprobs"};
+}
+
 }  // namespace
 
 CompletionRequest parse_completion_request(const std::string& body, bool chat,
                                            const std::string& served_model) {
   const json j = parse_body(body);
   check_model(j, served_model);
-  for (const char* unsupported : {"stream", "echo", "best_of", "logit_bias"})
+  for (const char* unsupported : {"echo", "best_of", "logit_bias"})
     if (j.contains(unsupported) && !j[unsupported].is_null() && j[unsupported] != false)
       throw RequestError{400, std::string("field '") + unsupported +
                                   "' is not supported by r1serve"};
@@ -169,6 +185,7 @@ CompletionRequest parse_completion_request(const std::string& body, bool chat,
   r.logprobs = chat ? opt<bool>(j, "logprobs").value_or(false)
                     : opt_int(j, "logprobs", 0, 20).has_value();
   if (chat) opt_int(j, "top_logprobs", 0, 20);  // checked; r1serve returns the chosen token's
+  read_stream(j, r);
   return r;
 }
 

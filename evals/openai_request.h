@@ -36,6 +36,9 @@ struct CompletionRequest {
   std::vector<std::string> stop;
   bool ignore_eos = false;
   bool logprobs = false;
+  // Server-Sent Events, one choice (n = 1) and no logprobs; include_usage: a last chunk with the
+  // usage (stream_options.include_usage, as OpenAI and vLLM).
+  bool stream = false, include_usage = false;
 };
 
 // Reads a /v1/completions (chat = false) or /v1/chat/completions body for a server that serves

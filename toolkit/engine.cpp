@@ -92,6 +92,7 @@ class Batcher {
     row.out.ids.push_back(token);
     row.out.logprobs.push_back(logprob);
     row.next = token;
+    if (req.on_token) req.on_token(row.sample, token);
     if (std::find(req.stop_ids.begin(), req.stop_ids.end(), token) != req.stop_ids.end()) {
       row.out.finish_reason = "stop";
       return true;

@@ -35,6 +35,9 @@ struct GenerationRequest {
   // Set (by another thread) to drop the request: EngineLoop frees its rows at the next step and
   // completes it with the samples done so far, the others finish_reason "cancelled".
   std::shared_ptr<std::atomic<bool>> cancelled;
+  // Called on the generating thread as each token of sample j is taken (the stop token included),
+  // before the sample can finish: streaming (r1serve). Must be quick and must not throw.
+  std::function<void(int64_t sample, int64_t token)> on_token;
 };
 
 // One finished sample.

@@ -200,8 +200,8 @@ struct HttpClient::Impl {
     return req;
   }
 
-  // Reads the body after the header into `sink`, 64 KiB at a time (also the last pieces before a
-  // failure), each read bounded by `deadline` or else by the timeout anew; the response's head.
+  // Reads the body after the header into `sink` as it arrives, at most 64 KiB at a time (also
+  // the last pieces before a failure), each read bounded by `deadline` or else by the timeout anew; the response's head.
   HttpResponse read_body(http::response_parser<http::buffer_body>& parser, const std::string& where,
                          std::optional<Clock::time_point> deadline,
                          const HttpClient::BodySink& sink) {
@@ -215,7 +215,8 @@ struct HttpClient::Impl {
         ec = with_stream([&](auto& stream) {
           auto& socket = beast::get_lowest_layer(stream);
           deadline ? socket.expires_at(*deadline) : socket.expires_after(to_duration(timeout_s));
-          return run_op(ioc, [&](auto h) { http::async_read(stream, buffer, parser, h); });
+          // read_some: each piece reaches the sink as it arrives (a streamed reply's events).
+          return run_op(ioc, [&](auto h) { http::async_read_some(stream, buffer, parser, h); });
         });
         const size_t n = chunk.size() - parser.get().body().size;
         if (n > 0) sink(head, std::string_view(chunk.data(), n));
@@ -357,8 +358,9 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& p
 }
 
 HttpResponse HttpClient::stream(const std::string& method, const std::string& path,
-                                const HttpHeaders& headers, const BodySink& sink) {
-  return impl_->exchange(method, path, "", headers, /*whole=*/false, sink);
+                                const HttpHeaders& headers, const BodySink& sink,
+                                const std::string& body) {
+  return impl_->exchange(method, path, body, headers, /*whole=*/false, sink);
 }
 
 std::string HttpResponse::header(const std::string& name) const {
@@ -428,6 +430,8 @@ struct HttpServer::Impl {
   HttpReply call_handler(const HttpRequest& req);
   beast::error_code write_reply(Connection& c, HttpReply reply, unsigned version, bool keep_alive,
                                 bool head = false);
+  beast::error_code write_streamed(Connection& c, HttpReply reply, unsigned version,
+                                   bool keep_alive, bool head);
   void stop();
 };
 
@@ -504,6 +508,7 @@ HttpReply HttpServer::Impl::call_handler(const HttpRequest& req) {
 
 beast::error_code HttpServer::Impl::write_reply(Connection& c, HttpReply reply, unsigned version,
                                                 bool keep_alive, bool head) {
+  if (reply.stream) return write_streamed(c, std::move(reply), version, keep_alive, head);
   const size_t cut = std::min(reply.cut_after, reply.body.size());
   http::response<http::string_body> res;
   res.version(version);
@@ -525,6 +530,46 @@ beast::error_code HttpServer::Impl::write_reply(Connection& c, HttpReply reply, 
       net::async_write(*c.stream, net::buffer(res.body().data(), cut), h);
     });
   }
+  return ec;
+}
+
+beast::error_code HttpServer::Impl::write_streamed(Connection& c, HttpReply reply,
+                                                   unsigned version, bool keep_alive, bool head) {
+  if (version < 11 || head) {  // no chunked encoding: the pieces become one body
+    std::string body;
+    reply.stream([&body](std::string_view piece) {
+      body.append(piece);
+      return true;
+    });
+    reply.stream = nullptr;
+    reply.body = std::move(body);
+    return write_reply(c, std::move(reply), version, keep_alive, head);
+  }
+  http::response<http::empty_body> res{static_cast<http::status>(reply.status), version};
+  res.set(http::field::server, "r1");
+  res.set(http::field::content_type, reply.content_type);
+  for (const auto& [name, value] : reply.headers) res.set(name, value);
+  res.keep_alive(keep_alive);
+  res.chunked(true);
+  http::response_serializer<http::empty_body> serializer{res};
+  c.stream->expires_after(idle_timeout);
+  beast::error_code ec =
+      run_op(c.ioc, [&](auto h) { http::async_write_header(*c.stream, serializer, h); });
+  try {
+    reply.stream([&](std::string_view piece) {
+      if (ec) return false;
+      if (piece.empty()) return true;  // an empty chunk would end the body
+      c.stream->expires_after(idle_timeout);
+      ec = run_op(c.ioc, [&](auto h) {
+        net::async_write(*c.stream, http::make_chunk(net::const_buffer(piece.data(), piece.size())),
+                         h);
+      });
+      return !ec;
+    });
+  } catch (...) {  // the header is out: the only way left to say it failed is to drop the body
+    return net::error::connection_aborted;
+  }
+  if (!ec) ec = run_op(c.ioc, [&](auto h) { net::async_write(*c.stream, http::make_chunk_last(), h); });
   return ec;
 }
 

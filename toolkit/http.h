@@ -72,14 +72,16 @@ class HttpClient {
   HttpResponse request(const std::string& method, const std::string& path, const std::string& body,
                        const HttpHeaders& headers = {});
 
-  // A body-less request (GET, HEAD) whose response body is handed to `sink` piece by piece as it
-  // arrives, with the response's status and headers, and without a size limit (the returned
-  // body stays empty): for downloads. `timeout_s` bounds connecting and the header, then each
-  // read on its own, not the whole transfer. A failure after part of the body reached `sink`
-  // throws HttpError too (the caller resumes with a Range header).
+  // A request whose response body is handed to `sink` piece by piece as it arrives, with the
+  // response's status and headers, and without a size limit (the returned body stays empty): for
+  // downloads (GET, HEAD) and streamed completions (POST with `body`, Server-Sent Events).
+  // `timeout_s` bounds connecting and the header, then each read on its own, not the whole
+  // transfer. A failure after part of the body reached `sink` throws HttpError too (a download
+  // resumes with a Range header); an exception from `sink` closes the connection and propagates.
   using BodySink = std::function<void(const HttpResponse& head, std::string_view piece)>;
   HttpResponse stream(const std::string& method, const std::string& path,
-                      const HttpHeaders& headers, const BodySink& sink);
+                      const HttpHeaders& headers, const BodySink& sink,
+                      const std::string& body = "");
 
   const Url& url() const;
 
@@ -109,6 +111,13 @@ struct HttpReply {
   // then close the connection, as a transfer broken mid-file.
   size_t cut_after = std::string::npos;
   HttpHeaders headers;  // extra headers, e.g. {"Retry-After", "2"}
+  // A body produced while it is sent (Server-Sent Events): when set, the server sends the header
+  // (Transfer-Encoding: chunked) and then calls it on the connection's thread; each write(piece)
+  // sends one chunk at once and returns false once the connection has failed, so the producer
+  // can stop. `body` and `cut_after` are unused. An HTTP/1.0 request or a HEAD gets the pieces
+  // gathered into one body. An exception from the producer drops the connection.
+  using ChunkWriter = std::function<bool(std::string_view piece)>;
+  std::function<void(const ChunkWriter& write)> stream;
 };
 
 // Serves `handler` on HOST:PORT, one thread per connection with keep-alive, so a handler may block

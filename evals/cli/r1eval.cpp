@@ -349,6 +349,9 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(0, 100));
   runc->add_option("--retry-base", ra.http.retry_base_s, "first backoff in seconds (doubles)");
   runc->add_option("--ca-file", ra.http.ca_file, "PEM CA bundle for https endpoints");
+  bool no_stream = false;
+  runc->add_flag("--no-stream", no_stream,
+                 "endpoints: plain replies instead of \"stream\": true (no time to first token)");
   std::string chat_template, template_kwargs;
   runc->add_option("--chat-template", chat_template,
                    "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file, or the name of one "
@@ -393,6 +396,7 @@ int run(int argc, char** argv) {
     ra.http.chat_template = chat_template;
     ra.native.template_kwargs = template_kwargs;
     ra.http.template_kwargs = template_kwargs;
+    ra.http.stream = !no_stream;
     std::string command = "r1eval";
     for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
     return run_run(ra, command);

@@ -5,8 +5,9 @@
 // POST /v1/chat/completions (the checkpoint's chat template), with n, temperature, top_p, top_k,
 // max_tokens, seed, stop and logprobs. Concurrent requests share the engine's batch (continuous
 // batching); with a seed, a request's samples are reproducible (n = 1: the seed is the sample's
-// seed; sample j of n > 1: derive_seed(seed, {j})). Leaves out streaming, echo, best_of, logit_bias, penalties and tools: asked for,
-// they are refused with a 400 naming the field.
+// seed; sample j of n > 1: derive_seed(seed, {j})). "stream": true sends one sample (n = 1) as
+// Server-Sent Events while it is generated, without logprobs. Leaves out echo, best_of,
+// logit_bias and penalties: asked for, they are refused with a 400 naming the field.
 #include <CLI/CLI.hpp>        // CLI::App
 #include <ATen/Parallel.h>    // at::set_num_threads
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -14,6 +15,7 @@
 #include <algorithm>   // std::min, std::max
 #include <atomic>      // std::atomic
 #include <chrono>      // std::chrono::milliseconds
+#include <condition_variable>  // std::condition_variable
 #include <cmath>       // std::floor, std::fabs, std::isfinite
 #include <csignal>     // sigwait
 #include <cstdint>     // int64_t, INT64_MAX
@@ -26,6 +28,7 @@
 
 #include "evals/openai_request.h"   // r1::parse_completion_request
 #include "evals/prompt_budget.h"    // r1::PromptBudget
+#include "evals/streamed_text.h"    // r1::StreamedText
 #include "toolkit/chat_template.h"  // r1::render_chat
 #include "toolkit/cli_flags.h"  // r1::parse_flags
 #include "toolkit/cli_main.h"       // r1::guarded_main
@@ -67,6 +70,70 @@ r1::HttpReply json_reply(int status, const json& body) {
 r1::HttpReply error_reply(int status, const std::string& message, const std::string& type) {
   return json_reply(status, {{"error", {{"message", message}, {"type", type}}}});
 }
+
+// The tokens of a streamed sample as the engine thread takes them, for the connection's thread
+// that sends them.
+class TokenFeed {
+ public:
+  void push(int64_t id) {
+    {
+      std::lock_guard lock(mu_);
+      ids_.push_back(id);
+    }
+    cv_.notify_one();
+  }
+  // Waits up to `wait` for tokens beyond ids.size(); appends them to `ids`, false when none came.
+  bool wait_for_more(std::vector<int64_t>& ids, std::chrono::milliseconds wait) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, wait, [&] { return ids_.size() > ids.size(); });
+    if (ids_.size() == ids.size()) return false;
+    ids.insert(ids.end(), ids_.begin() + static_cast<std::ptrdiff_t>(ids.size()), ids_.end());
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<int64_t> ids_;
+};
+
+// OpenAI's streamed chunks, as Server-Sent Events: text_completion (the completions API) or
+// chat.completion.chunk deltas (the chat API, whose first chunk names the role).
+struct ChunkFormat {
+  std::string id;
+  int64_t created;
+  std::string model;
+  bool chat;
+
+  std::string event(const json& choices, const json& usage = nullptr) const {
+    json j = {{"id", id},
+              {"object", chat ? "chat.completion.chunk" : "text_completion"},
+              {"created", created},
+              {"model", model},
+              {"choices", choices}};
+    if (!usage.is_null()) j["usage"] = usage;
+    return "data: " + r1::dump_json(j) + "\n\n";
+  }
+  // A chunk of text; `finish_reason` null until the last one. `role`: the chat's first chunk.
+  std::string text(const std::string& delta, const json& finish_reason, bool role = false) const {
+    json choice = {{"index", 0}};
+    if (chat) {
+      choice["delta"] = finish_reason.is_null() ? json{{"content", delta}} : json::object();
+      if (role) choice["delta"]["role"] = "assistant";
+    } else {
+      choice["text"] = delta;
+    }
+    choice["logprobs"] = nullptr;
+    choice["finish_reason"] = finish_reason;
+    return event(json::array({choice}));
+  }
+  // stream_options.include_usage: the last chunk, with no choices.
+  std::string usage(int64_t prompt_tokens, int64_t completion_tokens) const {
+    return event(json::array(), {{"prompt_tokens", prompt_tokens},
+                                 {"completion_tokens", completion_tokens},
+                                 {"total_tokens", prompt_tokens + completion_tokens}});
+  }
+};
 
 class Server {
  public:
@@ -195,6 +262,7 @@ class Server {
     // a sample is the same whether r1eval runs the model itself or through r1serve.
     if (g.n == 1) g.sample_seeds = {g.seed};
     if (!q.ignore_eos) g.stop_ids = eos_;
+    if (q.stream) return stream_reply(std::move(g), q, prompt_len, req);
     const bool logprobs = q.logprobs;
 
     std::vector<r1::GeneratedSample> samples;
@@ -252,6 +320,57 @@ class Server {
                              {{"prompt_tokens", prompt_len},
                               {"completion_tokens", completion_tokens},
                               {"total_tokens", prompt_len + completion_tokens}}}});
+  }
+
+  // "stream": true: the sample as Server-Sent Events while the engine generates it (OpenAI's
+  // chunk format, StreamedText's rule for what text is certain). The request is queued before
+  // the reply begins, so one the engine refuses is still a 400; a client that goes away mid-stream
+  // cancels the generation.
+  r1::HttpReply stream_reply(r1::GenerationRequest g, const r1::CompletionRequest& q,
+                             int64_t prompt_len, const r1::HttpRequest& req) {
+    auto feed = std::make_shared<TokenFeed>();
+    g.on_token = [feed](int64_t, int64_t id) { feed->push(id); };
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    g.cancelled = cancelled;
+    const std::vector<std::string> stops = g.stop_strings;
+    std::shared_ptr<std::future<std::vector<r1::GeneratedSample>>> future;
+    try {
+      future = std::make_shared<std::future<std::vector<r1::GeneratedSample>>>(
+          loop_.submit(std::move(g)));
+    } catch (const r1::Error& e) {
+      throw r1::RequestError{400, e.what()};
+    }
+    const ChunkFormat chunks{std::string(q.chat ? "chatcmpl-" : "cmpl-") + std::to_string(++counter_),
+                             static_cast<int64_t>(std::time(nullptr)), name_, q.chat};
+    r1::HttpReply r;
+    r.content_type = "text/event-stream";
+    r.headers.push_back({"Cache-Control", "no-cache"});
+    r.stream = [this, feed, cancelled, future, stops, chunks, prompt_len,
+                usage = q.include_usage, gone = req.client_gone](const auto& write) {
+      r1::StreamedText text([this](const auto& ids) { return tok_.decode(ids, true); }, stops);
+      bool ok = !chunks.chat || write(chunks.text("", nullptr, true));
+      std::vector<int64_t> ids;
+      while (ok && future->wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        if (gone && gone()) break;
+        if (!feed->wait_for_more(ids, std::chrono::milliseconds(50))) continue;
+        if (const std::string delta = text.next(ids); !delta.empty())
+          ok = write(chunks.text(delta, nullptr));
+      }
+      if (!ok || (gone && gone())) {
+        *cancelled = true;  // frees its cache row at the engine's next step
+        return;
+      }
+      const r1::GeneratedSample s = future->get().at(0);
+      std::string final_text = tok_.decode(s.ids, true);
+      if (!s.stop_string.empty()) final_text = final_text.substr(0, final_text.find(s.stop_string));
+      if (const std::string rest = text.finish(final_text); !rest.empty())
+        ok = write(chunks.text(rest, nullptr));
+      ok = ok && write(chunks.text("", s.finish_reason));
+      const auto n = static_cast<int64_t>(s.ids.size());
+      if (ok && usage) ok = write(chunks.usage(prompt_len, n));
+      if (ok) write("data: [DONE]\n\n");
+    };
+    return r;
   }
 
   r1::Tokenizer tok_;

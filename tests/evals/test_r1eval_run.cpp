@@ -31,6 +31,7 @@
 #include "toolkit/fs.h"          // r1::read_file
 #include "toolkit/http.h"        // r1::HttpServer
 #include "toolkit/json.h"        // r1::read_json_file
+#include "toolkit/sse.h"         // r1::SseReader
 #include "toolkit/transformer.h"  // r1::load_transformer
 
 namespace {
@@ -168,11 +169,109 @@ TEST(R1evalRun, ThroughR1serveTheSamplesEqualTheNativeOnes) {
   expect_same_samples(dir / "native", dir / "completions");
   const auto run = r1::read_json_file(dir / "chat/run.json");
   EXPECT_EQ(run["backend"]["served_model"], "tiny-r1");  // from GET /models
-  // Over HTTP without streaming there is no first token to time; the fill is requests in flight.
+  EXPECT_EQ(run["backend"]["stream"], true);
+  // Streamed (the default), each sample's first token is timed; the fill is requests in flight.
   const auto speed = r1::read_json_file(dir / "chat/results.json")["speed"];
-  EXPECT_TRUE(speed["ttft_s"].is_null()) << speed;
+  EXPECT_GT(speed["ttft_s"]["mean"].get<double>(), 0) << speed;
+  EXPECT_GT(speed["tpot_s"]["mean"].get<double>(), 0) << speed;
   EXPECT_GT(speed["batch_fill"].get<double>(), 0) << speed;
   EXPECT_LE(speed["batch_fill"].get<double>(), 1.0 + 1e-9) << speed;
+  // Without streaming: the same samples, and no first token to time.
+  r = run_command(eval_cmd(dir / "plain", "--endpoint " + server.url() + " --no-stream" + args));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  expect_same_samples(dir / "native", dir / "plain");
+  EXPECT_TRUE(r1::read_json_file(dir / "plain/results.json")["speed"]["ttft_s"].is_null());
+}
+
+// "stream": true: r1serve sends the sample as Server-Sent Events while it is generated, in
+// OpenAI's chunk format: the text pieces join into the text the same request gets without
+// streaming (stop strings left out, never sent), then the finish reason, the usage when asked
+// for, and [DONE]. The first piece arrives before the last token is generated.
+TEST(R1serve, StreamsOneSampleAsServerSentEvents) {
+  r1::test::TempDir dir;
+  R1serve server(dir / "port", kModel);
+  ASSERT_GT(server.port(), 0) << "r1serve did not start";
+  r1::HttpClient client(r1::parse_url(server.url()), 30);
+  // The events' data, in order, and when each piece of the body arrived (seconds from the send).
+  auto stream = [&](const std::string& path, nlohmann::json body) {
+    body["stream"] = true;
+    std::vector<std::string> events;
+    std::vector<double> arrived;
+    std::string type;
+    r1::SseReader reader([&](const std::string& data) { events.push_back(data); });
+    const auto start = std::chrono::steady_clock::now();
+    const auto head = client.stream("POST", path, {}, [&](const r1::HttpResponse& h, std::string_view piece) {
+      type = h.header("Content-Type");
+      arrived.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      reader.feed(piece);
+    }, body.dump());
+    EXPECT_EQ(head.status, 200);
+    EXPECT_EQ(type, "text/event-stream");
+    return std::make_pair(events, arrived);
+  };
+  const nlohmann::json req = {{"prompt", {997, 10, 20, 30}}, {"max_tokens", 40}, {"temperature", 0.7},
+                              {"seed", 11}, {"ignore_eos", true}};
+  const auto plain = nlohmann::json::parse(client.request("POST", "/completions", req.dump()).body);
+  const std::string want = plain["choices"][0]["text"];
+  ASSERT_GT(want.size(), 4u);
+
+  nlohmann::json with_usage = req;
+  with_usage["stream_options"] = {{"include_usage", true}};
+  const auto [events, arrived] = stream("/completions", with_usage);
+  ASSERT_GE(events.size(), 4u);
+  EXPECT_EQ(events.back(), "[DONE]");
+  std::string text;
+  for (size_t i = 0; i + 3 < events.size(); ++i) {
+    const auto j = nlohmann::json::parse(events[i]);
+    EXPECT_EQ(j["object"], "text_completion");
+    EXPECT_TRUE(j["choices"][0]["finish_reason"].is_null()) << events[i];
+    text += j["choices"][0]["text"].get<std::string>();
+  }
+  EXPECT_EQ(text, want);
+  const auto last = nlohmann::json::parse(events[events.size() - 3]);
+  EXPECT_EQ(last["choices"][0]["finish_reason"], "length");
+  const auto usage = nlohmann::json::parse(events[events.size() - 2]);
+  EXPECT_TRUE(usage["choices"].empty());
+  EXPECT_EQ(usage["usage"]["completion_tokens"], 40);
+  EXPECT_EQ(usage["usage"]["prompt_tokens"], 4);
+  // Streamed as generated: the body came in several pieces, the first well before the last.
+  ASSERT_GE(arrived.size(), 3u);
+  EXPECT_LT(arrived.front(), arrived.back());
+
+  // A stop string: the text ends before it, and no piece of it was ever sent.
+  nlohmann::json stop_req = req;
+  size_t at = want.size() / 2;  // two ASCII characters from the second half
+  while (at + 2 < want.size() && (static_cast<unsigned char>(want[at]) >= 0x80 ||
+                                  static_cast<unsigned char>(want[at + 1]) >= 0x80))
+    ++at;
+  ASSERT_LT(at + 2, want.size()) << want;
+  const std::string stop = want.substr(at, 2);
+  stop_req["stop"] = {stop};
+  const std::string cut = nlohmann::json::parse(client.request("POST", "/completions", stop_req.dump()).body)
+                              ["choices"][0]["text"];
+  const auto [stop_events, stop_arrived] = stream("/completions", stop_req);
+  std::string stop_text;
+  for (const auto& e : stop_events)
+    if (e != "[DONE]") stop_text += nlohmann::json::parse(e)["choices"][0]["text"].get<std::string>();
+  EXPECT_EQ(stop_text, cut);
+  EXPECT_EQ(nlohmann::json::parse(stop_events[stop_events.size() - 2])["choices"][0]["finish_reason"], "stop");
+
+  // Chat: the first chunk names the role, the deltas join into the message.
+  const nlohmann::json chat_req = {{"messages", {{{"role", "user"}, {"content", "1+1?"}}}},
+                                   {"max_tokens", 12}, {"seed", 1}};
+  const auto chat_plain = nlohmann::json::parse(client.request("POST", "/chat/completions", chat_req.dump()).body);
+  const auto [chat_events, chat_arrived] = stream("/chat/completions", chat_req);
+  ASSERT_GE(chat_events.size(), 3u);
+  const auto first = nlohmann::json::parse(chat_events.front());
+  EXPECT_EQ(first["object"], "chat.completion.chunk");
+  EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
+  std::string content;
+  for (const auto& e : chat_events) {
+    if (e == "[DONE]") continue;
+    const auto d = nlohmann::json::parse(e)["choices"][0]["delta"];
+    if (d.contains("content")) content += d["content"].get<std::string>();
+  }
+  EXPECT_EQ(content, chat_plain["choices"][0]["message"]["content"]);
 }
 
 // Issue 19: --template-kwargs reaches the template in every backend: the native engine, the
@@ -291,7 +390,10 @@ TEST(R1serve, ServesTheOpenAiEndpoints) {
   auto [n_status, n_err] = post("/completions", {{"prompt", "x"}, {"n", 0}});
   EXPECT_EQ(n_status, 400);
   EXPECT_NE(n_err["error"]["message"].get<std::string>().find("'n'"), std::string::npos);
-  EXPECT_EQ(post("/completions", {{"prompt", "x"}, {"stream", true}}).first, 400);
+  EXPECT_EQ(post("/completions", {{"prompt", "x"}, {"stream", true}, {"n", 2}}).first, 400);
+  EXPECT_EQ(post("/completions", {{"prompt", "x"}, {"stream_options", {{"include_usage", true}}}})
+                .first,
+            400);
   EXPECT_EQ(post("/chat/completions", {{"messages", "hi"}}).first, 400);
   EXPECT_EQ(get("/nope").status, 404);
   // Issue 17, D16: what vLLM refuses is refused: a method a path does not take (405 with Allow),
@@ -539,7 +641,7 @@ TEST(R1evalRun, FaultyServerLosesAndDuplicatesNoSample) {
   h.concurrency = 6;
   h.timeout_s = 0.5;
   h.max_retries = 30;
-  h.retry_base_s = 0.01;
+  h.retry_base_s = 0.001;  // the last samples can meet many faults in a row: 2^12 x 1 ms, not 41 s
   auto backend = r1::make_http_backend(h);
   r1::RunOptions o;
   o.dataset = data;
@@ -655,12 +757,25 @@ TEST(R1evalRun, APromptLongerThanTheContextIsAnOutcomeNotTheRunsEnd) {
   EXPECT_EQ(r1::read_json_file(http + "/results.json")["benchmarks"]["mine"]["prompt_too_long"], 2);
 }
 
+// r1eval run of a one-problem dataset (in `dir`) against a fake endpoint on `port`, 8 tokens:
+// the command's result and the one sample it stored (a test failure if not exactly one).
+std::pair<r1::test::CommandResult, r1::SampleRecord> one_sample_run(const r1::test::TempDir& dir,
+                                                                    int port) {
+  const std::string data = dir / "mine.jsonl";
+  std::ofstream(data) << "{\"problem\": \"1+1\", \"answer\": \"2\"}\n";
+  const auto r = run_command(bin("r1eval") + " run --dataset " + data + " --out " + dir / "run" +
+                             " --endpoint http://127.0.0.1:" + std::to_string(port) +
+                             "/v1 --max-new-tokens 8 --samples 1 --no-progress --bootstrap 200");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  const auto samples = stored(dir / "run");
+  EXPECT_EQ(samples.size(), 1u);
+  return {r, samples.empty() ? r1::SampleRecord{} : samples.begin()->second};
+}
+
 // Issue 17: an endpoint's 50 MB content was stored whole. What r1eval stores is bounded by what
 // max_new_tokens could spell (at least 1 MiB), the sample counted as truncated.
 TEST(R1evalRun, AnOversizedEndpointAnswerIsCutAndCountedTruncated) {
   r1::test::TempDir dir;
-  const std::string data = dir / "mine.jsonl";
-  std::ofstream(data) << "{\"problem\": \"1+1\", \"answer\": \"2\"}\n";
   const std::string huge(3 << 20, 'a');
   r1::HttpServer server("127.0.0.1", 0, [&](const r1::HttpRequest& req) {
     r1::HttpReply reply;
@@ -675,19 +790,42 @@ TEST(R1evalRun, AnOversizedEndpointAnswerIsCutAndCountedTruncated) {
     return reply;
   });
   server.start();
-  const std::string out = dir / "run";
-  const auto r = run_command(bin("r1eval") + " run --dataset " + data + " --out " + out +
-                             " --endpoint http://127.0.0.1:" + std::to_string(server.port()) +
-                             "/v1 --max-new-tokens 8 --samples 1 --no-progress --bootstrap 200");
-  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto [r, s] = one_sample_run(dir, server.port());
   EXPECT_NE(r.out.find("the endpoint sent 3145728 bytes for at most 8 tokens"), std::string::npos)
       << r.out;
-  const auto samples = stored(out);
-  ASSERT_EQ(samples.size(), 1u);
-  const auto& s = samples.begin()->second;
   EXPECT_EQ(s.response.size(), size_t{1} << 20);
   EXPECT_EQ(s.finish_reason, "length");
-  EXPECT_LT(std::filesystem::file_size(out + "/samples.jsonl"), size_t{2} << 20);
+  EXPECT_LT(std::filesystem::file_size(dir / "run/samples.jsonl"), size_t{2} << 20);
+}
+
+// A streaming server that never stops sending text: the stream is cut at the stored bound, the
+// sample counted truncated, and the run ends (the server's writes then fail, and it stops too).
+TEST(R1evalRun, AnEndlessStreamIsCutAndCountedTruncated) {
+  r1::test::TempDir dir;
+  std::atomic<bool> stopped{false};
+  r1::HttpServer server("127.0.0.1", 0, [&](const r1::HttpRequest& req) {
+    r1::HttpReply reply;
+    if (req.method == "GET") {
+      reply.body = R"({"object":"list","data":[{"id":"fake","object":"model"}]})";
+      return reply;
+    }
+    reply.content_type = "text/event-stream";
+    reply.stream = [&](const r1::HttpReply::ChunkWriter& write) {
+      const std::string event =
+          "data: " + nlohmann::json({{"choices", {{{"delta", {{"content", std::string(4096, 'a')}}}}}}}).dump() +
+          "\n\n";
+      while (write(event)) {
+      }
+      stopped = true;
+    };
+    return reply;
+  });
+  server.start();
+  const auto [r, s] = one_sample_run(dir, server.port());
+  EXPECT_EQ(s.response.size(), size_t{1} << 20);
+  EXPECT_EQ(s.finish_reason, "length");
+  for (int i = 0; i < 100 && !stopped; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(stopped);
 }
 
 TEST(R1evalRun, RegradeAHandMadeStoreGivesTheClosedFormPassAtK) {

@@ -4,6 +4,7 @@
 // certificate.
 #include "toolkit/http.h"
 #include "toolkit/http_request_reader.h"  // r1::read_http_requests
+#include "toolkit/sse.h"                  // r1::SseReader
 
 #include <arpa/inet.h>   // inet_pton
 #include <netinet/in.h>  // sockaddr_in
@@ -157,6 +158,74 @@ TEST(Http, RoundTripCarriesMethodPathHeadersBodyAndStatus) {
   EXPECT_EQ(r.body, "POST /v1/big application/json r1 |" + big);
 
   EXPECT_THROW(client.request("FROB", "/x", ""), Error);
+}
+
+// A streamed reply (HttpReply::stream): each write reaches the client as it is made, in chunked
+// encoding, and the connection stays usable afterwards; a POST body goes with stream(). An
+// HTTP/1.0 client gets the pieces as one body; a producer that throws drops the connection.
+TEST(Http, StreamedRepliesArriveAsTheyAreWritten) {
+  Served s([](const HttpRequest& req) {
+    HttpReply reply;
+    reply.content_type = "text/event-stream";
+    const bool fail = req.target == "/v1/fail";
+    reply.stream = [body = req.body, fail](const HttpReply::ChunkWriter& write) {
+      for (int i = 0; i < 3; ++i) {
+        if (!write(body + std::to_string(i) + ";")) return;
+        if (fail) throw Error("mid-stream failure");
+        std::this_thread::sleep_for(150ms);
+      }
+    };
+    return reply;
+  });
+  HttpClient client(local(s.server.port()), 5);
+  std::vector<std::pair<std::string, double>> pieces;
+  const auto start = Clock::now();
+  const HttpResponse head = client.stream("POST", "/events", {}, [&](const HttpResponse& h, std::string_view p) {
+    EXPECT_EQ(h.header("content-type"), "text/event-stream");
+    pieces.emplace_back(std::string(p), seconds_since(start));
+  }, "ab");
+  EXPECT_EQ(head.status, 200);
+  std::string all;
+  for (const auto& [p, t] : pieces) all += p;
+  EXPECT_EQ(all, "ab0;ab1;ab2;");
+  ASSERT_GE(pieces.size(), 3u);  // one read per chunk at least: they were 150 ms apart
+  EXPECT_LT(pieces.front().second, 0.15);
+  EXPECT_GT(pieces.back().second, 0.25);
+  // The connection is reused for the next request; request() reads a streamed reply whole.
+  EXPECT_EQ(client.request("POST", "/again", "c").body, "c0;c1;c2;");
+  EXPECT_EQ(s.server.connections_accepted(), 1u);
+  // HTTP/1.0 has no chunked encoding: one body with a Content-Length.
+  const std::string old = raw_exchange(s.server.port(), "POST /x HTTP/1.0\r\nContent-Length: 1\r\n\r\nz");
+  EXPECT_NE(old.find("Content-Length: 9"), std::string::npos) << old;
+  EXPECT_NE(old.find("z0;z1;z2;"), std::string::npos) << old;
+  // A producer that fails after its first piece: the client sees a broken transfer, not a body.
+  std::string got;
+  EXPECT_NE(http_error([&] {
+              client.stream("POST", "/fail", {}, [&](const HttpResponse&, std::string_view p) { got += p; }, "f");
+            }),
+            "");
+  EXPECT_EQ(got, "f0;");
+}
+
+// Server-Sent Events cut into pieces anywhere (inside a line, between "\r" and "\n") give the
+// same events; comments, other fields and empty events are skipped; multi-line data is joined;
+// an event that never ends is refused at the size bound.
+TEST(SseReader, ParsesEventsFromPiecesCutAnywhere) {
+  const std::string body =
+      ": keep-alive\n\ndata: {\"a\":1}\n\nevent: x\r\ndata:b\r\ndata:  c\r\n\r\nid: 7\n\ndata: [DONE]\n\n";
+  const std::vector<std::string> want = {"{\"a\":1}", "b\n c", "[DONE]"};
+  for (size_t cut = 1; cut <= body.size(); ++cut) {
+    std::vector<std::string> got;
+    SseReader reader([&](const std::string& d) { got.push_back(d); });
+    for (size_t i = 0; i < body.size(); i += cut) reader.feed(std::string_view(body).substr(i, cut));
+    EXPECT_EQ(got, want) << "pieces of " << cut;
+    EXPECT_EQ(reader.pending(), 0u);
+  }
+  SseReader bounded([](const std::string&) {}, 100);
+  EXPECT_THROW(bounded.feed("data: " + std::string(200, 'x')), Error);
+  SseReader unfinished([](const std::string&) { ADD_FAILURE() << "no event has ended"; });
+  unfinished.feed("data: half");
+  EXPECT_EQ(unfinished.pending(), 10u);
 }
 
 TEST(Http, HandlerExceptionBecomes500WithJsonError) {

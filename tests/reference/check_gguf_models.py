@@ -3,7 +3,7 @@ fetches (scripts/fetch_models.sh): SmolLM2-135M-Instruct (llama, Q4_1/Q8_0) and 
 (qwen2, Q4_K/Q5_0/Q6_K/Q8_0).
 
 Run from the repo root:  .venv/bin/python tests/reference/check_gguf_models.py [--r1-bin build/bin]
-        [--models ~/.cache/r1/models] [--tokens 64] [--only smollm2|qwen]
+        [--models ~/.cache/r1/models] [--tokens 64] [--only smollm2|qwen] [--forward smollm2,qwen]
 Exit status 0 when every check holds, 1 otherwise.
 
 Checks, per model:
@@ -140,8 +140,11 @@ def check_model(key, fname, args):
     path = os.path.join(args.models, fname)
     log(f"{key}: {path}")
     ok = check_dequant(args.r1_bin, path)
-    t = time.time()
     tok = AutoTokenizer.from_pretrained(args.models, gguf_file=fname)
+    if args.forward is not None and key not in args.forward.split(","):
+        log("  greedy, logprobs: skipped (--forward); the chat template is still checked")
+        return ok & check_chat(args.r1_bin, path, tok)
+    t = time.time()
     model = AutoModelForCausalLM.from_pretrained(args.models, gguf_file=fname, dtype=torch.float32).eval()
     log(f"  (transformers loaded it in {time.time() - t:.0f} s)")
     chat_text = tok.apply_chat_template([{"role": "user", "content": CHAT_MESSAGE}], tokenize=False,
@@ -184,6 +187,9 @@ def main():
                                                      "models"))
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--only", choices=[k for k, _ in MODELS])
+    ap.add_argument("--forward", help="comma-separated models whose forward pass is compared (greedy, "
+                                      "logprobs, convert); default all. The others' dequantization "
+                                      "and chat template are still checked")
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     from transformers.utils import logging as hf_logging

@@ -5,7 +5,8 @@ r1train grpo runs STEPS steps on the model (a GGUF file: SmolLM2-135M-Instruct b
 --dump-batches, which writes each step's training batch: the prompt and completion token ids r1
 sampled, their rewards and advantages, and r1's per-token log-probs before the update. TRL's
 GRPOTrainer (the pinned trl, requirements.txt) then trains the same model, loaded by transformers
-from the same GGUF file (float32), on exactly those batches: its _generate_and_score_completions is
+from the same GGUF file (float32; or, --trl-load converted, from r1convert's float32 checkpoint of
+it), on exactly those batches: its _generate_and_score_completions is
 replaced by one that returns r1's batch of that step (prompt left-padded, completion right-padded,
 r1's advantages, and reference log-probs of the initial model computed by TRL's own
 _get_per_token_logps_and_entropies). Everything else is TRL's: its log-probs, its loss (DAPO
@@ -115,9 +116,19 @@ def run_trl(args, prompts, batches):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
-    d, f = os.path.dirname(args.model), os.path.basename(args.model)
-    tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
-    model = dequantized(AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32))
+    if args.trl_load == "converted":
+        # r1convert's float32 checkpoint of the same GGUF file: transformers reads it in a second
+        # where its own GGUF reader dequantizes for ~40 s. gguf_models_parity checks that the two
+        # give the same logits, bit for bit, and the same token ids.
+        hf_dir = os.path.join(args.out, "hf")
+        subprocess.run([os.path.join(args.r1_bin, "r1convert"), "to-hf", args.model, "--out", hf_dir,
+                        "--dtype", "float32"], check=True, capture_output=True)
+        tok = AutoTokenizer.from_pretrained(hf_dir)
+        model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
+    else:
+        d, f = os.path.dirname(args.model), os.path.basename(args.model)
+        tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
+        model = dequantized(AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32))
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     rows = [json.loads(l) for l in open(prompts)]
     data = Dataset.from_list([{"prompt": r["prompt"]} for r in rows])
@@ -199,6 +210,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--r1-bin", default=os.path.join(ROOT, "build", "bin"))
+    ap.add_argument("--trl-load", choices=["gguf", "converted"], default="gguf",
+                    help="how transformers loads the model for TRL: from the GGUF file, or from "
+                         "r1convert to-hf's float32 checkpoint of it (faster; the CI slice)")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--rtol", type=float, default=1e-3)
     ap.add_argument("--atol", type=float, default=1e-3, help="per-token log-prob tolerance")

@@ -32,7 +32,7 @@
 #include <sched.h>             // CLONE_NEW*
 
 #include "toolkit/error.h"   // r1::Error
-#include "toolkit/fs.h"      // r1::write_file_atomic, r1::read_file
+#include "toolkit/fs.h"      // r1::write_file_atomic, r1::read_file, r1::unique_tmp_path
 #include "toolkit/sha256.h"  // r1::sha256_hex
 
 namespace fs = std::filesystem;
@@ -249,9 +249,11 @@ struct Sandbox::Impl {
 
 namespace {
 
-// Copies `src` to `dst` readable by every uid (mode 0755 for programs), atomically.
+// Copies `src` to `dst` readable by every uid (mode 0755 for programs), atomically. The judge
+// pool's threads may stage the same file at once (two identical samples): each copies to its own
+// temporary name, or one's rename finds the file gone (an SE a CI run met).
 void stage_copy(const std::string& src, const std::string& dst, mode_t mode) {
-  const std::string tmp = dst + ".tmp" + std::to_string(getpid());
+  const std::string tmp = unique_tmp_path(dst);
   std::error_code ec;
   fs::copy_file(src, tmp, fs::copy_options::overwrite_existing, ec);
   check(!ec, "sandbox: cannot copy " + src + " to " + tmp + ": " + ec.message());

@@ -1,6 +1,8 @@
 // File helpers (see fs.h).
 #include "toolkit/fs.h"
 
+#include <atomic>  // std::atomic
+
 #include <fcntl.h>     // open
 #include <sys/mman.h>  // mmap, munmap
 #include <sys/stat.h>  // fstat
@@ -25,8 +27,13 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+std::string unique_tmp_path(const std::string& path) {
+  static std::atomic<uint64_t> next{0};
+  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(next++);
+}
+
 void write_file_atomic(const std::string& path, const std::function<bool(std::FILE*)>& write) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = unique_tmp_path(path);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) throw Error(path + ": cannot create (" + std::strerror(errno) + ")");
   bool ok = false;

@@ -13,6 +13,10 @@ namespace r1 {
 // The whole content of `path`; throws r1::Error naming the file if it cannot be read.
 std::string read_file(const std::string& path);
 
+// A sibling of `path` for writing before a rename: "<path>.tmp.<pid>.<n>", distinct for every call
+// in this process (threads included) and from every other process.
+std::string unique_tmp_path(const std::string& path);
+
 // Writes `path` by calling `write` on a temporary file beside it, then fsync and rename, so a crash
 // or a full disk leaves either the old file or the new one, never a torn one. `write` returns false
 // on a failed write; the temp file is removed and r1::Error thrown.

@@ -16,7 +16,7 @@
 #include <thread>      // std::thread
 
 #include "evals/extract.h"         // r1::kPromptTooLong
-#include "evals/openai_stream.h"   // r1::CompletionStream
+#include "evals/openai_stream.h"   // r1::CompletionStream, r1::read_usage
 #include "evals/protocol.h"        // r1::render_generation_prompt
 #include "toolkit/engine.h"        // r1::Engine
 #include "toolkit/error.h"         // r1::Error, r1::check
@@ -497,13 +497,7 @@ class HttpBackend : public Backend {
       c.finish_reason = choice.contains("finish_reason") && choice["finish_reason"].is_string()
                             ? choice["finish_reason"].get<std::string>()
                             : "unknown";
-      if (j.contains("usage") && j["usage"].is_object()) {
-        const auto& u = j["usage"];
-        if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_integer())
-          c.prompt_tokens = u["prompt_tokens"].get<int64_t>();
-        if (u.contains("completion_tokens") && u["completion_tokens"].is_number_integer())
-          c.completion_tokens = u["completion_tokens"].get<int64_t>();
-      }
+      read_usage(j, c);
       return c;
     } catch (const nlohmann::json::exception&) {
       throw Retryable{"the answer has no choices[0] text (not an OpenAI-compatible reply)"};

@@ -15,16 +15,16 @@ const std::string* string_at(const json& j, const char* key) {
   return j[key].get_ptr<const std::string*>();
 }
 
+}  // namespace
+
 void read_usage(const json& j, Completion& c) {
-  if (!j.contains("usage") || !j["usage"].is_object()) return;
+  if (!j.is_object() || !j.contains("usage") || !j["usage"].is_object()) return;
   const auto& u = j["usage"];
   if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_integer())
     c.prompt_tokens = u["prompt_tokens"].get<int64_t>();
   if (u.contains("completion_tokens") && u["completion_tokens"].is_number_integer())
     c.completion_tokens = u["completion_tokens"].get<int64_t>();
 }
-
-}  // namespace
 
 CompletionStream::CompletionStream(bool chat, size_t max_text_bytes)
     : chat_(chat),

@@ -9,10 +9,15 @@
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 
+#include <nlohmann/json.hpp>  // nlohmann::json
+
 #include "evals/backend.h"  // r1::Completion
 #include "toolkit/sse.h"    // r1::SseReader
 
 namespace r1 {
+
+// The token counts of a reply's (or a stream's last chunk's) "usage", where it has them.
+void read_usage(const nlohmann::json& reply, Completion& c);
 
 // A stream that cannot be read as a completion (an error event, a chunk that is not JSON or has
 // no choices): the message says what came.

@@ -2,8 +2,6 @@
 // cache folder and one Fetcher (keep-alive to the hub) made on the first request.
 #include "toolkit/hf_hub.h"
 
-#include <unistd.h>  // getpid
-
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include <algorithm>     // std::find
@@ -19,7 +17,7 @@
 
 #include "toolkit/download.h"  // r1::Fetcher, r1::url_encode, r1::reply_excerpt
 #include "toolkit/error.h"     // r1::Error, r1::check
-#include "toolkit/fs.h"        // r1::read_file, r1::write_file_atomic
+#include "toolkit/fs.h"        // r1::read_file, r1::write_file_atomic, r1::unique_tmp_path
 #include "toolkit/json.h"      // r1::parse_json
 
 namespace r1 {
@@ -359,7 +357,7 @@ void Hub::link_blob(const fs::path& blob, const fs::path& pointer) const {
   fs::create_directories(pointer.parent_path());
   const fs::path target = fs::absolute(blob).lexically_normal().lexically_relative(
       fs::absolute(pointer.parent_path()).lexically_normal());
-  const fs::path tmp = pointer.string() + ".r1-" + std::to_string(::getpid()) + ".tmp";
+  const fs::path tmp = unique_tmp_path(pointer.string());
   std::error_code ec;
   fs::remove(tmp, ec);
   fs::create_symlink(target, tmp);

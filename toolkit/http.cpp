@@ -201,7 +201,8 @@ struct HttpClient::Impl {
   }
 
   // Reads the body after the header into `sink` as it arrives, at most 64 KiB at a time (also
-  // the last pieces before a failure), each read bounded by `deadline` or else by the timeout anew; the response's head.
+  // the last pieces before a failure), each read bounded by `deadline` or else by the timeout
+  // anew; the response's head.
   HttpResponse read_body(http::response_parser<http::buffer_body>& parser, const std::string& where,
                          std::optional<Clock::time_point> deadline,
                          const HttpClient::BodySink& sink) {
@@ -506,17 +507,28 @@ HttpReply HttpServer::Impl::call_handler(const HttpRequest& req) {
   return error_reply(500, error);
 }
 
-beast::error_code HttpServer::Impl::write_reply(Connection& c, HttpReply reply, unsigned version,
-                                                bool keep_alive, bool head) {
-  if (reply.stream) return write_streamed(c, std::move(reply), version, keep_alive, head);
-  const size_t cut = std::min(reply.cut_after, reply.body.size());
-  http::response<http::string_body> res;
+namespace {
+
+// A reply's status line and headers, whichever its body.
+template <class Body>
+void set_head(http::response<Body>& res, const HttpReply& reply, unsigned version,
+              bool keep_alive) {
   res.version(version);
   res.result(static_cast<unsigned>(reply.status));
   res.set(http::field::server, "r1");
   res.set(http::field::content_type, reply.content_type);
   for (const auto& [name, value] : reply.headers) res.set(name, value);
   res.keep_alive(keep_alive);
+}
+
+}  // namespace
+
+beast::error_code HttpServer::Impl::write_reply(Connection& c, HttpReply reply, unsigned version,
+                                                bool keep_alive, bool head) {
+  if (reply.stream) return write_streamed(c, std::move(reply), version, keep_alive, head);
+  const size_t cut = std::min(reply.cut_after, reply.body.size());
+  http::response<http::string_body> res;
+  set_head(res, reply, version, keep_alive);
   res.body() = std::move(reply.body);
   res.prepare_payload();
   c.stream->expires_after(idle_timeout);
@@ -545,11 +557,8 @@ beast::error_code HttpServer::Impl::write_streamed(Connection& c, HttpReply repl
     reply.body = std::move(body);
     return write_reply(c, std::move(reply), version, keep_alive, head);
   }
-  http::response<http::empty_body> res{static_cast<http::status>(reply.status), version};
-  res.set(http::field::server, "r1");
-  res.set(http::field::content_type, reply.content_type);
-  for (const auto& [name, value] : reply.headers) res.set(name, value);
-  res.keep_alive(keep_alive);
+  http::response<http::empty_body> res;
+  set_head(res, reply, version, keep_alive);
   res.chunked(true);
   http::response_serializer<http::empty_body> serializer{res};
   c.stream->expires_after(idle_timeout);

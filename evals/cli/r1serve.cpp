@@ -281,9 +281,7 @@ class Server {
     for (size_t i = 0; i < samples.size(); ++i) {
       const auto& s = samples[i];
       completion_tokens += static_cast<int64_t>(s.ids.size());
-      std::string text = tok_.decode(s.ids, /*skip_special_tokens=*/true);
-      // OpenAI leaves the matched stop string out of the text.
-      if (!s.stop_string.empty()) text = text.substr(0, text.find(s.stop_string));
+      const std::string text = sample_text(s);
       json choice = {{"index", i}, {"finish_reason", s.finish_reason}};
       json lp = nullptr;
       if (logprobs) {
@@ -322,6 +320,13 @@ class Server {
                               {"total_tokens", prompt_len + completion_tokens}}}});
   }
 
+  // A sample's text as the client gets it: OpenAI leaves the matched stop string out.
+  std::string sample_text(const r1::GeneratedSample& s) const {
+    std::string text = tok_.decode(s.ids, /*skip_special_tokens=*/true);
+    if (!s.stop_string.empty()) text = text.substr(0, text.find(s.stop_string));
+    return text;
+  }
+
   // "stream": true: the sample as Server-Sent Events while the engine generates it (OpenAI's
   // chunk format, StreamedText's rule for what text is certain). The request is queued before
   // the reply begins, so one the engine refuses is still a 400; a client that goes away mid-stream
@@ -351,19 +356,17 @@ class Server {
       bool ok = !chunks.chat || write(chunks.text("", nullptr, true));
       std::vector<int64_t> ids;
       while (ok && future->wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-        if (gone && gone()) break;
-        if (!feed->wait_for_more(ids, std::chrono::milliseconds(50))) continue;
+        ok = !(gone && gone());
+        if (!ok || !feed->wait_for_more(ids, std::chrono::milliseconds(50))) continue;
         if (const std::string delta = text.next(ids); !delta.empty())
           ok = write(chunks.text(delta, nullptr));
       }
-      if (!ok || (gone && gone())) {
+      if (!ok) {  // a failed write or a departed client
         *cancelled = true;  // frees its cache row at the engine's next step
         return;
       }
       const r1::GeneratedSample s = future->get().at(0);
-      std::string final_text = tok_.decode(s.ids, true);
-      if (!s.stop_string.empty()) final_text = final_text.substr(0, final_text.find(s.stop_string));
-      if (const std::string rest = text.finish(final_text); !rest.empty())
+      if (const std::string rest = text.finish(sample_text(s)); !rest.empty())
         ok = write(chunks.text(rest, nullptr));
       ok = ok && write(chunks.text("", s.finish_reason));
       const auto n = static_cast<int64_t>(s.ids.size());

@@ -142,6 +142,9 @@ namespace {
 // The first row of a JSONL file (nullopt when the file is missing, empty or its first line is not a
 // JSON object: the loader reports those with the line).
 std::optional<nlohmann::json> first_row(const std::string& path) {
+  // Only a regular file is read here: /dev/zero has no first line (getline read it for a minute,
+  // into gigabytes), and opening a FIFO waits for a writer. require_dataset names what it is.
+  if (!std::filesystem::is_regular_file(path)) return std::nullopt;
   std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {

@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -121,8 +122,11 @@ def run_trl(args, prompts, batches):
         # where its own GGUF reader dequantizes for ~40 s. gguf_models_parity checks that the two
         # give the same logits, bit for bit, and the same token ids.
         hf_dir = os.path.join(args.out, "hf")
-        subprocess.run([os.path.join(args.r1_bin, "r1convert"), "to-hf", args.model, "--out", hf_dir,
-                        "--dtype", "float32"], check=True, capture_output=True)
+        shutil.rmtree(hf_dir, ignore_errors=True)  # a rerun's: r1convert refuses a non-empty --out
+        conv = subprocess.run([os.path.join(args.r1_bin, "r1convert"), "to-hf", args.model, "--out", hf_dir,
+                               "--dtype", "float32"], capture_output=True, text=True)
+        if conv.returncode != 0:
+            sys.exit(f"grpo_trl_parity: r1convert to-hf failed: {conv.stderr.strip()}")
         tok = AutoTokenizer.from_pretrained(hf_dir)
         model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
     else:

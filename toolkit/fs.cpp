@@ -19,6 +19,12 @@
 namespace r1 {
 
 std::string read_file(const std::string& path) {
+  // Checked before opening, as map_file does: a device never ends (/dev/zero was read into memory
+  // without end) and opening a FIFO waits for a writer.
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    throw Error(path + ": not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
   std::ostringstream ss;

@@ -10,7 +10,8 @@
 
 namespace r1 {
 
-// The whole content of `path`; throws r1::Error naming the file if it cannot be read.
+// The whole content of `path`; throws r1::Error naming the file if it cannot be read or is not a
+// regular file (a device, FIFO or directory: refused without reading or waiting).
 std::string read_file(const std::string& path);
 
 // A sibling of `path` for writing before a rename: "<path>.tmp.<pid>.<n>", distinct for every call

@@ -108,6 +108,7 @@ Protocol make_protocol(const DistillConfig& c) {
     p.preset = "grpo";
     p.prompt_template = "{problem}";
   }
+  p.force_think = !c.rejection.no_think;
   p.temperature = c.temperature;
   p.top_p = c.top_p;
   p.top_k = 0;
@@ -395,6 +396,7 @@ DistillRun open_run(const DistillConfig& config) {
   run.report = {{"format", "r1-distill-report"}, {"version", 1}, {"command", c.command}};
   run.report["teacher"] = model_json(run.teacher);
   run.report["student"] = model_json(run.student);
+  run.report["protocol"] = protocol_to_json(make_protocol(c));  // of the traces
   return run;
 }
 

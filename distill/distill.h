@@ -63,7 +63,9 @@ struct DistillConfig {
   std::string models_dir;        // "" = default_models_dir()
   std::string until = "report";  // last stage: traces, filter, sft, report
   // Prompt rows and format. protocol: r1eval's preset for traces and evaluations ("r1": the R1
-  // paper's instruction and forced <think>; "grpo": the row's text as the user turn).
+  // paper's instruction and forced <think>; "grpo": the row's text as the user turn). With
+  // rejection.no_think (--no-think) no prompt opens "<think>": traces, the student's SFT rows and
+  // the evaluations are plain chat replies.
   std::string question_field = "problem", answer_field = "answer", id_field;
   std::string protocol = "r1";
   // Extra chat-template variables (JSON objects, "" = none), e.g. '{"enable_thinking": true}'.

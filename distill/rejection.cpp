@@ -184,7 +184,8 @@ const std::vector<std::string>& rejection_reasons() { return kReasons; }
 
 // --- Text rules ---------------------------------------------------------------------------------
 
-std::string sft_response(const SampleRecord& s) {
+std::string sft_response(const SampleRecord& s, bool no_think) {
+  if (no_think) return s.response;
   const std::string reasoning = trim_space(s.reasoning);
   if (!reasoning.empty())
     return reasoning + "\n" + std::string(kClose) + "\n\n" + trim_space(s.response);
@@ -311,6 +312,7 @@ RejectionResult reject_traces(const std::vector<SampleRecord>& traces,
 
   const std::unique_ptr<Reward> format = make_reward_format();
   RejectionResult result;
+  result.no_think = config.no_think;
   std::map<std::string, int64_t> dropped, incorrect_by;
   for (const auto& r : kReasons) dropped[r] = 0;
   std::map<std::string, int64_t> kept_per_problem;  // problems with traces, kept count
@@ -327,7 +329,7 @@ RejectionResult reject_traces(const std::vector<SampleRecord>& traces,
       target = config.language.empty() ? detect_language(prompt) : config.language;
     }
     int64_t& kept_here = kept_per_problem[s.problem_id];
-    const std::string response = sft_response(s);
+    const std::string response = sft_response(s, config.no_think);
     const int64_t chars = code_points(response);
     std::string normalized;
 
@@ -338,13 +340,13 @@ RejectionResult reject_traces(const std::vector<SampleRecord>& traces,
           return {"ungraded", "grader reason \"" + excerpt(s.reason) + "\""};
         if (!s.correct) return {"incorrect", "grader reason \"" + excerpt(s.reason) + "\""};
       }
-      if (response.find(kClose) == std::string::npos)
+      if (!config.no_think && response.find(kClose) == std::string::npos)
         return {"no_think_close", "no </think> in " + std::to_string(chars) + " characters"};
       RewardInput in;
       in.completion = response;
       in.think_opened = true;
       in.finish_reason = "stop";  // truncation is its own reason
-      if (format->compute(in) == 0) {
+      if (!config.no_think && format->compute(in) == 0) {
         const size_t close = response.find(kClose);
         return {
             "bad_format",
@@ -502,7 +504,7 @@ void write_rejection(const RejectionResult& result, const std::string& dir) {
   std::string sft;
   for (const auto& k : result.kept)
     sft += dump_json({{"prompt", k.prompt},
-                      {"response", "<think>\n" + k.response},
+                      {"response", (result.no_think ? "" : "<think>\n") + k.response},
                       {"benchmark", k.benchmark},
                       {"problem_id", k.problem_id},
                       {"sample_index", k.sample_index}}) +

@@ -20,6 +20,11 @@ namespace r1 {
 // The filters' settings. A limit of 0 turns its rule off. JSON (card.json's "config"), flags (by
 // add_config_flags) and the checks derive from visit_rejection_config.
 struct RejectionConfig {
+  // Traces answer without a think block (the prompt did not open "<think>"): the think rules
+  // (no_think_close, bad_format) are off, the SFT response is the reply as stored, and the
+  // reasoning of the language rule is the whole reply. For chat models that do not write R1's
+  // format.
+  bool no_think = false;
   // Keep only traces the store marks correct; drop those still ungraded ("pending" code samples,
   // "SE" sandbox failures). false: keep wrong answers too (format-only distillation).
   bool require_correct = true;
@@ -48,6 +53,9 @@ struct RejectionConfig {
 template <typename Config, typename F>
 void visit_rejection_config(Config& c, F&& f) {
   using R = FieldRole;
+  f("no_think", c.no_think,
+    "traces answer without a <think> block: no think rules, SFT rows as the teacher wrote them",
+    R::kRun);
   f("require_correct", c.require_correct,
     "keep only traces graded correct (drop ungraded and wrong ones)", R::kRun);
   f("max_tokens", c.max_tokens, "drop traces with more completion tokens (0 = no limit)", R::kRun);
@@ -83,9 +91,10 @@ RejectionConfig rejection_config_from_json(const nlohmann::json& j, const std::s
 //   incorrect       (require_correct) `correct` is false
 //   no_think_close  the SFT response holds no "</think>" (reasoning never closed); a trace whose
 //                   reasoning came apart (SampleRecord::reasoning) is closed by construction
+//                   (off with no_think)
 //   bad_format      closed, but not the R1 format: the format reward (rl/rewards.h) scores
 //                   "<think>" + response 0 (a second <think> or </think>, blank reasoning or
-//                   answer)
+//                   answer) (off with no_think)
 //   truncated       finish_reason "length"
 //   too_long        completion_tokens > max_tokens, or the response's characters > max_chars
 //   repetition      find_repetition reports a loop or low diversity
@@ -98,8 +107,9 @@ const std::vector<std::string>& rejection_reasons();
 // The SFT response of a trace: the text after the prompt's forced "<think>\n", i.e.
 // "REASONING</think>ANSWER". With reasoning returned apart (an API's reasoning_content):
 // trim(reasoning) + "\n</think>\n\n" + trim(response), the R1 layout. Else the response as stored,
-// less a leading "<think>" (and one newline after it) the model wrote itself.
-std::string sft_response(const SampleRecord& s);
+// less a leading "<think>" (and one newline after it) the model wrote itself. With no_think: the
+// response as stored (a reasoning returned apart is not part of it).
+std::string sft_response(const SampleRecord& s, bool no_think = false);
 // Whitespace runs as one space, ends trimmed: the key duplicates are compared by.
 std::string normalize_trace(const std::string& text);
 // Why `text` is a repetition loop under `c`'s two rules (words are split at ASCII whitespace), or
@@ -140,6 +150,7 @@ struct RejectionResult {
   // trace has them, else "chars"), "buckets" [{"from", "to" (null: open), "count"}], "min",
   // "mean", "median", "max"}, "benchmarks", "config". kept + the dropped counts = traces.
   nlohmann::json card;
+  bool no_think = false;  // the config's: sft.jsonl's responses get no "<think>\n"
 };
 
 // Filters `traces`. `prompts` maps problem_id -> the question text (the user turn of the SFT row,
@@ -158,7 +169,8 @@ std::vector<SampleRecord> read_traces(const std::string& path);
 // Writes into `dir` (created): sft.jsonl (one {"prompt", "response", "benchmark", "problem_id",
 // "sample_index"} per kept trace; the response is "<think>\n" + SftTrace::response, the reply as
 // the teacher gave it: the SFT loader drops the "<think>\n" again for a student whose chat
-// template forces it, and keeps it for one whose template does not), dropped.jsonl ({"benchmark",
+// template forces it, and keeps it for one whose template does not; with no_think, the response
+// alone), dropped.jsonl ({"benchmark",
 // "problem_id", "sample_index", "reason", "detail"} per dropped trace), card.json and card.md. Each
 // file is written atomically.
 void write_rejection(const RejectionResult& result, const std::string& dir);

@@ -271,6 +271,44 @@ TEST(Distill, TemplateKwargsReachTheTeacherAndTheStudent) {
   EXPECT_EQ(teacher.with_kwargs.load(), teacher.completions.load());
 }
 
+// --no-think: a teacher that answers in plain text (no reasoning, no </think>) gives SFT rows
+// without "<think>", and no prompt of traces or evaluations opens one. Under R1's format the same
+// teacher's traces are all rejected.
+TEST(Distill, NoThinkDistilsPlainReplies) {
+  TempDir dir;
+  const auto a = assets(dir / "assets");
+  ScriptedTeacher teacher;
+  teacher.answer = [](const std::string& q) {
+    return std::pair<std::string, std::string>{
+        "It is " + std::to_string(arithmetic(q)) + ", so \\boxed{" +
+            std::to_string(arithmetic(q)) + "}",
+        ""};
+  };
+  auto c = small_run(a, teacher.url(), dir / "r1-format");
+  c.eval_data = "";
+  const auto e = error_of([&] { r1::run_distill(c); });
+  EXPECT_NE(e.find("no trace survived rejection sampling"), std::string::npos) << e;
+  c.out = dir / "plain";
+  c.rejection.no_think = true;
+  c.eval_data = a.heldout;
+  c.eval_teacher = false;
+  const auto r = r1::run_distill(c);
+  const auto sft = read_jsonl(dir / "plain/filter/sft.jsonl");
+  ASSERT_EQ(sft.size(), 6u);
+  for (const auto& row : sft) {
+    const std::string resp = row["response"];
+    EXPECT_EQ(resp.rfind("It is ", 0), 0u) << resp;
+    EXPECT_EQ(resp.find("think>"), std::string::npos) << resp;
+  }
+  EXPECT_EQ(r.report["protocol"]["force_think"], false);
+  for (const char* run : {"traces", "evals/student-before", "evals/student-after"}) {
+    const auto j = json::parse(r1::read_file(fs::path(dir / "plain") / run / "run.json"));
+    EXPECT_EQ(j["protocol"]["force_think"], false) << run;
+  }
+  const auto card = json::parse(r1::read_file(dir / "plain/filter/card.json"));
+  EXPECT_EQ(card["config"]["no_think"], true);
+}
+
 TEST(Distill, BadInputNamesTheFlag) {
   TempDir dir;
   const auto a = assets(dir / "assets");

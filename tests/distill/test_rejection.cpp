@@ -125,6 +125,32 @@ TEST(Rejection, SeparateReasoningIsComposedInTheR1Layout) {
   EXPECT_EQ(reason_of(blank), "no_think_close");
 }
 
+// --no-think: plain chat replies (no think block) pass the think rules, keep their text as stored
+// (a reasoning returned apart is not added), and become SFT rows without "<think>\n".
+TEST(Rejection, NoThinkKeepsPlainRepliesAsWritten) {
+  RejectionConfig c;
+  c.no_think = true;
+  const std::string plain = "Adding 2 and 3 gives 5, so the sum is " + kGoodAnswer;
+  EXPECT_EQ(reason_of(trace("p1", 0, plain)), "no_think_close");  // the default: R1's format
+  SampleRecord apart = trace("p2", 0, "\n" + plain);
+  apart.reasoning = kGoodReasoning;
+  const auto r = reject_traces({trace("p1", 0, plain), apart}, prompts(), c);
+  ASSERT_EQ(r.kept.size(), 2u) << r.verdicts[0].reason << ": " << r.verdicts[0].detail;
+  EXPECT_EQ(r.kept[0].response, plain);
+  EXPECT_EQ(r.kept[1].response, "\n" + plain);
+  EXPECT_EQ(r.card["config"]["no_think"], true);
+  // The other rules still hold: a wrong answer and a loop are dropped.
+  SampleRecord wrong = trace("p1", 0, plain);
+  wrong.correct = false;
+  EXPECT_EQ(reason_of(wrong, c), "incorrect");
+  EXPECT_EQ(reason_of(trace("p1", 0, repeat("so the sum is five", 40)), c), "repetition");
+  test::TempDir dir;
+  write_rejection(r, dir / "out");
+  const auto rows = test::read_jsonl(dir / "out/sft.jsonl");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["response"], plain);
+}
+
 // --- Each reason ---------------------------------------------------------------------------------
 
 TEST(Rejection, Ungraded) {

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Distillation between real models with different tokenizers (issue 20, point 5): teacher
+# Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF) served by r1serve, student SmolLM2-135M-Instruct
+# (Q4_1 GGUF, dequantized to float32 for its SFT), through r1distill's three stages and its
+# held-out report (teacher, student before and after, the paired difference with its 95% CI).
+# Neither model writes R1's <think> block, so the run is --no-think: plain chat replies.
+# Also records r1distill's refusal of logit-level KD between the two (different vocabularies).
+#   tests/bench/distill_real.sh [OUT_DIR] [PROMPTS] [SAMPLES]
+# Defaults: /tmp/distill-real, the first 200 prompts of docs/results/real/grpo-smollm2/train.jsonl,
+# 4 traces each; held out: that folder's heldout.jsonl (100 problems, none in the training file).
+# Rerunning with the same OUT_DIR resumes every stage (r1distill's own resume).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+out=${1:-/tmp/distill-real}
+prompts=${2:-200}
+samples=${3:-4}
+bin=build/bin
+models=${R1_MODELS_DIR:-$HOME/.cache/r1/models}
+teacher=$models/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf
+student=$models/SmolLM2-135M-Instruct.Q4_1.gguf
+data=docs/results/real/grpo-smollm2
+for f in "$teacher" "$student"; do
+  [ -f "$f" ] || { echo "distill_real: $f not found (run scripts/setup.sh)" >&2; exit 1; }
+done
+mkdir -p "$out"
+
+# Logit-level KD needs one vocabulary: r1distill refuses before any work, and says why.
+set +e
+"$bin/r1distill" --teacher "$teacher" --student "$student" --prompts "$data/train.jsonl" \
+  --question-field prompt --out "$out/kd-refused" --train kd > "$out/kd-refused.txt" 2>&1
+echo "exit $?" >> "$out/kd-refused.txt"
+set -e
+
+"$bin/r1serve" --model "$teacher" --port 0 --port-file "$out/port" --threads 2 --max-batch 16 \
+  > "$out/r1serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+rm -f "$out/port"
+for _ in $(seq 600); do [ -s "$out/port" ] && break; sleep 0.1; done
+[ -s "$out/port" ] || { echo "distill_real: r1serve did not start (see $out/r1serve.log)" >&2; exit 1; }
+endpoint=http://127.0.0.1:$(cat "$out/port")/v1
+
+start=$(date +%s)
+"$bin/r1distill" --teacher "$endpoint" --student "$student" \
+  --prompts "$data/train.jsonl" --question-field prompt --limit "$prompts" \
+  --protocol grpo --no-think --samples "$samples" --temperature 0.6 --top-p 0.95 \
+  --max-new-tokens 128 --seed 0 --concurrency 16 \
+  --epochs 2 --batch-size 8 --lr 1e-5 --dtype float32 \
+  --eval-data "$data/heldout.jsonl" --eval-samples 4 --threads 2 \
+  --out "$out/run" 2>&1 | tee "$out/r1distill.log"
+echo "wall_s $(( $(date +%s) - start ))" | tee -a "$out/r1distill.log"
+cat "$out/run/report.md"

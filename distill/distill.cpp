@@ -103,11 +103,7 @@ void check_config(const DistillConfig& c) {
 
 // The protocol of traces (and, with the eval overrides, of evaluations).
 Protocol make_protocol(const DistillConfig& c) {
-  Protocol p = protocol_preset("r1");
-  if (c.protocol == "grpo") {
-    p.preset = "grpo";
-    p.prompt_template = "{problem}";
-  }
+  Protocol p = protocol_preset(c.protocol);
   p.force_think = !c.rejection.no_think;
   p.temperature = c.temperature;
   p.top_p = c.top_p;

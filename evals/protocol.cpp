@@ -33,7 +33,11 @@ Protocol protocol_preset(const std::string& name) {
     p.samples = 1;
     return p;
   }
-  throw Error("unknown protocol preset '" + name + "' (known: r1, r1-64, greedy)");
+  if (name == "grpo") {
+    p.prompt_template = "{problem}";
+    return p;
+  }
+  throw Error("unknown protocol preset '" + name + "' (known: r1, r1-64, greedy, grpo)");
 }
 
 nlohmann::json protocol_to_json(const Protocol& p) {

@@ -2,10 +2,11 @@
 // "r1" (DeepSeek-R1: no system prompt, the problem then "Please reason step by step, and put your
 // final answer within \boxed{}." in the user turn, the response forced to start with "<think>\n",
 // temperature 0.6, top-p 0.95, 32,768 new tokens, 16 samples), "r1-64" (the same with 64 samples,
-// as the R1 README reports) and "greedy" (temperature 0, one sample). Code problems get their
-// benchmark's own prompt (code_benchmarks.h code_prompt) through code_prompt_template, without the
-// \boxed{} instruction. Every field can be overridden; the resolved protocol is stored with the run.
-// Leaves out few-shot prompts.
+// as the R1 README reports), "greedy" (temperature 0, one sample) and "grpo" (R1's, with the
+// row's text as the whole user turn: r1train grpo's and r1distill --protocol grpo's prompts). Code
+// problems get their benchmark's own prompt (code_benchmarks.h code_prompt) through
+// code_prompt_template, without the \boxed{} instruction. Every field can be overridden; the
+// resolved protocol is stored with the run. Leaves out few-shot prompts.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -40,7 +41,7 @@ struct Protocol {
   bool operator==(const Protocol&) const = default;
 };
 
-// "r1", "r1-64", "greedy"; throws r1::Error listing them otherwise.
+// "r1", "r1-64", "greedy", "grpo"; throws r1::Error listing them otherwise.
 Protocol protocol_preset(const std::string& name);
 nlohmann::json protocol_to_json(const Protocol& p);
 // Throws r1::Error naming `where` and the field.

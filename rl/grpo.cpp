@@ -24,6 +24,7 @@
 #include <optional>    // std::optional
 
 #include "evals/backend.h"           // r1::make_native_backend
+#include "evals/protocol.h"          // r1::protocol_preset
 #include "evals/runner.h"            // r1::run_eval
 #include "kernels/token_logprobs.h"  // r1::token_logprobs
 #include "rl/checkpoint.h"           // r1::write_checkpoint, r1::MetricsLog
@@ -567,7 +568,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     ro.dataset = cfg.eval_prompts;
     ro.question_field = "prompt";
     ro.answer_field = "answer";
-    ro.protocol.preset = "grpo";
+    ro.protocol = protocol_preset("grpo");
     ro.protocol.prompt_template = cfg.prompt_template;
     ro.protocol.system_prompt = cfg.system_prompt;
     ro.protocol.force_think = !cfg.no_think;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs r1's test suite: every label but `cuda` (unless a GPU build) and `long`
 # (learning runs of minutes that CI leaves to committed results). `scripts/test.sh --long` runs
-# those too; `scripts/test.sh --quick` only the inner loop (the unit tests that start no real
-# runs: about a minute on 2 cores, docs/testing.md); other arguments go to ctest.
+# those too; `scripts/test.sh --quick` only the inner loop (the unit tests that are not `heavy`:
+# under a minute on 2 cores, docs/testing.md); other arguments go to ctest.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -14,8 +14,7 @@ case "${1:-}" in
 esac
 scripts/build.sh
 if [ $quick -eq 1 ]; then
-  exec ctest --test-dir build --output-on-failure -j 2 -L unit -LE '^(cuda|long|slow)$' \
-    -E '^(test_r1eval_run|test_pipeline|test_distill)$' "$@"
+  exec ctest --test-dir build --output-on-failure -j 2 -L unit -LE '^(cuda|long|slow|heavy)$' "$@"
 fi
 skip=(cuda long)
 grep -q "R1_CUDA_ACTIVE:INTERNAL=ON" build/CMakeCache.txt 2>/dev/null && skip=("${skip[@]/cuda}")

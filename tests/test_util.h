@@ -40,6 +40,17 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Path of a file or folder of the shared data beside the checkout (../shared/data/REL, see
+// ../shared/data/README.md). Throws r1::Error naming it when it is missing, so a test without its
+// data fails with the path instead of a parse error further on.
+inline std::string shared_data(const std::string& rel) {
+  const std::string path = "../shared/data/" + rel;
+  if (!std::filesystem::exists(path))
+    throw Error(path + " is missing: tests read the shared data folder beside the checkout "
+                "(../shared/data/README.md)");
+  return path;
+}
+
 // Path of a built binary (tests get R1_BIN from CTest).
 inline std::string bin(const std::string& name) {
   const char* dir = std::getenv("R1_BIN");

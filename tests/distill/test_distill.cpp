@@ -408,7 +408,7 @@ TEST(Distill, EvalBenchmarksByNameInTheReport) {
   ScriptedTeacher teacher;
   auto c = small_run(a, teacher.url(), dir / "run");
   c.eval_benchmarks = "humaneval, math500";
-  c.data_dir = "../shared/data/benchmarks";
+  c.data_dir = r1::test::shared_data("benchmarks");
   c.eval_limit = 3;
   c.eval_teacher = false;
   c.eval_samples = 1;

@@ -20,7 +20,7 @@ using r1::test::bin;
 using r1::test::run_command;
 
 const std::string kModel = "tests/data/models/tiny-r1";
-const std::string kData = "../shared/data/benchmarks";
+const std::string kData = r1::test::shared_data("benchmarks");
 
 // Compiled programs are cached in the test's own directory, not the user's ~/.cache.
 std::string r1eval(const std::string& out) {

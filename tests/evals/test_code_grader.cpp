@@ -21,7 +21,7 @@ using r1::CodeGrade;
 using r1::CodeSample;
 using r1::Problem;
 
-const std::string kData = "../shared/data/benchmarks/";
+const std::string kData = r1::test::shared_data("benchmarks/");
 
 std::vector<Problem> load(const std::string& name) {
   const auto& spec = r1::find_benchmark(name);

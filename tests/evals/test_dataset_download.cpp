@@ -20,7 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kShared = "../shared/data/benchmarks/";
+const std::string kShared = r1::test::shared_data("benchmarks/");
 
 #define EXPECT_HAS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
 

@@ -42,7 +42,7 @@ using r1::test::R1serve;
 using r1::test::run_command;
 
 const std::string kModel = "tests/data/models/tiny-r1";
-const std::string kData = "../shared/data/benchmarks";
+const std::string kData = r1::test::shared_data("benchmarks");
 
 std::string eval_cmd(const std::string& out, const std::string& extra) {
   return bin("r1eval") + " run aime2024 --data-dir " + kData + " --out " + out +

@@ -173,7 +173,7 @@ TEST(SampleStore, OneWriterAtATime) {
 
 TEST(Benchmarks, LoadsThePublicFilesAndChecksThem) {
   const auto& aime = r1::find_benchmark("aime2024");
-  const auto dirs = std::vector<std::string>{"../shared/data/benchmarks"};
+  const auto dirs = std::vector<std::string>{r1::test::shared_data("benchmarks")};
   const std::string path = r1::require_dataset(aime, dirs);
   const auto problems = r1::load_dataset(path, aime);
   ASSERT_EQ(problems.size(), 30u);
@@ -224,7 +224,12 @@ TEST(Protocol, PresetsAndSeeds) {
   EXPECT_TRUE(r1p.system_prompt.empty());
   EXPECT_EQ(r1::protocol_preset("r1-64").samples, 64);
   EXPECT_EQ(r1::protocol_preset("greedy").temperature, 0);
-  EXPECT_NE(error_of([] { r1::protocol_preset("r2"); }).find("known: r1, r1-64, greedy"),
+  auto grpo = r1::protocol_preset("grpo");  // R1's, the row's text as the user turn
+  EXPECT_EQ(r1::protocol_messages(grpo, {"7", "What is 1+1?", "2", {}})[0].content, "What is 1+1?");
+  grpo.prompt_template = r1p.prompt_template;
+  grpo.preset = "r1";
+  EXPECT_EQ(grpo, r1p);
+  EXPECT_NE(error_of([] { r1::protocol_preset("r2"); }).find("known: r1, r1-64, greedy, grpo"),
             std::string::npos);
   const auto m = r1::protocol_messages(r1p, {"7", "What is 1+1?", "2", {}});
   ASSERT_EQ(m.size(), 1u);

@@ -27,7 +27,7 @@ namespace sb = r1::sandbox;
 using r1::test::TempDir;
 
 const std::string kPrograms = R1_SANDBOX_PROGRAMS;
-const std::string kCodeContests = "../shared/data/benchmarks/code_contests_sample20.jsonl";
+const std::string kCodeContests = r1::test::shared_data("benchmarks/code_contests_sample20.jsonl");
 
 std::string program(const std::string& name) { return r1::read_file(kPrograms + "/" + name); }
 

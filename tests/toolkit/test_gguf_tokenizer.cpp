@@ -179,7 +179,7 @@ TEST(GgufTokenizer, PreNameInvertsTheTable) {
     EXPECT_EQ(pre_of(gguf_tokenizer_json(tiny_vocab(name), "t.gguf")), want) << pre << " " << name;
   }
   EXPECT_EQ(gguf_pre_name(pre_of(gguf_tokenizer_json(tiny_vocab("llama3"), "")), ""), "llama-bpe");
-  const std::string dir = "../shared/data/tokenizers/";
+  const std::string dir = r1::test::shared_data("tokenizers/");
   for (const auto& [file, name] : std::vector<std::pair<std::string, std::string>>{
            {"qwen2_5_tokenizer.json", "qwen2"},
            {"deepseek_r1_distill_qwen_tokenizer.json", "qwen2"},

@@ -50,7 +50,7 @@ TEST(ModelConfig, LlamaRopeScalingInBothLayouts) {
   EXPECT_EQ(old.rope_type, "llama3");
   EXPECT_DOUBLE_EQ(old.rope_theta, 1234.0);
   EXPECT_EQ(old.num_key_value_heads, 2);
-  auto verl = load_model_config("../shared/data/models/tiny_llama_verl_random");
+  auto verl = load_model_config(r1::test::shared_data("models/tiny_llama_verl_random"));
   EXPECT_EQ(verl.dtype, at::kBFloat16);
   EXPECT_EQ(verl.pad_token_id, 2);
 }

@@ -16,7 +16,8 @@ namespace r1 {
 namespace {
 
 namespace fs = std::filesystem;
-const std::string kTok = "../shared/data/tokenizers/deepseek_r1_distill_qwen_tokenizer.json";
+const std::string kTok =
+    r1::test::shared_data("tokenizers/deepseek_r1_distill_qwen_tokenizer.json");
 
 TEST(R1tok, EncodeDecodeChat) {
   test::TempDir dir;

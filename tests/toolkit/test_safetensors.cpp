@@ -52,7 +52,7 @@ TEST(Safetensors, ReadsShardedCheckpointWrittenByTransformers) {
   EXPECT_TRUE(ck.has("lm_head.weight"));
   EXPECT_EQ(ck.tensor("model.embed_tokens.weight").sizes(), (std::vector<int64_t>{320, 64}));
   EXPECT_NE(ck.file_of("model.embed_tokens.weight"), ck.file_of("lm_head.weight"));
-  SafetensorsCheckpoint bf16("../shared/data/models/tiny_llama_verl_random");
+  SafetensorsCheckpoint bf16(r1::test::shared_data("models/tiny_llama_verl_random"));
   EXPECT_EQ(bf16.entry("model.norm.weight").dtype, torch::kBFloat16);
 }
 

@@ -27,18 +27,20 @@ std::string nfc(const std::string& s) {
 }
 
 const Tokenizer& qwen() {
-  static const Tokenizer t = Tokenizer::load("../shared/data/tokenizers/qwen2_5_tokenizer.json");
+  static const Tokenizer t =
+      Tokenizer::load(r1::test::shared_data("tokenizers/qwen2_5_tokenizer.json"));
   return t;
 }
 const Tokenizer& r1_distill() {
   static const Tokenizer t =
-      Tokenizer::load("../shared/data/tokenizers/deepseek_r1_distill_qwen_tokenizer.json");
+      Tokenizer::load(r1::test::shared_data("tokenizers/deepseek_r1_distill_qwen_tokenizer.json"));
   return t;
 }
 
 TEST(Tokenizer, QwenGoldenTokens) {
   auto cases =
-      nlohmann::json::parse(read_file("../shared/data/tokenizers/qwen2_5_golden_tokens.json"));
+      nlohmann::json::parse(
+          read_file(r1::test::shared_data("tokenizers/qwen2_5_golden_tokens.json")));
   int passed = 0;
   for (const auto& c : cases) {
     const auto want = c["ids"].get<std::vector<int64_t>>();

@@ -8,8 +8,8 @@ namespace r1 {
 namespace {
 
 TEST(TokenizerLarge, FiftyMegabyteLineAndLongWord) {
-  const Tokenizer t = Tokenizer::load("../shared/data/tokenizers/qwen2_5_tokenizer.json");
-  std::string chunk = read_file("../shared/data/benchmarks/math500.jsonl");
+  const Tokenizer t = Tokenizer::load(r1::test::shared_data("tokenizers/qwen2_5_tokenizer.json"));
+  std::string chunk = read_file(r1::test::shared_data("benchmarks/math500.jsonl"));
   for (auto& c : chunk)
     if (c == '\n' || c == '\r') c = ' ';
   std::string line;

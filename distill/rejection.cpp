@@ -312,7 +312,6 @@ RejectionResult reject_traces(const std::vector<SampleRecord>& traces,
 
   const std::unique_ptr<Reward> format = make_reward_format();
   RejectionResult result;
-  result.no_think = config.no_think;
   std::map<std::string, int64_t> dropped, incorrect_by;
   for (const auto& r : kReasons) dropped[r] = 0;
   std::map<std::string, int64_t> kept_per_problem;  // problems with traces, kept count
@@ -501,10 +500,11 @@ std::string rejection_card_markdown(const nlohmann::json& card) {
 
 void write_rejection(const RejectionResult& result, const std::string& dir) {
   std::filesystem::create_directories(dir);
+  const std::string open = result.card.at("config").at("no_think").get<bool>() ? "" : "<think>\n";
   std::string sft;
   for (const auto& k : result.kept)
     sft += dump_json({{"prompt", k.prompt},
-                      {"response", (result.no_think ? "" : "<think>\n") + k.response},
+                      {"response", open + k.response},
                       {"benchmark", k.benchmark},
                       {"problem_id", k.problem_id},
                       {"sample_index", k.sample_index}}) +

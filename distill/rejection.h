@@ -150,7 +150,6 @@ struct RejectionResult {
   // trace has them, else "chars"), "buckets" [{"from", "to" (null: open), "count"}], "min",
   // "mean", "median", "max"}, "benchmarks", "config". kept + the dropped counts = traces.
   nlohmann::json card;
-  bool no_think = false;  // the config's: sft.jsonl's responses get no "<think>\n"
 };
 
 // Filters `traces`. `prompts` maps problem_id -> the question text (the user turn of the SFT row,

@@ -13,13 +13,11 @@ case "${1:-}" in
   --quick) quick=1; shift ;;
 esac
 scripts/build.sh
-if [ $quick -eq 1 ]; then
-  exec ctest --test-dir build --output-on-failure -j 2 -L unit -LE '^(cuda|long|slow|heavy)$' "$@"
-fi
 skip=(cuda long)
 grep -q "R1_CUDA_ACTIVE:INTERNAL=ON" build/CMakeCache.txt 2>/dev/null && skip=("${skip[@]/cuda}")
 [ $long -eq 1 ] && skip=("${skip[@]/long}")
+select=()
+[ $quick -eq 1 ] && select=(-L unit) && skip=(cuda long slow heavy)
 pattern=$(printf '%s\n' "${skip[@]}" | grep -v '^$' | paste -sd'|' || true)
-exclude=()
-[ -n "$pattern" ] && exclude=(-LE "^($pattern)\$")
-ctest --test-dir build --output-on-failure -j 2 "${exclude[@]}" "$@"
+[ -n "$pattern" ] && select+=(-LE "^($pattern)\$")
+ctest --test-dir build --output-on-failure -j 2 "${select[@]}" "$@"

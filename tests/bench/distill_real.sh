@@ -16,6 +16,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
+source tests/bench/r1serve_start.sh
 out=${1:-/tmp/distill-real}
 prompts=${2:-1000}
 samples=${3:-1}
@@ -36,14 +37,7 @@ set +e
 echo "exit $?" >> "$out/kd-refused.txt"
 set -e
 
-"$bin/r1serve" --model "$teacher" --port 0 --port-file "$out/port" --threads 2 --max-batch 16 \
-  > "$out/r1serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-rm -f "$out/port"
-for _ in $(seq 600); do [ -s "$out/port" ] && break; sleep 0.1; done
-[ -s "$out/port" ] || { echo "distill_real: r1serve did not start (see $out/r1serve.log)" >&2; exit 1; }
-endpoint=http://127.0.0.1:$(cat "$out/port")/v1
+start_r1serve "$teacher" "$out" distill_real
 
 start=$(date +%s)
 "$bin/r1distill" --teacher "$endpoint" --student "$student" \

@@ -10,6 +10,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
+source tests/bench/r1serve_start.sh
 out=${1:-/tmp/ttft-http}
 limit=${2:-32}
 tokens=${3:-256}
@@ -24,13 +25,7 @@ common=(run humaneval --data-dir ../shared/data/benchmarks --limit "$limit" --pr
 "$bin/r1eval" "${common[@]}" --model "$model" --threads 2 --max-batch 16 --out "$out/native" \
   > "$out/native.log" 2>&1
 
-"$bin/r1serve" --model "$model" --port 0 --port-file "$out/port" --threads 2 --max-batch 16 \
-  > "$out/r1serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 600); do [ -s "$out/port" ] && break; sleep 0.1; done
-[ -s "$out/port" ] || { echo "ttft_http: r1serve did not start (see $out/r1serve.log)" >&2; exit 1; }
-endpoint=http://127.0.0.1:$(cat "$out/port")/v1
+start_r1serve "$model" "$out" ttft_http
 "$bin/r1eval" "${common[@]}" --endpoint "$endpoint" --concurrency 16 --out "$out/stream" \
   > "$out/stream.log" 2>&1
 "$bin/r1eval" "${common[@]}" --endpoint "$endpoint" --concurrency 16 --no-stream --out "$out/plain" \

@@ -11,16 +11,15 @@
 #include <vector>      // std::vector
 
 #include "distill/teacher_cache.h"  // r1::TeacherCache, r1::teacher_topk
-#include "rl/checkpoint.h"          // r1::write_checkpoint, r1::latest_checkpoint, r1::MetricsLog
 #include "rl/optim.h"               // r1::AdamW, r1::LrSchedule
 #include "rl/sft.h"                 // r1::zero_padding_embedding_grad
 #include "rl/sft_data.h"            // r1::load_sft_file, r1::SftSampler
+#include "rl/distributed.h"         // r1::Dist
 #include "rl/train_common.h"        // r1::named_params, r1::pad_id_of
+#include "rl/trainer_run.h"         // r1::TrainerRun
 #include "toolkit/chat_template.h"  // r1::load_chat_template
 #include "toolkit/engine.h"         // r1::Engine
 #include "toolkit/error.h"          // r1::Error, r1::check
-#include "toolkit/fs.h"             // r1::write_file_atomic
-#include "toolkit/json.h"           // r1::dump_json, r1::read_json_file
 #include "toolkit/model_config.h"   // r1::load_model_config
 #include "toolkit/progress.h"       // r1::Progress
 #include "toolkit/sampling.h"       // r1::derive_seed
@@ -110,201 +109,229 @@ void check_kd_models(const std::string& teacher, const std::string& student) {
                       ") differ; distil by SFT on the teacher's traces instead (--train sft)");
 }
 
-KdTrainResult run_kd(const KdTrainConfig& c) {
+namespace {
+
+void validate(const KdTrainConfig& c) {
   check_kd_config(c.kd);
   check(c.epochs > 0 && std::isfinite(c.epochs), "kd: --epochs must be > 0");
   check(c.batch_size > 0, "kd: --batch-size must be > 0");
   check(c.lr > 0 && std::isfinite(c.lr), "kd: --lr must be > 0");
   check(c.max_new_tokens > 0, "kd: --kd-max-new-tokens must be > 0");
-  if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
-  check_kd_models(c.teacher, c.student);
+}
 
-  const Tokenizer tok = Tokenizer::load(c.student);
+// The rows distilled on, encoded with the student's tokenizer and template.
+struct KdData {
+  std::vector<SftExample> rows;
+  int64_t max_length = 0, pad_id = 0, total_steps = 0;
+  std::vector<int64_t> stop_ids;  // the student's eos tokens
+};
+
+KdData load_kd_data(const KdTrainConfig& c, const Tokenizer& tok) {
   const ModelConfig student_config = load_model_config(c.student);
   SftEncoder enc{&tok, load_chat_template(c.student), {}};
   enc.chat.kwargs = parse_template_kwargs(c.template_kwargs, "student_template_kwargs");
   enc.config.max_length = c.max_length > 0 ? c.max_length : student_config.max_position_embeddings;
-  const auto rows = load_sft_file(c.data, enc);
-  check(!rows.empty(), c.data + ": no rows to distil on");
-  const int64_t pad_id = pad_id_of(tok, student_config);
-  const int64_t total_steps = std::max<int64_t>(
-      1, static_cast<int64_t>(std::ceil(c.epochs * static_cast<double>(rows.size()) /
+  KdData d;
+  d.rows = load_sft_file(c.data, enc);
+  check(!d.rows.empty(), c.data + ": no rows to distil on");
+  d.max_length = enc.config.max_length;
+  d.pad_id = pad_id_of(tok, student_config);
+  d.total_steps = std::max<int64_t>(
+      1, static_cast<int64_t>(std::ceil(c.epochs * static_cast<double>(d.rows.size()) /
                                         static_cast<double>(c.batch_size))));
-  const json cfg_json = config_json(c, sha256_file(c.data));
+  d.stop_ids = student_config.eos_token_ids;
+  return d;
+}
 
-  CheckpointConfig ckpt{(fs::path(c.out) / "checkpoints").string(), 1, {}};
-  fs::create_directories(c.out);
-  remove_partial_checkpoints(ckpt.root);
-  const auto resume = latest_checkpoint(ckpt.root);
-  json state;
-  if (resume) {
-    const std::string origin = (fs::path(resume->second) / kTrainerStateFile).string();
-    state = read_json_file(origin);
-    check(state.value("format", "") == "r1-kd-state",
-          origin + ": not a KD trainer state (field \"format\")");
-    check(state.at("config") == cfg_json,
-          "cannot resume " + c.out + " from " + resume->second +
-              ": the flags or the data differ from the run's (use the same, or a new --out)");
+// KD's run: no guard of its own (OUT is a folder of r1distill's run), one checkpoint kept, and the
+// first non-finite step stops it; a resume needs the very same config.
+TrainerRunConfig kd_run_config(const KdTrainConfig& c, const json& config) {
+  TrainerRunConfig r;
+  r.kind = "kd";
+  r.title = "a KD";
+  r.out = c.out;
+  r.keep_last = 1;
+  r.max_bad_steps = 1;
+  r.config = config;
+  return r;
+}
+
+// The step's sequences: the rows as written, or (on-policy) the student's own completions of their
+// prompts, one seeded sample each.
+std::vector<Sequence> step_sequences(const KdTrainConfig& c, const KdData& data, Engine& engine,
+                                     const std::vector<int64_t>& picked, bool on_policy,
+                                     int64_t step) {
+  std::vector<Sequence> seqs;
+  if (!on_policy) {
+    for (int64_t i : picked) seqs.push_back({data.rows[i].ids, data.rows[i].prompt_tokens});
+    return seqs;
   }
-  write_file_atomic((fs::path(c.out) / "kd_config.json").string(), dump_json(cfg_json, 2) + "\n");
+  std::vector<GenerationRequest> reqs;
+  for (size_t i = 0; i < picked.size(); ++i) {
+    const auto& row = data.rows[picked[i]];
+    GenerationRequest r;
+    r.prompt.assign(row.ids.begin(), row.ids.begin() + row.prompt_tokens);
+    r.sampling = SamplingParams{c.sample_temperature, 1.0, 0};
+    r.max_new_tokens = std::min<int64_t>(c.max_new_tokens,
+                                         data.max_length - static_cast<int64_t>(r.prompt.size()));
+    r.stop_ids = data.stop_ids;
+    r.sample_seeds = {derive_seed(c.seed, {kStreamSample, static_cast<uint64_t>(step), i})};
+    reqs.push_back(std::move(r));
+  }
+  const auto out = engine.generate(reqs);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    Sequence s{reqs[i].prompt, static_cast<int64_t>(reqs[i].prompt.size())};
+    s.ids.insert(s.ids.end(), out[i][0].ids.begin(), out[i][0].ids.end());
+    seqs.push_back(std::move(s));
+  }
+  return seqs;
+}
 
-  auto student = load_transformer(resume ? resume->second : c.student, torch::kFloat);
+// What the student is trained towards: the teacher's full logits (B, T, V), or with a cache its
+// top-K ids and log-probs (B, T, K) per position.
+struct TeacherTargets {
+  torch::Tensor logits, ids, logprobs;
+};
+
+// The teacher's logits for some of the sequences.
+torch::Tensor teacher_logits(Transformer& teacher, const std::vector<Sequence>& seqs,
+                             const std::vector<int64_t>& which, int64_t pad_id) {
+  std::vector<Sequence> part;
+  for (int64_t b : which) part.push_back(seqs[b]);
+  const Padded p = pad(part, pad_id);
+  return teacher.logits(teacher.forward(p.ids, p.positions, p.valid));
+}
+
+// Top-K targets from the cache, the teacher run for the misses (stored for the next epoch).
+TeacherTargets cached_targets(const KdTrainConfig& c, Transformer& teacher, TeacherCache& cache,
+                              const std::vector<Sequence>& seqs, int64_t T, int64_t pad_id,
+                              KdTrainResult& result) {
+  const auto B = static_cast<int64_t>(seqs.size());
+  const int64_t K = c.kd.top_k;
+  TeacherTargets t;
+  t.ids = torch::zeros({B, T, K}, torch::kInt);
+  t.logprobs = torch::full({B, T, K}, -std::numeric_limits<float>::infinity());
+  std::vector<int64_t> misses;
+  for (int64_t b = 0; b < B; ++b) {
+    if (auto hit = cache.load(seqs[b].ids)) {
+      const auto n = hit->ids.size(0);
+      t.ids[b].narrow(0, 0, n).copy_(hit->ids);
+      t.logprobs[b].narrow(0, 0, n).copy_(hit->logprobs);
+      ++result.cache_hits;
+    } else {
+      misses.push_back(b);
+    }
+  }
+  if (misses.empty()) return t;
+  const auto logits = teacher_logits(teacher, seqs, misses, pad_id);
+  for (size_t m = 0; m < misses.size(); ++m) {
+    const int64_t b = misses[m];
+    const auto n = static_cast<int64_t>(seqs[b].ids.size());
+    const TeacherTopK top = teacher_topk(logits[m].narrow(0, 0, n), K, c.kd.temperature);
+    cache.store(seqs[b].ids, top);
+    // Rounded to float16 as the cache stores them, so a hit and a miss train alike.
+    t.ids[b].narrow(0, 0, n).copy_(top.ids);
+    t.logprobs[b].narrow(0, 0, n).copy_(top.logprobs.to(torch::kHalf));
+  }
+  result.teacher_sequences += static_cast<int64_t>(misses.size());
+  return t;
+}
+
+TeacherTargets teacher_targets(const KdTrainConfig& c, Transformer& teacher,
+                               std::optional<TeacherCache>& cache,
+                               const std::vector<Sequence>& seqs, int64_t T, int64_t pad_id,
+                               KdTrainResult& result) {
+  torch::NoGradGuard no_grad;
+  if (cache) return cached_targets(c, teacher, *cache, seqs, T, pad_id, result);
+  const auto B = static_cast<int64_t>(seqs.size());
+  std::vector<int64_t> all(B);
+  for (int64_t b = 0; b < B; ++b) all[b] = b;
+  result.teacher_sequences += B;
+  return {teacher_logits(teacher, seqs, all, pad_id), {}, {}};
+}
+
+// The student's distillation loss on the batch (backward not yet run).
+torch::Tensor student_loss(const KdTrainConfig& c, Transformer& student, const Padded& batch,
+                           const TeacherTargets& t, bool cached) {
+  auto logits = student.logits(student.forward(batch.ids, batch.positions, batch.valid));
+  return cached ? topk_jsd_loss(logits, t.ids, t.logprobs, batch.labels, c.kd.beta,
+                                c.kd.temperature, "batchmean", c.kd.top_k_tail)
+                : generalized_jsd_loss(logits, t.logits, batch.labels, c.kd.beta,
+                                       c.kd.temperature, "batchmean");
+}
+
+}  // namespace
+
+KdTrainResult run_kd(const KdTrainConfig& c) {
+  validate(c);
+  if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
+  check_kd_models(c.teacher, c.student);
+  const Tokenizer tok = Tokenizer::load(c.student);
+  const KdData data = load_kd_data(c, tok);
+  const json config = config_json(c, sha256_file(c.data));
+  TrainerRun run(kd_run_config(c, config));
+  run.write_config(config);
+
+  auto student = load_transformer(run.weights(c.student), torch::kFloat);
   auto teacher = load_transformer(c.teacher, torch::kFloat);
   AdamW opt(named_params(*student), AdamWConfig{0.9, 0.999, 1e-8, 0.0});
-  const LrSchedule schedule{c.lr, c.warmup_steps, total_steps, c.min_lr_ratio};
-  SftSampler sampler(static_cast<int64_t>(rows.size()), c.seed);
+  const LrSchedule schedule{c.lr, c.warmup_steps, data.total_steps, c.min_lr_ratio};
+  SftSampler sampler(static_cast<int64_t>(data.rows.size()), c.seed);
   KdTrainResult result;
-  result.total_steps = total_steps;
-  int64_t step = 0;
-  if (resume) {
-    load_optimizer_state(opt, resume->second);
-    step = state.at("step").get<int64_t>();
-    sampler.seek(state.at("data").at("epoch").get<int64_t>(),
-                 state.at("data").at("offset").get<int64_t>());
-    set_torch_rng_state(state.at("rng"), resume->second);
-    result.resumed_from = result.steps = step;
-    result.checkpoint = resume->second;
-    result.loss = state.value("loss", 0.0);
-  } else {
-    torch::manual_seed(c.seed);
-  }
+  result.total_steps = data.total_steps;
+  int64_t step = run.restore(opt, sampler, c.seed);
+  result.resumed_from = result.steps = step;
+  result.checkpoint = run.resumed_checkpoint();
+  if (run.resuming()) result.loss = run.resumed_state().value("loss", 0.0);
   std::optional<TeacherCache> cache;
   if (c.kd.top_k > 0)
     cache.emplace((fs::path(c.out) / "teacher-cache").string(),
                   fs::absolute(c.teacher).lexically_normal().string() + "@" +
                       sha256_file((fs::path(c.teacher) / "model.safetensors").string()),
                   c.kd.top_k, c.kd.temperature);
-  MetricsLog metrics((fs::path(c.out) / "metrics.jsonl").string(),
-                     resume ? std::optional<int64_t>(step) : std::optional<int64_t>(-1));
   EngineOptions eo;
   eo.max_batch = c.batch_size;
   Engine engine(student, eo);
 
-  auto save = [&](int64_t at_step) {
-    json s = {{"format", "r1-kd-state"},
-              {"version", 1},
-              {"step", at_step},
-              {"total_steps", total_steps},
-              {"loss", result.loss},
-              {"data", {{"epoch", sampler.epoch()}, {"offset", sampler.offset()}}},
-              {"rng", torch_rng_state()},
-              {"config", cfg_json}};
-    result.checkpoint = write_checkpoint(ckpt, at_step, {student.get(), c.student, s, opt.state()});
-  };
-
-  Progress progress("kd", total_steps);
+  Progress progress("kd", data.total_steps);
   progress.update(step);
-  while (step < total_steps) {
+  while (step < data.total_steps) {
     const auto t0 = Clock::now();
     const auto picked = sampler.next(c.batch_size);
     ++step;
     const bool on_policy = kd_step_on_policy(c.kd.lmbda, c.seed, step);
-    std::vector<Sequence> seqs;
-    if (on_policy) {
-      // The student's own completions of the rows' prompts, one seeded sample each.
-      std::vector<GenerationRequest> reqs;
-      for (size_t i = 0; i < picked.size(); ++i) {
-        const auto& row = rows[picked[i]];
-        GenerationRequest r;
-        r.prompt.assign(row.ids.begin(), row.ids.begin() + row.prompt_tokens);
-        r.sampling = SamplingParams{c.sample_temperature, 1.0, 0};
-        r.max_new_tokens = std::min<int64_t>(
-            c.max_new_tokens, enc.config.max_length - static_cast<int64_t>(r.prompt.size()));
-        r.stop_ids = student_config.eos_token_ids;
-        r.sample_seeds = {derive_seed(c.seed, {kStreamSample, static_cast<uint64_t>(step), i})};
-        reqs.push_back(std::move(r));
-      }
-      const auto out = engine.generate(reqs);
-      for (size_t i = 0; i < reqs.size(); ++i) {
-        Sequence s{reqs[i].prompt, static_cast<int64_t>(reqs[i].prompt.size())};
-        s.ids.insert(s.ids.end(), out[i][0].ids.begin(), out[i][0].ids.end());
-        seqs.push_back(std::move(s));
-      }
-      ++result.on_policy_steps;
-    } else {
-      for (int64_t i : picked) seqs.push_back({rows[i].ids, rows[i].prompt_tokens});
-    }
-    const Padded batch = pad(seqs, pad_id);
-    const auto B = static_cast<int64_t>(seqs.size());
-    const int64_t T = batch.ids.size(1);
-
-    // The teacher: its top-K per position from the cache (computed for the misses), or its full
-    // logits for this batch.
-    torch::Tensor teacher_logits, teacher_ids, teacher_lps;
-    {
-      torch::NoGradGuard no_grad;
-      auto forward = [&](const std::vector<int64_t>& which) {
-        std::vector<Sequence> part;
-        for (int64_t b : which) part.push_back(seqs[b]);
-        const Padded p = pad(part, pad_id);
-        return teacher->logits(teacher->forward(p.ids, p.positions, p.valid));
-      };
-      if (!cache) {
-        std::vector<int64_t> all(B);
-        for (int64_t b = 0; b < B; ++b) all[b] = b;
-        teacher_logits = forward(all);
-        result.teacher_sequences += B;
-      } else {
-        const int64_t K = c.kd.top_k;
-        teacher_ids = torch::zeros({B, T, K}, torch::kInt);
-        teacher_lps = torch::full({B, T, K}, -std::numeric_limits<float>::infinity());
-        std::vector<int64_t> misses;
-        for (int64_t b = 0; b < B; ++b) {
-          if (auto hit = cache->load(seqs[b].ids)) {
-            const auto n = hit->ids.size(0);
-            teacher_ids[b].narrow(0, 0, n).copy_(hit->ids);
-            teacher_lps[b].narrow(0, 0, n).copy_(hit->logprobs);
-            ++result.cache_hits;
-          } else {
-            misses.push_back(b);
-          }
-        }
-        if (!misses.empty()) {
-          const auto logits = forward(misses);
-          for (size_t m = 0; m < misses.size(); ++m) {
-            const int64_t b = misses[m];
-            const auto n = static_cast<int64_t>(seqs[b].ids.size());
-            const TeacherTopK top = teacher_topk(logits[m].narrow(0, 0, n), K, c.kd.temperature);
-            cache->store(seqs[b].ids, top);
-            // Rounded to float16 as the cache stores them, so a hit and a miss train alike.
-            teacher_ids[b].narrow(0, 0, n).copy_(top.ids);
-            teacher_lps[b].narrow(0, 0, n).copy_(top.logprobs.to(torch::kHalf));
-          }
-          result.teacher_sequences += static_cast<int64_t>(misses.size());
-        }
-      }
-    }
-
-    // The student's loss and update.
+    const std::vector<Sequence> seqs = step_sequences(c, data, engine, picked, on_policy, step);
+    if (on_policy) ++result.on_policy_steps;
+    const Padded batch = pad(seqs, data.pad_id);
+    const TeacherTargets targets =
+        teacher_targets(c, *teacher, cache, seqs, batch.ids.size(1), data.pad_id, result);
     const double lr = schedule.at(step - 1);
-    auto logits = student->logits(student->forward(batch.ids, batch.positions, batch.valid));
-    torch::Tensor loss =
-        cache ? topk_jsd_loss(logits, teacher_ids, teacher_lps, batch.labels, c.kd.beta,
-                              c.kd.temperature, "batchmean", c.kd.top_k_tail)
-              : generalized_jsd_loss(logits, teacher_logits, batch.labels, c.kd.beta,
-                                     c.kd.temperature, "batchmean");
+    torch::Tensor loss = student_loss(c, *student, batch, targets, cache.has_value());
     loss.backward();
     zero_padding_embedding_grad(*student);
     const double loss_value = loss.item<double>();
-    check(std::isfinite(loss_value),
-          "kd: step " + std::to_string(step) + ": non-finite loss (the last checkpoint is intact)");
-    const double grad_norm = global_grad_norm(opt.params());
-    opt.step(lr, clip_coefficient(grad_norm, c.clip));
-    opt.zero_grad();
+    double grad_norm = 0.0;
+    const std::string bad = update_unless_bad(opt, Dist(), loss_value, lr, c.clip, &grad_norm);
+    if (!bad.empty()) run.bad_step(step, bad, loss_value);
+    run.stop_if_too_many_bad(step, bad, "check the data");
+    run.good_step();
     result.loss = loss_value;
     result.steps = step;
-    metrics.write({{"step", step},
-                   {"loss", loss_value},
-                   {"on_policy", on_policy},
-                   {"tokens", (batch.labels != -100).sum().item<int64_t>()},
-                   {"grad_norm", grad_norm},
-                   {"lr", lr},
-                   {"epoch", sampler.epoch()},
-                   {"cache_hits", result.cache_hits},
-                   {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}});
+    run.log({{"step", step},
+             {"loss", loss_value},
+             {"on_policy", on_policy},
+             {"tokens", (batch.labels != -100).sum().item<int64_t>()},
+             {"grad_norm", grad_norm},
+             {"lr", lr},
+             {"epoch", sampler.epoch()},
+             {"cache_hits", result.cache_hits},
+             {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}});
     progress.update(step);
-    if (c.stop_after > 0 && step == c.stop_after && step < total_steps) return result;
-    if (step == total_steps || (c.save_every > 0 && step % c.save_every == 0)) save(step);
+    if (c.stop_after > 0 && step == c.stop_after && step < data.total_steps) return result;
+    if (TrainerRun::due(step, c.save_every, data.total_steps))
+      result.checkpoint = run.save(step, {student.get(), c.student, &opt, &sampler,
+                                          {{"total_steps", data.total_steps}, {"loss", result.loss}},
+                                          {}});
   }
   return result;
 }

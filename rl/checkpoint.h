@@ -1,4 +1,4 @@
-// Trainer checkpoints and run directories, shared by the SFT and GRPO trainers: a checkpoint is a
+// Trainer checkpoints, written and read through a trainer's run (rl/trainer_run.h): a checkpoint is a
 // Hugging Face model directory (weights, config, the base model's tokenizer files) plus the
 // trainer's state (r1_trainer_state.json, r1_tensors.safetensors: optimiser, RNG), built in a temp
 // directory, fsync'd and renamed into place, so a crash or a full disk leaves the previous one

@@ -12,22 +12,17 @@
 #include <algorithm>   // std::find
 #include <chrono>      // std::chrono::steady_clock
 #include <cmath>       // std::isfinite, std::ceil
-#include <cstdio>      // std::fprintf
-#include <filesystem>  // std::filesystem
 #include <limits>      // std::numeric_limits
 #include <optional>    // std::optional
 #include <span>        // std::span
 #include <utility>     // std::pair
 
 #include "kernels/token_logprobs.h"  // r1::token_logprobs
-#include "rl/checkpoint.h"           // r1::write_checkpoint, r1::MetricsLog
 #include "rl/distributed.h"          // r1::Dist, r1::process_dist
 #include "rl/optim.h"                // r1::AdamW, r1::LrSchedule
 #include "rl/train_common.h"         // r1::check_positive, r1::named_params, r1::pad_id_of
+#include "rl/trainer_run.h"          // r1::TrainerRun
 #include "toolkit/error.h"           // r1::Error, r1::check
-#include "toolkit/fs.h"              // r1::write_file_atomic
-#include "toolkit/run_dir.h"         // r1::check_run_dir
-#include "toolkit/json.h"            // r1::dump_json, r1::read_json_file
 #include "toolkit/model_config.h"    // r1::load_model_config, r1::parse_dtype
 #include "toolkit/progress.h"        // r1::Progress
 #include "toolkit/sha256.h"          // r1::sha256_file
@@ -36,7 +31,6 @@
 namespace r1 {
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 void validate(const SftConfig& c) {
@@ -128,236 +122,193 @@ double sft_mean_loss(Transformer& model, const std::vector<SftExample>& rows, in
   return tokens > 0 ? nll / static_cast<double>(tokens) : 0.0;
 }
 
-SftResult run_sft(const SftConfig& cfg) {
-  validate(cfg);
-  if (cfg.threads > 0) at::set_num_threads(static_cast<int>(cfg.threads));
-  check_model_path(cfg.model, "--model");
-  check_model_tokenizer(cfg.model, "SFT renders and tokenizes the data with it");
-  // The job (one process unless launched with RANK/WORLD_SIZE): each micro-batch is split evenly.
-  // The split is checked before the rendezvous, so that a bad flag fails at once on every rank.
-  const int64_t world = read_dist_env().world_size;
-  check(cfg.batch_size % world == 0,
-        "--batch-size " + std::to_string(cfg.batch_size) + ": not divisible by WORLD_SIZE " +
-            std::to_string(world) +
-            " (each micro-batch is split evenly across the ranks; the step's batch stays " +
-            "--batch-size x --grad-accum)");
-  const torch::Device requested = parse_device(cfg.device, "--device");
-  const Dist& dist = process_dist(requested);
-  const torch::Device device = dist.device_for(requested);
-  const at::ScalarType dtype = resolve_train_dtype(cfg.dtype, device);
+namespace {
 
-  // Data.
-  const Tokenizer tok = Tokenizer::load(cfg.model);
+// The training and held-out rows, encoded, and what they fix of the run.
+struct SftData {
+  std::vector<SftExample> train, held_out;
+  int64_t max_length = 0, pad_id = 0, total_steps = 0;
+  std::string sha256;  // of --data
+};
+
+SftData load_sft_data(const SftConfig& cfg, const Tokenizer& tok) {
   const ModelConfig model_config = load_model_config(cfg.model);
   SftEncoder enc{&tok, load_chat_template(cfg.model, cfg.chat_template), {}};
   enc.chat.kwargs = parse_template_kwargs(cfg.template_kwargs, "template_kwargs");
   enc.config.max_length =
       cfg.max_length > 0 ? cfg.max_length : model_config.max_position_embeddings;
   enc.config.truncate = cfg.truncate;
-  const auto train = load_sft_file(cfg.data, enc);
-  std::vector<SftExample> held_out;
-  if (!cfg.eval_data.empty()) held_out = load_sft_file(cfg.eval_data, enc);
-  const int64_t pad_id = pad_id_of(tok, model_config);
+  SftData d;
+  d.train = load_sft_file(cfg.data, enc);
+  if (!cfg.eval_data.empty()) d.held_out = load_sft_file(cfg.eval_data, enc);
+  d.max_length = enc.config.max_length;
+  d.pad_id = pad_id_of(tok, model_config);
   const int64_t rows_per_step = cfg.batch_size * cfg.grad_accum;
-  const int64_t total_steps =
+  d.total_steps =
       cfg.steps > 0
           ? cfg.steps
           : std::max<int64_t>(
-                1, static_cast<int64_t>(std::ceil(cfg.epochs * static_cast<double>(train.size()) /
+                1, static_cast<int64_t>(std::ceil(cfg.epochs * static_cast<double>(d.train.size()) /
                                                   static_cast<double>(rows_per_step))));
-  const std::string data_sha = sha256_file(cfg.data);
+  d.sha256 = sha256_file(cfg.data);
+  return d;
+}
 
-  // Run directory (rank 0's to write), and the checkpoint to resume from (every rank reads it).
-  CheckpointConfig ckpt{(fs::path(cfg.out) / "checkpoints").string(), cfg.keep_last,
-                        cfg.before_checkpoint_write};
-  if (dist.is_main()) {
-    check_run_dir(cfg.out, "sft_config.json", "r1train sft");
-    fs::create_directories(cfg.out);
-    remove_partial_checkpoints(ckpt.root);
-  }
-  dist.barrier();
-  const auto resume = latest_checkpoint(ckpt.root);
-  check(dist.same_on_all_ranks(resume ? static_cast<double>(resume->first) : -1.0),
-        "rank " + std::to_string(dist.rank()) + " sees " +
-            (resume ? "checkpoint " + resume->second : "no checkpoint under " + ckpt.root) +
-            " and another rank sees otherwise: every rank must resume from the same --out (one "
-            "shared filesystem)");
-  const nlohmann::json config_json = sft_config_json(cfg);
-  nlohmann::json state;
-  if (resume) {
-    const std::string origin = (fs::path(resume->second) / kTrainerStateFile).string();
-    state = read_json_file(origin);
-    check(state.value("format", "") == "r1-sft-state",
-          origin + ": not an SFT trainer state (field \"format\")");
-    if (auto diff = sft_config_difference(state.at("config"), config_json))
-      throw Error("cannot resume " + cfg.out + " from " + resume->second + ": " + *diff +
-                  " (use the same flags, or a new --out)");
-    check(state.at("data").at("sha256") == data_sha,
-          "cannot resume " + cfg.out + ": --data " + cfg.data +
-              " changed since the run started (sha256 differs; use a new --out)");
-  }
-  if (dist.is_main()) {
-    nlohmann::json resolved = config_json;
-    resolved["total_steps"] = total_steps;
-    resolved["max_length"] = enc.config.max_length;
-    resolved["train_rows"] = train.size();
-    if (dist.active()) resolved["world_size"] = dist.world_size();
-    write_file_atomic((fs::path(cfg.out) / "sft_config.json").string(),
-                      dump_json(resolved, 2) + "\n");
-  }
+TrainerRunConfig sft_run_config(const SftConfig& cfg, const SftData& data, const Dist& dist) {
+  TrainerRunConfig r = trainer_run_config(cfg, "sft", "an SFT", "r1train sft");
+  r.config = sft_config_json(cfg);
+  r.difference = sft_config_difference;
+  r.data_flag = "--data";
+  r.data_path = cfg.data;
+  r.data_sha256 = data.sha256;
+  r.dist = &dist;
+  return r;
+}
 
-  // Model and optimiser: from the checkpoint when resuming.
-  auto model = load_transformer(resume ? resume->second : cfg.model, dtype, device);
+// One step's micro-batches: this rank's rows [lo, hi) of each, and the step's token counts over
+// all ranks (every rank divides by the same).
+struct SftStepBatch {
+  std::vector<SftBatch> micro;
+  int64_t tokens = 0, seq_tokens = 0;
+};
+
+SftStepBatch sft_step_batch(const SftConfig& cfg, const SftData& data,
+                            const std::vector<int64_t>& rows, std::pair<int64_t, int64_t> shard,
+                            const TrainingPlace& place) {
+  SftStepBatch s;
+  for (int64_t m = 0; m < cfg.grad_accum; ++m) {
+    std::vector<const SftExample*> part;
+    for (int64_t k = shard.first; k < shard.second; ++k) {
+      part.push_back(&data.train[rows[m * cfg.batch_size + k]]);
+      s.seq_tokens += static_cast<int64_t>(part.back()->ids.size());
+    }
+    s.micro.push_back(make_sft_batch(part, data.pad_id, place.device));
+    s.tokens += s.micro.back().tokens;
+  }
+  if (place.dist->active()) {
+    std::vector<double> counts = {static_cast<double>(s.tokens), static_cast<double>(s.seq_tokens)};
+    place.dist->sum(counts);
+    s.tokens = static_cast<int64_t>(counts[0]);
+    s.seq_tokens = static_cast<int64_t>(counts[1]);
+  }
+  return s;
+}
+
+// Forward and backward over the step's micro-batches; the loss summed over the ranks.
+double sft_backward(Transformer& model, const SftStepBatch& step, bool inject_nan,
+                    const Dist& dist) {
+  double loss = 0.0;
+  for (const auto& batch : step.micro) {
+    auto l = sft_loss_sum(model, batch) / static_cast<double>(step.tokens);
+    if (inject_nan) l = l * std::numeric_limits<float>::quiet_NaN();
+    l.backward();
+    loss += l.item<double>();
+  }
+  zero_padding_embedding_grad(model);
+  return dist.sum(loss);
+}
+
+// The held-out loss: each rank scores its part of the rows, the sums are added up. Nothing
+// without held-out rows.
+std::optional<nlohmann::json> sft_evaluate(Transformer& model, const SftConfig& cfg,
+                                           const SftData& data, const Dist& dist, int64_t step) {
+  if (data.held_out.empty()) return std::nullopt;
+  const auto t0 = Clock::now();
+  const auto [begin, end] = dist.shard(static_cast<int64_t>(data.held_out.size()));
+  auto [nll, tokens] = sft_loss_totals(
+      model, std::span(data.held_out).subspan(begin, end - begin), cfg.batch_size, data.pad_id);
+  if (dist.active()) {
+    std::vector<double> sums = {nll, static_cast<double>(tokens)};
+    dist.sum(sums);
+    nll = sums[0];
+    tokens = static_cast<int64_t>(sums[1]);
+  }
+  return nlohmann::json{{"step", step},
+                        {"eval_loss", tokens > 0 ? nll / static_cast<double>(tokens) : 0.0},
+                        {"eval_rows", data.held_out.size()},
+                        {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}};
+}
+
+}  // namespace
+
+SftResult run_sft(const SftConfig& cfg) {
+  validate(cfg);
+  if (cfg.threads > 0) at::set_num_threads(static_cast<int>(cfg.threads));
+  check_model_path(cfg.model, "--model");
+  check_model_tokenizer(cfg.model, "SFT renders and tokenizes the data with it");
+  check_splits_over_ranks("--batch-size", cfg.batch_size,
+                          "each micro-batch is split evenly across the ranks; the step's batch "
+                          "stays --batch-size x --grad-accum");
+  const TrainingPlace place = join_training(cfg.device, cfg.dtype);
+  const Dist& dist = *place.dist;
+  const Tokenizer tok = Tokenizer::load(cfg.model);
+  const SftData data = load_sft_data(cfg, tok);
+  TrainerRun run(sft_run_config(cfg, data, dist));
+  nlohmann::json resolved = sft_config_json(cfg);
+  resolved["total_steps"] = data.total_steps;
+  resolved["max_length"] = data.max_length;
+  resolved["train_rows"] = data.train.size();
+  if (dist.active()) resolved["world_size"] = dist.world_size();
+  run.write_config(resolved);
+
+  auto model = load_transformer(run.weights(cfg.model), place.dtype, place.device);
   AdamW opt(named_params(*model),
             AdamWConfig{cfg.beta1, cfg.beta2, cfg.adam_eps, cfg.weight_decay});
-  const LrSchedule schedule{cfg.lr, cfg.warmup_steps, total_steps, cfg.min_lr_ratio};
-  SftSampler sampler(static_cast<int64_t>(train.size()), cfg.seed);
-  int64_t step = 0, bad_in_a_row = 0;
+  const LrSchedule schedule{cfg.lr, cfg.warmup_steps, data.total_steps, cfg.min_lr_ratio};
+  SftSampler sampler(static_cast<int64_t>(data.train.size()), cfg.seed);
+  int64_t step = run.restore(opt, sampler, cfg.seed);
   SftResult result;
-  result.total_steps = total_steps;
-  if (resume) {
-    load_optimizer_state(opt, resume->second);
-    step = state.at("step").get<int64_t>();
-    bad_in_a_row = state.at("bad_in_a_row").get<int64_t>();
-    sampler.seek(state.at("data").at("epoch").get<int64_t>(),
-                 state.at("data").at("offset").get<int64_t>());
-    set_torch_rng_state(state.at("rng"), resume->second);
-    result.resumed_from = result.steps = step;
-    result.checkpoint = resume->second;
-    if (state.contains("loss") && state["loss"].is_number()) result.loss = state["loss"];
-  } else {
-    torch::manual_seed(cfg.seed);
-  }
-  const std::string metrics_path = (fs::path(cfg.out) / "metrics.jsonl").string();
-  std::optional<MetricsLog> metrics;  // rank 0's
-  if (dist.is_main()) metrics.emplace(metrics_path, resume ? step : int64_t{-1});
-  auto log = [&](const nlohmann::json& line) {
-    if (metrics) metrics->write(line);
-  };
-
-  // The held-out loss: each rank scores its part of the rows, the sums are added up.
+  result.total_steps = data.total_steps;
+  result.resumed_from = result.steps = step;
+  result.checkpoint = run.resumed_checkpoint();
+  if (const auto& saved = run.resumed_state(); run.resuming() && saved.contains("loss") && saved.at("loss").is_number())
+    result.loss = saved.at("loss").get<double>();
   auto evaluate = [&](int64_t at_step) {
-    if (held_out.empty()) return;
-    const auto t0 = Clock::now();
-    const auto [begin, end] = dist.shard(static_cast<int64_t>(held_out.size()));
-    auto [nll, tokens] = sft_loss_totals(*model, std::span(held_out).subspan(begin, end - begin),
-                                         cfg.batch_size, pad_id);
-    if (dist.active()) {
-      std::vector<double> sums = {nll, static_cast<double>(tokens)};
-      dist.sum(sums);
-      nll = sums[0];
-      tokens = static_cast<int64_t>(sums[1]);
+    if (auto line = sft_evaluate(*model, cfg, data, dist, at_step)) {
+      result.eval_loss = (*line)["eval_loss"].get<double>();
+      run.log(*line);
     }
-    const double loss = tokens > 0 ? nll / static_cast<double>(tokens) : 0.0;
-    result.eval_loss = loss;
-    log({{"step", at_step},
-         {"eval_loss", loss},
-         {"eval_rows", held_out.size()},
-         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}});
-  };
-  auto save = [&](int64_t at_step) {
-    nlohmann::json s = {{"format", "r1-sft-state"},
-                        {"version", 1},
-                        {"step", at_step},
-                        {"total_steps", total_steps},
-                        {"bad_in_a_row", bad_in_a_row},
-                        {"loss", result.loss},
-                        {"data",
-                         {{"path", cfg.data},
-                          {"sha256", data_sha},
-                          {"rows", train.size()},
-                          {"epoch", sampler.epoch()},
-                          {"offset", sampler.offset()}}},
-                        {"rng", torch_rng_state()},
-                        {"config", config_json}};
-    if (dist.is_main())
-      result.checkpoint = write_checkpoint(ckpt, at_step, {model.get(), cfg.model, s, opt.state()});
-    else
-      result.checkpoint = checkpoint_dir(ckpt.root, at_step);
-    dist.wait_for_main();
   };
 
-  if (!resume) evaluate(0);
-  Progress progress("sft", total_steps, dist.is_main() && Progress::stderr_is_terminal());
+  if (!run.resuming()) evaluate(0);
+  Progress progress("sft", data.total_steps, dist.is_main() && Progress::stderr_is_terminal());
   progress.update(step);
-  // This rank's rows [lo, hi) of each micro-batch.
-  const auto [lo, hi] = dist.shard(cfg.batch_size);
-  while (step < total_steps) {
+  const auto shard = dist.shard(cfg.batch_size);
+  while (step < data.total_steps) {
     const auto t0 = Clock::now();
-    const auto rows = sampler.next(rows_per_step);
-    std::vector<SftBatch> micro;
-    int64_t tokens = 0, seq_tokens = 0;
-    for (int64_t m = 0; m < cfg.grad_accum; ++m) {
-      std::vector<const SftExample*> part;
-      for (int64_t k = lo; k < hi; ++k) {
-        part.push_back(&train[rows[m * cfg.batch_size + k]]);
-        seq_tokens += static_cast<int64_t>(part.back()->ids.size());
-      }
-      micro.push_back(make_sft_batch(part, pad_id, device));
-      tokens += micro.back().tokens;
-    }
-    if (dist.active()) {  // the step's tokens over all ranks: every rank divides by the same
-      std::vector<double> counts = {static_cast<double>(tokens), static_cast<double>(seq_tokens)};
-      dist.sum(counts);
-      tokens = static_cast<int64_t>(counts[0]);
-      seq_tokens = static_cast<int64_t>(counts[1]);
-    }
+    const auto rows = sampler.next(cfg.batch_size * cfg.grad_accum);
+    const SftStepBatch batch = sft_step_batch(cfg, data, rows, shard, place);
     const double lr = schedule.at(step);
     const bool inject_nan =
         std::find(cfg.nan_steps.begin(), cfg.nan_steps.end(), step + 1) != cfg.nan_steps.end();
-    double loss = 0.0;
-    for (const auto& batch : micro) {
-      auto l = sft_loss_sum(*model, batch) / static_cast<double>(tokens);
-      if (inject_nan) l = l * std::numeric_limits<float>::quiet_NaN();
-      l.backward();
-      loss += l.item<double>();
-    }
-    zero_padding_embedding_grad(*model);
-    loss = dist.sum(loss);
+    const double loss = sft_backward(*model, batch, inject_nan, dist);
     ++step;
     nlohmann::json line = {{"step", step}, {"loss", loss}, {"lr", lr}};
-    std::string bad;
     double grad_norm = 0.0;
-    if (!std::isfinite(loss)) {
-      bad = "non-finite loss";
-    } else {
-      dist.sum_gradients(opt.params());
-      grad_norm = global_grad_norm(opt.params());
-      if (!std::isfinite(grad_norm)) bad = "non-finite gradient norm";
-    }
+    const std::string bad = update_unless_bad(opt, dist, loss, lr, cfg.clip, &grad_norm);
     if (bad.empty()) {
-      opt.step(lr, clip_coefficient(grad_norm, cfg.clip));
-      bad_in_a_row = 0;
+      run.good_step();
       result.loss = loss;
       line["grad_norm"] = grad_norm;
     } else {
-      ++bad_in_a_row;
+      run.bad_step(step, bad, loss);
       ++result.skipped_steps;
       line["skipped"] = bad;
-      if (dist.is_main())
-        std::fprintf(
-            stderr, "sft: step %lld: %s (%g), step skipped (%lld in a row, stop at %lld)\n",
-            static_cast<long long>(step), bad.c_str(), loss, static_cast<long long>(bad_in_a_row),
-            static_cast<long long>(cfg.max_bad_steps));
     }
-    opt.zero_grad();
-    line["tokens"] = tokens;
-    line["seq_tokens"] = seq_tokens;
+    line["tokens"] = batch.tokens;
+    line["seq_tokens"] = batch.seq_tokens;
     line["epoch"] = static_cast<double>(sampler.epoch()) +
-                    static_cast<double>(sampler.offset()) / static_cast<double>(train.size());
+                    static_cast<double>(sampler.offset()) / static_cast<double>(data.train.size());
     line["seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
-    log(line);
+    run.log(line);
     result.steps = step;
-    if (bad_in_a_row >= cfg.max_bad_steps) {
-      const auto good = latest_checkpoint(ckpt.root);
-      throw Error("step " + std::to_string(step) + ": " + std::to_string(bad_in_a_row) +
-                  " steps in a row had a " + bad + "; stopped. " +
-                  (good ? "The last good checkpoint is " + good->second
-                        : std::string("No checkpoint was written yet")) +
-                  " (lower --lr or check the data; see " + metrics_path + ")");
-    }
-    if ((cfg.eval_every > 0 && step % cfg.eval_every == 0) || step == total_steps) evaluate(step);
-    if ((cfg.save_every > 0 && step % cfg.save_every == 0) || step == total_steps) save(step);
+    run.stop_if_too_many_bad(step, bad, "check the data");
+    if (TrainerRun::due(step, cfg.eval_every, data.total_steps)) evaluate(step);
+    if (TrainerRun::due(step, cfg.save_every, data.total_steps))
+      result.checkpoint = run.save(
+          step, {model.get(), cfg.model, &opt, &sampler,
+                 {{"total_steps", data.total_steps}, {"loss", result.loss}},
+                 {{"rows", data.train.size()}}});
     progress.update(step, "loss " + c10::str(loss) + " lr " + c10::str(lr));
     if (cfg.stop_after > 0 && step == cfg.stop_after) break;
   }

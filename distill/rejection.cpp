@@ -281,20 +281,24 @@ std::string find_repetition(const std::string& text, const RejectionConfig& c) {
 
 // --- Filtering ----------------------------------------------------------------------------------
 
-RejectionResult reject_traces(const std::vector<SampleRecord>& traces,
-                              const std::map<std::string, std::string>& prompts,
-                              const RejectionConfig& config) {
-  check_rejection_config(config);
-  auto name = [](const SampleRecord& s) {
-    return "sample " + std::to_string(s.sample_index) + " of problem " + s.problem_id + " (" +
-           s.benchmark + ")";
-  };
+namespace {
 
+using Verdict = std::pair<std::string, std::string>;  // the rule that drops a trace and why
+
+std::string trace_name(const SampleRecord& s) {
+  return "sample " + std::to_string(s.sample_index) + " of problem " + s.problem_id + " (" +
+         s.benchmark + ")";
+}
+
+// The traces by (problem, sample), each with a prompt, none given twice; `benchmark_of` maps each
+// problem to its one benchmark.
+std::vector<const SampleRecord*> sorted_traces(const std::vector<SampleRecord>& traces,
+                                               const std::map<std::string, std::string>& prompts,
+                                               std::map<std::string, std::string>& benchmark_of) {
   std::vector<const SampleRecord*> order;
   order.reserve(traces.size());
-  std::map<std::string, std::string> benchmark_of;  // problem id -> its benchmark
   for (const auto& s : traces) {
-    check(prompts.count(s.problem_id), name(s) + ": no prompt for problem " + s.problem_id +
+    check(prompts.count(s.problem_id), trace_name(s) + ": no prompt for problem " + s.problem_id +
                                            " (give the problems the traces were sampled from)");
     const auto [it, fresh] = benchmark_of.emplace(s.problem_id, s.benchmark);
     check(fresh || it->second == s.benchmark,
@@ -308,118 +312,95 @@ RejectionResult reject_traces(const std::vector<SampleRecord>& traces,
   for (size_t k = 1; k < order.size(); ++k)
     check(order[k]->problem_id != order[k - 1]->problem_id ||
               order[k]->sample_index != order[k - 1]->sample_index,
-          name(*order[k]) + " is given twice");
+          trace_name(*order[k]) + " is given twice");
+  return order;
+}
 
-  const std::unique_ptr<Reward> format = make_reward_format();
-  RejectionResult result;
-  std::map<std::string, int64_t> dropped, incorrect_by;
-  for (const auto& r : kReasons) dropped[r] = 0;
-  std::map<std::string, int64_t> kept_per_problem;  // problems with traces, kept count
-  std::string group;                                // the problem of the traces in `seen`
-  std::set<std::string> seen;                       // normalized responses kept for `group`
-  std::string target;                               // the group's target language
+// mixed_language: too small a share of the reasoning's words in the target language.
+std::optional<Verdict> language_verdict(const std::string& response, const std::string& target,
+                                        const RejectionConfig& config) {
+  const std::string reasoning = response.substr(0, response.find(kClose));
+  const auto counts = count_words(reasoning);
+  int64_t words = 0;
+  for (const auto& [script, k] : counts) words += k;
+  const double share = words > 0 ? language_share(reasoning, target) : 1.0;
+  if (share >= config.language_min_share) return std::nullopt;
+  std::string scripts;
+  for (const auto& [script, k] : counts)
+    scripts += (scripts.empty() ? "" : ", ") + script + " " + std::to_string(k);
+  return Verdict{"mixed_language", percent(share) + " of " + std::to_string(words) +
+                                       " reasoning words in " +
+                                       (target.empty() ? "its dominant language" : target) +
+                                       " (min " + percent(config.language_min_share) + "; " +
+                                       scripts + ")"};
+}
 
-  for (const SampleRecord* sp : order) {
-    const SampleRecord& s = *sp;
-    const std::string& prompt = prompts.at(s.problem_id);
-    if (s.problem_id != group || kept_per_problem.empty()) {
-      group = s.problem_id;
-      seen.clear();
-      target = config.language.empty() ? detect_language(prompt) : config.language;
-    }
-    int64_t& kept_here = kept_per_problem[s.problem_id];
-    const std::string response = sft_response(s, config.no_think);
-    const int64_t chars = code_points(response);
-    std::string normalized;
-
-    // The first failing rule, in rejection_reasons() order.
-    auto verdict = [&]() -> std::pair<std::string, std::string> {
-      if (config.require_correct) {
-        if (s.reason == "pending" || code_outcome(s.reason) == "SE")
-          return {"ungraded", "grader reason \"" + excerpt(s.reason) + "\""};
-        if (!s.correct) return {"incorrect", "grader reason \"" + excerpt(s.reason) + "\""};
-      }
-      if (!config.no_think && response.find(kClose) == std::string::npos)
-        return {"no_think_close", "no </think> in " + std::to_string(chars) + " characters"};
-      RewardInput in;
-      in.completion = response;
-      in.think_opened = true;
-      in.finish_reason = "stop";  // truncation is its own reason
-      if (!config.no_think && format->compute(in) == 0) {
-        const size_t close = response.find(kClose);
-        return {
-            "bad_format",
-            std::to_string(count_of(response, kOpen)) + " <think> and " +
-                std::to_string(count_of(response, kClose)) + " </think> after the prompt's; " +
-                std::to_string(code_points(trim_space(response.substr(0, close)))) +
-                " characters of reasoning, " +
-                std::to_string(code_points(trim_space(response.substr(close + kClose.size())))) +
-                " of answer"};
-      }
-      if (s.finish_reason == "length") return {"truncated", "finish_reason \"length\""};
-      if (config.max_tokens > 0 && s.completion_tokens > config.max_tokens)
-        return {"too_long", std::to_string(s.completion_tokens) + " completion tokens (max " +
-                                std::to_string(config.max_tokens) + ")"};
-      if (config.max_chars > 0 && chars > config.max_chars)
-        return {"too_long", std::to_string(chars) + " characters (max " +
-                                std::to_string(config.max_chars) + ")"};
-      if (std::string why = find_repetition(response, config); !why.empty())
-        return {"repetition", why};
-      if (config.language_min_share > 0) {
-        const std::string reasoning = response.substr(0, response.find(kClose));
-        const auto counts = count_words(reasoning);
-        int64_t words = 0;
-        for (const auto& [script, k] : counts) words += k;
-        const double share = words > 0 ? language_share(reasoning, target) : 1.0;
-        if (share < config.language_min_share) {
-          std::string scripts;
-          for (const auto& [script, k] : counts)
-            scripts += (scripts.empty() ? "" : ", ") + script + " " + std::to_string(k);
-          return {"mixed_language",
-                  percent(share) + " of " + std::to_string(words) + " reasoning words in " +
-                      (target.empty() ? "its dominant language" : target) + " (min " +
-                      percent(config.language_min_share) + "; " + scripts + ")"};
-        }
-      }
-      normalized = normalize_trace(response);
-      if (seen.count(normalized)) return {"duplicate", "same text as a trace kept before"};
-      if (config.max_per_prompt > 0 && kept_here >= config.max_per_prompt)
-        return {"over_cap", std::to_string(kept_here) + " traces kept for this prompt already"};
-      return {"", ""};
-    };
-
-    auto [reason, detail] = verdict();
-    if (reason.empty()) {
-      seen.insert(std::move(normalized));
-      ++kept_here;
-      result.kept.push_back({s.benchmark, s.problem_id, s.sample_index, prompt, response,
-                             s.completion_tokens, chars});
-    } else {
-      ++dropped[reason];
-      if (reason == "incorrect") ++incorrect_by[s.reason.substr(0, s.reason.find(':'))];
-    }
-    result.verdicts.push_back(
-        {s.benchmark, s.problem_id, s.sample_index, std::move(reason), std::move(detail)});
+// The first failing rule of a trace on its own, in rejection_reasons() order up to repetition and
+// language (duplicate and over_cap depend on the traces kept before it).
+std::optional<Verdict> trace_verdict(const SampleRecord& s, const std::string& response,
+                                     int64_t chars, const std::string& target,
+                                     const RejectionConfig& config, Reward& format) {
+  if (config.require_correct) {
+    if (s.reason == "pending" || code_outcome(s.reason) == "SE")
+      return Verdict{"ungraded", "grader reason \"" + excerpt(s.reason) + "\""};
+    if (!s.correct) return Verdict{"incorrect", "grader reason \"" + excerpt(s.reason) + "\""};
   }
+  if (!config.no_think && response.find(kClose) == std::string::npos)
+    return Verdict{"no_think_close", "no </think> in " + std::to_string(chars) + " characters"};
+  RewardInput in;
+  in.completion = response;
+  in.think_opened = true;
+  in.finish_reason = "stop";  // truncation is its own reason
+  if (!config.no_think && format.compute(in) == 0) {
+    const size_t close = response.find(kClose);
+    return Verdict{
+        "bad_format",
+        std::to_string(count_of(response, kOpen)) + " <think> and " +
+            std::to_string(count_of(response, kClose)) + " </think> after the prompt's; " +
+            std::to_string(code_points(trim_space(response.substr(0, close)))) +
+            " characters of reasoning, " +
+            std::to_string(code_points(trim_space(response.substr(close + kClose.size())))) +
+            " of answer"};
+  }
+  if (s.finish_reason == "length") return Verdict{"truncated", "finish_reason \"length\""};
+  if (config.max_tokens > 0 && s.completion_tokens > config.max_tokens)
+    return Verdict{"too_long", std::to_string(s.completion_tokens) + " completion tokens (max " +
+                                   std::to_string(config.max_tokens) + ")"};
+  if (config.max_chars > 0 && chars > config.max_chars)
+    return Verdict{"too_long", std::to_string(chars) + " characters (max " +
+                                   std::to_string(config.max_chars) + ")"};
+  if (std::string why = find_repetition(response, config); !why.empty())
+    return Verdict{"repetition", why};
+  if (config.language_min_share > 0) return language_verdict(response, target, config);
+  return std::nullopt;
+}
 
-  // The card.
+// What filtering counted, for the card.
+struct Tally {
+  std::map<std::string, int64_t> dropped, incorrect_by;
+  std::map<std::string, int64_t> kept_per_problem;  // problems with traces, kept count
+  std::map<std::string, std::string> benchmark_of;  // problem id -> its benchmark
+};
+
+nlohmann::json rejection_card(size_t traces, size_t prompts, const RejectionResult& result,
+                              const Tally& t, const RejectionConfig& config) {
   nlohmann::json card;
-  card["traces"] = traces.size();
+  card["traces"] = traces;
   card["kept"] = result.kept.size();
   nlohmann::json drops = nlohmann::json::object();
-  for (const auto& r : kReasons) drops[r] = dropped[r];  // nlohmann sorts keys; the order is
-  card["dropped"] = drops;                               // in "reasons"
+  for (const auto& r : kReasons) drops[r] = t.dropped.at(r);  // nlohmann sorts keys; the order
+  card["dropped"] = drops;                                    // is in "reasons"
   card["reasons"] = kReasons;
-  card["incorrect_by"] = incorrect_by;
+  card["incorrect_by"] = t.incorrect_by;
   int64_t with_kept = 0, most = 0;
-  for (const auto& [id, k] : kept_per_problem) {
+  for (const auto& [id, k] : t.kept_per_problem) {
     with_kept += k > 0;
     most = std::max(most, k);
   }
   std::vector<int64_t> per_prompt(static_cast<size_t>(most) + 1, 0);
-  for (const auto& [id, k] : kept_per_problem) ++per_prompt[static_cast<size_t>(k)];
-  card["prompts"] = {{"given", prompts.size()},
-                     {"with_traces", kept_per_problem.size()},
+  for (const auto& [id, k] : t.kept_per_problem) ++per_prompt[static_cast<size_t>(k)];
+  card["prompts"] = {{"given", prompts},
+                     {"with_traces", t.kept_per_problem.size()},
                      {"with_kept", with_kept},
                      {"kept_per_prompt", per_prompt}};
   bool tokens = !result.kept.empty();
@@ -428,10 +409,60 @@ RejectionResult reject_traces(const std::vector<SampleRecord>& traces,
   for (const auto& k : result.kept) lengths.push_back(tokens ? k.tokens : k.chars);
   card["length"] = length_stats(std::move(lengths), tokens ? "tokens" : "chars");
   std::set<std::string> benchmarks;
-  for (const auto& [id, b] : benchmark_of) benchmarks.insert(b);
+  for (const auto& [id, b] : t.benchmark_of) benchmarks.insert(b);
   card["benchmarks"] = benchmarks;
   card["config"] = rejection_config_json(config);
-  result.card = std::move(card);
+  return card;
+}
+
+}  // namespace
+
+RejectionResult reject_traces(const std::vector<SampleRecord>& traces,
+                              const std::map<std::string, std::string>& prompts,
+                              const RejectionConfig& config) {
+  check_rejection_config(config);
+  Tally tally;
+  const std::vector<const SampleRecord*> order = sorted_traces(traces, prompts, tally.benchmark_of);
+  const std::unique_ptr<Reward> format = make_reward_format();
+  RejectionResult result;
+  for (const auto& r : kReasons) tally.dropped[r] = 0;
+  std::string group;           // the problem of the traces in `seen`
+  std::set<std::string> seen;  // normalized responses kept for `group`
+  std::string target;          // the group's target language
+  for (const SampleRecord* sp : order) {
+    const SampleRecord& s = *sp;
+    const std::string& prompt = prompts.at(s.problem_id);
+    if (s.problem_id != group || tally.kept_per_problem.empty()) {
+      group = s.problem_id;
+      seen.clear();
+      target = config.language.empty() ? detect_language(prompt) : config.language;
+    }
+    int64_t& kept_here = tally.kept_per_problem[s.problem_id];
+    const std::string response = sft_response(s, config.no_think);
+    const int64_t chars = code_points(response);
+    std::string normalized;
+    Verdict v = trace_verdict(s, response, chars, target, config, *format).value_or(Verdict{});
+    if (v.first.empty()) {
+      normalized = normalize_trace(response);
+      if (seen.count(normalized))
+        v = {"duplicate", "same text as a trace kept before"};
+      else if (config.max_per_prompt > 0 && kept_here >= config.max_per_prompt)
+        v = {"over_cap", std::to_string(kept_here) + " traces kept for this prompt already"};
+    }
+    auto& [reason, detail] = v;
+    if (reason.empty()) {
+      seen.insert(std::move(normalized));
+      ++kept_here;
+      result.kept.push_back({s.benchmark, s.problem_id, s.sample_index, prompt, response,
+                             s.completion_tokens, chars});
+    } else {
+      ++tally.dropped[reason];
+      if (reason == "incorrect") ++tally.incorrect_by[s.reason.substr(0, s.reason.find(':'))];
+    }
+    result.verdicts.push_back(
+        {s.benchmark, s.problem_id, s.sample_index, std::move(reason), std::move(detail)});
+  }
+  result.card = rejection_card(traces.size(), prompts.size(), result, tally, config);
   return result;
 }
 

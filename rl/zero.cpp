@@ -191,58 +191,78 @@ std::string zero_plot_svg(const json& results) {
   return s + "</svg>\n";
 }
 
-ZeroRunResult run_zero(const ZeroRunConfig& c) {
-  check_run_config(c);
+namespace {
+
+// The stages' entries of results.json. A rerun resumes each stage from its checkpoint; a stage that
+// was already complete keeps the entry (its seconds) of the run that trained it.
+class StageRecords {
+ public:
+  explicit StageRecords(const fs::path& out) {
+    if (fs::exists(out / "results.json")) {
+      previous_ = ojson::parse(read_file((out / "results.json").string()), nullptr, false);
+      if (previous_.is_discarded() || !previous_.is_object()) previous_ = ojson::object();
+    }
+  }
+  bool fresh_run() const { return previous_.empty(); }
+  void record(const std::string& stage, int64_t resumed_from, int64_t total, ojson fresh) {
+    const ojson& old = previous_.value("stages", ojson::object());
+    stages_[stage] = resumed_from > 0 && resumed_from == total && old.contains(stage)
+                         ? old.at(stage)
+                         : std::move(fresh);
+  }
+  const ojson& stages() const { return stages_; }
+
+ private:
+  ojson previous_ = ojson::object();
+  ojson stages_ = ojson::object();
+};
+
+// One SFT stage (the base's pretraining, or the cold start) from `model`; its checkpoint.
+std::string zero_sft_stage(const ZeroRunConfig& c, const std::string& name, const char* what,
+                           const std::string& model, const std::string& data, int64_t steps,
+                           int64_t batch, double lr, StageRecords& records) {
   const fs::path out(c.out);
-  fs::create_directories(out);
-  ojson stages = ojson::object();
-  // A rerun resumes each stage from its checkpoint; a stage that was already complete keeps the
-  // entry (its seconds) of the run that trained it.
-  ojson previous = ojson::object();
-  if (fs::exists(out / "results.json")) {
-    previous = ojson::parse(read_file((out / "results.json").string()), nullptr, false);
-    if (previous.is_discarded() || !previous.is_object()) previous = ojson::object();
-  }
-  const auto record = [&](const std::string& stage, int64_t resumed_from, int64_t total,
-                          ojson fresh) {
-    const ojson& old = previous.value("stages", ojson::object());
-    stages[stage] = resumed_from > 0 && resumed_from == total && old.contains(stage)
-                        ? old.at(stage)
-                        : std::move(fresh);
-  };
+  const auto t0 = Clock::now();
+  const SftResult r =
+      run_sft(sft_stage(c, model, data, (out / name).string(), steps, batch, lr));
+  records.record(name, r.resumed_from, r.total_steps,
+                 {{"steps", r.total_steps},
+                  {"loss", r.loss},
+                  {"seconds", seconds_since(t0)},
+                  {"checkpoint", fs::relative(r.checkpoint, out).string()}});
+  std::fprintf(stderr, "zero: %s %lld steps, loss %.4f\n", what,
+               static_cast<long long>(r.total_steps), r.loss);
+  return r.checkpoint;
+}
 
-  auto t0 = Clock::now();
-  const ZeroAssets a = write_zero_assets((out / "assets").string(), c.task);
-  record("assets", previous.empty() ? 0 : 1, 1, {{"seconds", seconds_since(t0)}});  // same bytes
-  std::fprintf(stderr, "zero: assets in %s\n", (out / "assets").string().c_str());
+GrpoConfig zero_grpo_config(const ZeroRunConfig& c, const std::string& model, const ZeroAssets& a) {
+  GrpoConfig g;
+  g.model = model;
+  g.prompts = a.grpo;
+  g.out = (fs::path(c.out) / "grpo").string();
+  g.num_generations = c.num_generations;
+  g.prompts_per_step = c.prompts_per_step;
+  g.max_new_tokens = c.max_new_tokens;
+  g.temperature = c.temperature;
+  g.rewards = c.rewards;
+  g.steps = c.grpo_steps;
+  g.lr = c.grpo_lr;
+  g.min_lr_ratio = 1.0;  // constant after warmup
+  g.micro_batch = c.num_generations * c.prompts_per_step;
+  g.max_batch = c.num_generations * c.prompts_per_step;
+  g.seed = c.task.seed;
+  g.eval_prompts = a.heldout;
+  g.eval_every = c.eval_every;
+  g.eval_samples = c.eval_samples;
+  g.eval_temperature = c.eval_temperature;
+  g.eval_top_p = 1.0;
+  g.keep_last = 1;
+  g.threads = c.threads;
+  return g;
+}
 
-  std::string model = a.model;
-  if (runs(c, "base")) {
-    t0 = Clock::now();
-    const SftResult r = run_sft(sft_stage(c, model, a.base, (out / "base").string(), c.base_steps,
-                                          c.base_batch, c.base_lr));
-    record("base", r.resumed_from, r.total_steps,
-           {{"steps", r.total_steps},
-            {"loss", r.loss},
-            {"seconds", seconds_since(t0)},
-            {"checkpoint", fs::relative(r.checkpoint, out).string()}});
-    std::fprintf(stderr, "zero: base %lld steps, loss %.4f\n",
-                 static_cast<long long>(r.total_steps), r.loss);
-    model = r.checkpoint;
-  }
-  if (runs(c, "sft")) {
-    t0 = Clock::now();
-    const SftResult r = run_sft(
-        sft_stage(c, model, a.sft, (out / "sft").string(), c.sft_steps, c.sft_batch, c.sft_lr));
-    record("sft", r.resumed_from, r.total_steps,
-           {{"steps", r.total_steps},
-            {"loss", r.loss},
-            {"seconds", seconds_since(t0)},
-            {"checkpoint", fs::relative(r.checkpoint, out).string()}});
-    std::fprintf(stderr, "zero: cold-start SFT %lld steps, loss %.4f\n",
-                 static_cast<long long>(r.total_steps), r.loss);
-    model = r.checkpoint;
-  }
+// results.json's head: the command, the run config, the machine and the model.
+ojson zero_results_head(const ZeroRunConfig& c) {
   ojson results = {
       {"format", "r1-zero-results"},
       {"version", 1},
@@ -251,76 +271,82 @@ ZeroRunResult run_zero(const ZeroRunConfig& c) {
       {"machine",
        {{"cpu_threads",
          c.threads > 0 ? c.threads : static_cast<int64_t>(std::thread::hardware_concurrency())}}}};
-  {
-    const ModelConfig mc = zero_model_config(c.task.model_size);
-    results["model"] = {{"size", c.task.model_size},
-                        {"parameters", zero_parameter_count(*zero_init_model(mc, c.task.seed))},
-                        {"hidden_size", mc.hidden_size},
-                        {"layers", mc.num_hidden_layers},
-                        {"vocab_size", mc.vocab_size}};
-  }
+  const ModelConfig mc = zero_model_config(c.task.model_size);
+  results["model"] = {{"size", c.task.model_size},
+                      {"parameters", zero_parameter_count(*zero_init_model(mc, c.task.seed))},
+                      {"hidden_size", mc.hidden_size},
+                      {"layers", mc.num_hidden_layers},
+                      {"vocab_size", mc.vocab_size}};
   visit_zero_run_config(c, [&](const char* name, const auto& v, const char*, FieldRole role) {
     if (role == FieldRole::kRun) results["config"][name] = v;
   });
-  if (runs(c, "grpo")) {
-    GrpoConfig g;
-    g.model = model;
-    g.prompts = a.grpo;
-    g.out = (out / "grpo").string();
-    g.num_generations = c.num_generations;
-    g.prompts_per_step = c.prompts_per_step;
-    g.max_new_tokens = c.max_new_tokens;
-    g.temperature = c.temperature;
-    g.rewards = c.rewards;
-    g.steps = c.grpo_steps;
-    g.lr = c.grpo_lr;
-    g.min_lr_ratio = 1.0;  // constant after warmup
-    g.micro_batch = c.num_generations * c.prompts_per_step;
-    g.max_batch = c.num_generations * c.prompts_per_step;
-    g.seed = c.task.seed;
-    g.eval_prompts = a.heldout;
-    g.eval_every = c.eval_every;
-    g.eval_samples = c.eval_samples;
-    g.eval_temperature = c.eval_temperature;
-    g.eval_top_p = 1.0;
-    g.keep_last = 1;
-    g.threads = c.threads;
-    t0 = Clock::now();
-    const GrpoResult r = run_grpo(g);
-    ojson by_step = ojson::array(), evals = ojson::array();
-    for (const json& line : read_metrics((out / "grpo" / "metrics.jsonl").string())) {
-      const int64_t step = line.at("step").get<int64_t>();
-      if (line.contains("eval/pass@1"))
-        evals.push_back({{"step", step}, {"pass@1", line.at("eval/pass@1")}});
-      if (!line.contains("reward")) continue;
-      ojson p = {{"step", step}, {"reward", line.at("reward")}};
-      for (const char* k : {"accuracy", "completions/mean_length", "entropy", "time/step"})
-        if (line.contains(k)) p[k] = line.at(k);
-      by_step.push_back(std::move(p));
-    }
-    check(evals.size() >= 2, "zero: " + (out / "grpo" / "metrics.jsonl").string() +
-                                 " holds fewer than two held-out evaluations");
-    const double start = evals.front().at("pass@1").get<double>();
-    const double end = evals.back().at("pass@1").get<double>();
-    record("grpo", r.resumed_from, r.total_steps,
-           {{"steps", r.total_steps},
-            {"seconds", seconds_since(t0)},
-            {"pass@1_start", start},
-            {"pass@1_end", end},
-            {"checkpoint", fs::relative(r.checkpoint, out).string()}});
-    results["eval"] = {{"problems", c.task.heldout_problems},
-                       {"samples", c.eval_samples},
-                       {"temperature", c.eval_temperature},
-                       {"max_new_tokens", c.max_new_tokens}};
-    results["pass@1_before_grpo"] = start;
-    results["pass@1_after_grpo"] = end;
-    results["gain_points"] = 100.0 * (end - start);
-    results["evals"] = evals;
-    results["by_step"] = by_step;
+  return results;
+}
+
+// The GRPO stage, and what its metrics say in results.json: the held-out pass@1 before and after,
+// every evaluation and the training curve.
+void zero_grpo_stage(const ZeroRunConfig& c, const std::string& model, const ZeroAssets& a,
+                     StageRecords& records, ojson& results) {
+  const fs::path out(c.out);
+  const auto t0 = Clock::now();
+  const GrpoResult r = run_grpo(zero_grpo_config(c, model, a));
+  ojson by_step = ojson::array(), evals = ojson::array();
+  for (const json& line : read_metrics((out / "grpo" / "metrics.jsonl").string())) {
+    const int64_t step = line.at("step").get<int64_t>();
+    if (line.contains("eval/pass@1"))
+      evals.push_back({{"step", step}, {"pass@1", line.at("eval/pass@1")}});
+    if (!line.contains("reward")) continue;
+    ojson p = {{"step", step}, {"reward", line.at("reward")}};
+    for (const char* k : {"accuracy", "completions/mean_length", "entropy", "time/step"})
+      if (line.contains(k)) p[k] = line.at(k);
+    by_step.push_back(std::move(p));
   }
-  results["stages"] = stages;
+  check(evals.size() >= 2, "zero: " + (out / "grpo" / "metrics.jsonl").string() +
+                               " holds fewer than two held-out evaluations");
+  const double start = evals.front().at("pass@1").get<double>();
+  const double end = evals.back().at("pass@1").get<double>();
+  records.record("grpo", r.resumed_from, r.total_steps,
+                 {{"steps", r.total_steps},
+                  {"seconds", seconds_since(t0)},
+                  {"pass@1_start", start},
+                  {"pass@1_end", end},
+                  {"checkpoint", fs::relative(r.checkpoint, out).string()}});
+  results["eval"] = {{"problems", c.task.heldout_problems},
+                     {"samples", c.eval_samples},
+                     {"temperature", c.eval_temperature},
+                     {"max_new_tokens", c.max_new_tokens}};
+  results["pass@1_before_grpo"] = start;
+  results["pass@1_after_grpo"] = end;
+  results["gain_points"] = 100.0 * (end - start);
+  results["evals"] = evals;
+  results["by_step"] = by_step;
+}
+
+}  // namespace
+
+ZeroRunResult run_zero(const ZeroRunConfig& c) {
+  check_run_config(c);
+  const fs::path out(c.out);
+  fs::create_directories(out);
+  StageRecords records(out);
+  const auto t0 = Clock::now();
+  const ZeroAssets a = write_zero_assets((out / "assets").string(), c.task);
+  records.record("assets", records.fresh_run() ? 0 : 1, 1,
+                 {{"seconds", seconds_since(t0)}});  // same bytes
+  std::fprintf(stderr, "zero: assets in %s\n", (out / "assets").string().c_str());
+
+  std::string model = a.model;
+  if (runs(c, "base"))
+    model = zero_sft_stage(c, "base", "base", model, a.base, c.base_steps, c.base_batch,
+                           c.base_lr, records);
+  if (runs(c, "sft"))
+    model = zero_sft_stage(c, "sft", "cold-start SFT", model, a.sft, c.sft_steps, c.sft_batch,
+                           c.sft_lr, records);
+  ojson results = zero_results_head(c);
+  if (runs(c, "grpo")) zero_grpo_stage(c, model, a, records, results);
+  results["stages"] = records.stages();
   double total = 0;
-  for (const auto& [name, st] : stages.items()) total += st.at("seconds").get<double>();
+  for (const auto& [name, st] : records.stages().items()) total += st.at("seconds").get<double>();
   results["seconds_total"] = total;  // the stages' own, across reruns
 
   ZeroRunResult rr;

@@ -16,12 +16,13 @@
 #include <unordered_set>  // std::unordered_set
 
 #include "evals/code_grader.h"  // r1::code_outcome
-#include "evals/text.h"         // r1::trim_space
+#include "toolkit/text.h"         // r1::trim_space
 #include "rl/rewards.h"         // r1::make_reward_format, r1::language_share, r1::count_words
-#include "rl/train_common.h"    // r1::config_flag_name, r1::for_each_jsonl_row
+#include "rl/train_common.h"    // r1::config_flag_name
 #include "toolkit/error.h"      // r1::Error, r1::check
 #include "toolkit/fs.h"         // r1::write_file_atomic
-#include "toolkit/json.h"       // r1::dump_json
+#include "toolkit/hash.h"       // r1::mix64
+#include "toolkit/json.h"       // r1::dump_json, r1::for_each_jsonl_row
 
 namespace r1 {
 namespace {
@@ -60,12 +61,6 @@ std::string excerpt(std::string_view s, size_t n = 60) {
   if (s.size() <= n) return std::string(s);
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
   return std::string(s.substr(0, n)) + "...";
-}
-
-uint64_t mix64(uint64_t z) {  // splitmix64's finaliser
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 // Type check and assignment of one config field from JSON.

@@ -226,29 +226,11 @@ std::string require_dataset(const BenchmarkSpec& spec, const std::vector<std::st
               spec.file + " from " + spec.source + " there, or pass --data-dir DIR)");
 }
 
-void for_each_jsonl_row(const std::string& path,
-                        const std::function<void(const nlohmann::json&, const std::string&)>& row) {
-  const std::string text = read_file(path);
-  size_t start = 0, line_no = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    ++line_no;
-    const std::string line = text.substr(start, end - start);
-    start = end + 1;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(line_no);
-    const nlohmann::json j = parse_json(line, where);
-    check(j.is_object(), where + ": a row must be a JSON object");
-    row(j, where);
-  }
-}
-
 std::vector<Problem> load_dataset(const std::string& path, const BenchmarkSpec& spec) {
   if (spec.format != "jsonl") return load_code_dataset(path, spec);
   std::vector<Problem> problems;
   std::set<std::string> ids;
-  for_each_jsonl_row(path, [&](const nlohmann::json& row, const std::string& where) {
+  for_each_jsonl_object(path, [&](const nlohmann::json& row, const std::string& where) {
     // A field as text: strings as they are, numbers as written (AIME ids, MATH levels).
     auto field = [&](const std::string& key) {
       check(row.contains(key), where + ": missing field '" + key + "'");

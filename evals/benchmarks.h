@@ -71,11 +71,6 @@ std::optional<std::string> locate_dataset(const BenchmarkSpec& spec,
 // locate_dataset or an r1::Error naming the file, the directories searched and where to get it.
 std::string require_dataset(const BenchmarkSpec& spec, const std::vector<std::string>& dirs);
 
-// Calls `row(object, "PATH:LINE")` for each non-blank line of a JSONL file; a line that is not a
-// JSON object throws r1::Error naming PATH:LINE.
-void for_each_jsonl_row(const std::string& path,
-                        const std::function<void(const nlohmann::json&, const std::string&)>& row);
-
 // Reads the problems of `path` (code formats: load_code_dataset); a malformed row throws
 // r1::Error "PATH:LINE: ..." naming the field; duplicate ids and an empty file are errors too.
 std::vector<Problem> load_dataset(const std::string& path, const BenchmarkSpec& spec);

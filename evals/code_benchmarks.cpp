@@ -11,7 +11,7 @@
 
 #include "toolkit/error.h"  // r1::Error, r1::check
 #include "toolkit/fs.h"     // r1::read_file
-#include "toolkit/json.h"   // r1::parse_json, r1::dump_json
+#include "toolkit/json.h"   // r1::parse_json, r1::dump_json, r1::for_each_jsonl_object
 
 namespace r1 {
 namespace {
@@ -292,7 +292,7 @@ std::vector<Problem> load_code_contests(const std::string& path, const Benchmark
     }
     return problems;
   }
-  for_each_jsonl_row(path, [&](const json& row, const std::string& where) {
+  for_each_jsonl_object(path, [&](const json& row, const std::string& where) {
     if (row.contains("content") || row.contains("test"))
       problems.push_back(sandboxfusion_problem(row, where, spec));
     else
@@ -324,11 +324,11 @@ const char* code_kind_name(CodeTask::Kind kind) {
 std::vector<Problem> load_code_dataset(const std::string& path, const BenchmarkSpec& spec) {
   std::vector<Problem> problems;
   if (spec.format == "humaneval") {
-    for_each_jsonl_row(path, [&](const json& row, const std::string& where) {
+    for_each_jsonl_object(path, [&](const json& row, const std::string& where) {
       problems.push_back(humaneval_problem(row, where, spec));
     });
   } else if (spec.format == "livecodebench") {
-    for_each_jsonl_row(path, [&](const json& row, const std::string& where) {
+    for_each_jsonl_object(path, [&](const json& row, const std::string& where) {
       problems.push_back(livecodebench_problem(row, where, spec));
     });
   } else if (spec.format == "codecontests") {

@@ -14,7 +14,7 @@ namespace r1 {
 namespace {
 
 // Trims ASCII whitespace (and, for prose answers, a trailing full stop).
-std::string trim(std::string s, bool full_stop = false) {
+std::string trim_answer(std::string s, bool full_stop = false) {
   auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   while (!s.empty() && (sp(s.back()) || (full_stop && s.back() == '.'))) s.pop_back();
   size_t b = 0;
@@ -159,7 +159,7 @@ std::vector<Env> math_envs(const std::string& t) {
 
 // The content of an environment with a percent mark right after it kept ("$28$ %").
 std::string env_content(const std::string& t, const Env& e) {
-  std::string c = trim(t.substr(e.cbegin, e.cend - e.cbegin));
+  std::string c = trim_answer(t.substr(e.cbegin, e.cend - e.cbegin));
   size_t k = e.end;
   while (k < t.size() && t[k] == ' ') ++k;
   for (const char* pc : {"\\%", "%", "percent", "pct"})
@@ -173,8 +173,8 @@ std::optional<std::string> last_env(const std::string& t, size_t* pos = nullptr)
   if (envs.empty()) return std::nullopt;
   size_t first = envs.size() - 1;
   while (first > 0 && envs.size() - first < 5) {
-    std::string between = trim(t.substr(envs[first - 1].end, envs[first].begin - envs[first - 1].end));
-    if (between.size() >= 1 && between[0] == ',') between = trim(between.substr(1));
+    std::string between = trim_answer(t.substr(envs[first - 1].end, envs[first].begin - envs[first - 1].end));
+    if (between.size() >= 1 && between[0] == ',') between = trim_answer(between.substr(1));
     if (!(between.empty() || between == "and" || between == "or")) break;
     --first;
   }
@@ -202,8 +202,8 @@ std::optional<std::string> after_phrase_value(const std::string& text, size_t fr
   auto joined = [&](size_t k) {
     std::string out = env_content(rest, envs[k]);
     for (size_t n = k + 1; n < envs.size() && n < k + 5; ++n) {
-      std::string between = trim(rest.substr(envs[n - 1].end, envs[n].begin - envs[n - 1].end));
-      if (!between.empty() && between[0] == ',') between = trim(between.substr(1));
+      std::string between = trim_answer(rest.substr(envs[n - 1].end, envs[n].begin - envs[n - 1].end));
+      if (!between.empty() && between[0] == ',') between = trim_answer(between.substr(1));
       if (!(between.empty() || between == "and" || between == "or")) break;
       out += ", " + env_content(rest, envs[n]);
     }
@@ -233,7 +233,7 @@ std::optional<std::string> after_phrase_value(const std::string& text, size_t fr
   std::string out = line;
   const size_t hope = out.find("I hope");
   if (hope != std::string::npos) out = out.substr(0, hope);
-  out = trim(out, true);
+  out = trim_answer(out, true);
   while (!out.empty() && (out[0] == ':' || out[0] == ' ')) out.erase(0, 1);
   if (out.empty()) return std::nullopt;
   return out;
@@ -374,12 +374,12 @@ std::optional<Box> box_before(const std::string& t, size_t limit, BoxIndex& idx)
     if (i < t.size() && t[i] == '{') {
       if (idx.close.empty()) idx.close = match_braces(t);
       if (idx.close[i] != std::string::npos)
-        return Box{at, idx.close[i], trim(t.substr(i + 1, idx.close[i] - i - 2))};
+        return Box{at, idx.close[i], trim_answer(t.substr(i + 1, idx.close[i] - i - 2))};
     } else if (i > name_end && i < t.size()) {
       // "\boxed 5": up to the next space or math delimiter.
       size_t e = i;
       while (e < t.size() && t[e] != ' ' && t[e] != '$' && t[e] != '\n') ++e;
-      if (e > i) return Box{at, e, trim(t.substr(i, e - i))};
+      if (e > i) return Box{at, e, trim_answer(t.substr(i, e - i))};
     }
   }
   return std::nullopt;
@@ -409,7 +409,7 @@ std::optional<std::string> last_boxed_at(const std::string& t, size_t* pos) {
           sep = true;
       }
     }
-    const std::string gap = trim(between);
+    const std::string gap = trim_answer(between);
     if (!(gap.size() < 10 || (between.size() < 70 && sep && prev->content != cur.content))) break;
     // The same answer boxed twice counts once.
     if (std::find(parts.begin(), parts.end(), prev->content) == parts.end())
@@ -452,7 +452,7 @@ Extraction extract_answer(const std::string& response, const ExtractConfig& conf
         return last_env(*region, pos);
       case AnswerFilter::kWhole: {
         *pos = 0;
-        std::string w = trim(*region, true);
+        std::string w = trim_answer(*region, true);
         if (w.empty()) return std::nullopt;
         return w;
       }

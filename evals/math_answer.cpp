@@ -11,7 +11,7 @@
 
 #include "evals/latex_expr.h"   // r1::parse_latex_expr, r1::ginac_mutex
 #include "evals/math_number.h"  // r1::parse_number
-#include "evals/text.h"         // r1::trim_space
+#include "toolkit/text.h"         // r1::trim_space
 
 namespace r1 {
 namespace {

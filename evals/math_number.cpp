@@ -3,7 +3,7 @@
 #include "evals/math_number.h"
 
 
-#include "evals/text.h"  // r1::trim_space
+#include "toolkit/text.h"  // r1::trim_space
 
 #include <cctype>  // std::isdigit
 #include <vector>  // std::vector

@@ -3,19 +3,17 @@
 
 #include "evals/code_benchmarks.h"  // r1::code_prompt
 #include "toolkit/error.h"          // r1::Error, r1::check
+#include "toolkit/hash.h"           // r1::fnv1a64
 #include "toolkit/sampling.h"       // r1::derive_seed
 
 namespace r1 {
 namespace {
 
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+// The offset basis of the problem hash behind every evaluation's sample seeds: FNV's own with its
+// last digit dropped (14695981039346656037 -> 1469598103934665603), as r1 first wrote it; kept,
+// because changing it would change every stored evaluation's samples.
+constexpr uint64_t kProblemHashBasis = 1469598103934665603ull;
+uint64_t fnv1a(const std::string& s) { return fnv1a64(s, kProblemHashBasis); }
 
 }  // namespace
 

@@ -8,17 +8,12 @@
 
 #include "evals/metrics.h"  // r1::bootstrap_means, r1::format_percent, r1::pass_at_k
 #include "toolkit/error.h"  // r1::Error, r1::check
+#include "toolkit/text.h"   // r1::trim_space
 
 namespace r1 {
 namespace {
 
 using nlohmann::json;
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
 
 bool is_data_metric(const std::string& m) { return m == "rows" || m == "kept" || m == "kept_rate"; }
 bool is_aggregate(const std::string& m) {
@@ -267,7 +262,7 @@ json judge(const GateSpec& g, const std::string& bench, const GateInputs& in) {
 
 GateSpec parse_gate(const std::string& expr) {
   GateSpec g;
-  g.expr = trim(expr);
+  g.expr = trim_space(expr);
   // No gate is this long; bounded before std::regex, which recurses per character (a megabyte
   // of digits overflowed the stack).
   constexpr size_t kMaxGate = 300;
@@ -285,7 +280,7 @@ GateSpec parse_gate(const std::string& expr) {
   }
   check(pos != std::string::npos,
         bad + "no comparison (write METRIC >= VALUE, e.g. math500.pass@1 >= 0.5)");
-  const std::string lhs = trim(g.expr.substr(0, pos)), rhs = trim(g.expr.substr(pos + len));
+  const std::string lhs = trim_space(g.expr.substr(0, pos)), rhs = trim_space(g.expr.substr(pos + len));
   check(rhs.find_first_of("<>=") == std::string::npos, bad + "more than one comparison");
   const size_t dot = lhs.rfind('.');
   g.metric = dot == std::string::npos ? lhs : lhs.substr(dot + 1);

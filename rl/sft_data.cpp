@@ -7,8 +7,9 @@
 
 #include <algorithm>  // std::max, std::find
 
-#include "rl/train_common.h"  // r1::for_each_ordered_jsonl_row
+#include "toolkit/json.h"    // r1::for_each_ordered_jsonl_row
 #include "toolkit/error.h"  // r1::Error, r1::check
+#include "toolkit/hash.h"   // r1::splitmix64_next
 
 namespace r1 {
 namespace {
@@ -64,13 +65,6 @@ std::string end_of_turn(const ChatTemplate& t) {
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 }  // namespace
@@ -195,13 +189,13 @@ SftBatch make_sft_batch(const std::vector<const SftExample*>& rows, int64_t pad_
 
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
   uint64_t state = seed;
-  state = splitmix64(state) ^ static_cast<uint64_t>(epoch);
+  state = splitmix64_next(state) ^ static_cast<uint64_t>(epoch);
   std::vector<int64_t> order(n);
   for (int64_t i = 0; i < n; ++i) order[i] = i;
   for (int64_t i = n - 1; i > 0; --i) {
     // Lemire's multiply-shift maps 64 random bits to [0, i] without a division.
     const auto j = static_cast<int64_t>(
-        (static_cast<unsigned __int128>(splitmix64(state)) * static_cast<uint64_t>(i + 1)) >> 64);
+        (static_cast<unsigned __int128>(splitmix64_next(state)) * static_cast<uint64_t>(i + 1)) >> 64);
     std::swap(order[i], order[j]);
   }
   return order;

@@ -70,49 +70,4 @@ std::optional<std::string> config_field_difference(const char* name, const nlohm
   return config_flag_name(name) + " is " + dump_json(b) + " now but the run used " + dump_json(a);
 }
 
-namespace {
-
-nlohmann::ordered_json parse_ordered_json(const std::string& text, const std::string& origin) {
-  try {
-    return nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(origin + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
-// Each non-blank line of `path` with "path:line" and its 1-based number.
-void for_each_jsonl_line(const std::string& path,
-                         const std::function<void(const std::string&, const std::string&, int64_t)>& f) {
-  const std::string text = read_file(path);
-  size_t begin = 0;
-  int64_t line = 0;
-  while (begin < text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    ++line;
-    const std::string content = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (content.find_first_not_of(" \t\r") == std::string::npos) continue;
-    f(content, path + ":" + std::to_string(line), line);
-  }
-}
-
-}  // namespace
-
-void for_each_jsonl_row(
-    const std::string& path,
-    const std::function<void(const nlohmann::json&, const std::string&, int64_t)>& row) {
-  for_each_jsonl_line(path, [&](const std::string& content, const std::string& where, int64_t line) {
-    row(parse_json(content, where), where, line);
-  });
-}
-
-void for_each_ordered_jsonl_row(
-    const std::string& path,
-    const std::function<void(const nlohmann::ordered_json&, const std::string&, int64_t)>& row) {
-  for_each_jsonl_line(path, [&](const std::string& content, const std::string& where, int64_t line) {
-    row(parse_ordered_json(content, where), where, line);
-  });
-}
-
 }  // namespace r1

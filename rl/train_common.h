@@ -1,6 +1,6 @@
 // Helpers the SFT and GRPO trainers share: flag names for config fields and their range checks,
 // the training dtype, the model's parameters for the optimiser, the padding token, the difference
-// between a saved and a current config field, a JSONL reader that names each row's line, and the
+// between a saved and a current config field, and the
 // stage order and number formatting of the multi-stage runs (r1train zero, r1distill).
 #pragma once
 
@@ -50,15 +50,5 @@ int64_t pad_id_of(const Tokenizer& tok, const ModelConfig& c);
 // run used 0.2"), or nothing where it is the same (a missing field counts as null).
 std::optional<std::string> config_field_difference(const char* name, const nlohmann::json& saved,
                                                    const nlohmann::json& now);
-
-// Calls `row(json, where, line)` for each non-blank line of the JSONL file `path`, where is
-// "path:line" (1-based), as parse errors name it.
-void for_each_jsonl_row(
-    const std::string& path,
-    const std::function<void(const nlohmann::json&, const std::string&, int64_t)>& row);
-// The same with each row's keys in file order (rows whose messages reach a chat template).
-void for_each_ordered_jsonl_row(
-    const std::string& path,
-    const std::function<void(const nlohmann::ordered_json&, const std::string&, int64_t)>& row);
 
 }  // namespace r1

@@ -13,6 +13,7 @@
 #include "toolkit/chat_template.h"  // r1::render_chat
 #include "toolkit/error.h"          // r1::Error, r1::check
 #include "toolkit/fs.h"             // r1::write_file_atomic
+#include "toolkit/hash.h"           // r1::fnv1a64
 #include "toolkit/sha256.h"         // r1::sha256_hex
 
 namespace r1 {
@@ -27,12 +28,6 @@ enum Stream : uint64_t { kBaseStream = 1, kSftStream = 2, kGrpoStream = 3, kHeld
 int64_t draw_below(SampleRng& rng, int64_t n) {
   const auto k = static_cast<int64_t>(rng.next_uniform() * static_cast<double>(n));
   return k < n ? k : n - 1;
-}
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char ch : s) h = (h ^ ch) * 0x100000001b3ull;
-  return h;
 }
 
 std::string jsonl_line(const ojson& row) {
@@ -116,7 +111,7 @@ std::string ZeroProblem::expression() const {
 std::string ZeroProblem::question() const { return "What is " + expression() + "?"; }
 
 ZeroSplit zero_split(const std::string& expression, int64_t heldout_percent) {
-  const uint64_t h = derive_seed(fnv1a(expression), {});
+  const uint64_t h = derive_seed(fnv1a64(expression), {});
   return static_cast<int64_t>(h % 100) < heldout_percent ? ZeroSplit::kHeldout : ZeroSplit::kTrain;
 }
 

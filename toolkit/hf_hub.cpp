@@ -19,6 +19,7 @@
 #include "toolkit/error.h"     // r1::Error, r1::check
 #include "toolkit/fs.h"        // r1::read_file, r1::write_file_atomic, r1::unique_tmp_path
 #include "toolkit/json.h"      // r1::parse_json
+#include "toolkit/text.h"      // r1::trim_space
 
 namespace r1 {
 namespace {
@@ -57,12 +58,6 @@ bool env_true(const char* name) {
 std::string expand_home(const std::string& path) {
   if (path == "~" || path.rfind("~/", 0) == 0) return env("HOME") + path.substr(1);
   return path;
-}
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
 bool is_hex(const std::string& s, size_t n) {
@@ -116,12 +111,12 @@ std::string hf_home() {
 
 std::string read_token() {
   for (const char* var : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}) {
-    if (const std::string t = trim(env(var)); !t.empty()) return t;
+    if (const std::string t = trim_space(env(var)); !t.empty()) return t;
   }
   const std::string path =
       env("HF_TOKEN_PATH").empty() ? hf_home() + "/token" : expand_home(env("HF_TOKEN_PATH"));
   std::error_code ec;
-  return fs::is_regular_file(path, ec) ? trim(read_file(path)) : "";
+  return fs::is_regular_file(path, ec) ? trim_space(read_file(path)) : "";
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -197,7 +192,7 @@ std::string Hub::cached_commit() const {
   if (is_commit(ref_.revision)) return ref_.revision;
   const fs::path ref = repo_dir_ / "refs" / ref_.revision;
   std::error_code ec;
-  return fs::is_regular_file(ref, ec) ? trim(read_file(ref.string())) : "";
+  return fs::is_regular_file(ref, ec) ? trim_space(read_file(ref.string())) : "";
 }
 
 // The files a checkpoint needs that snapshot COMMIT lacks: config.json, tokenizer.json (unless
@@ -389,7 +384,7 @@ void Hub::write_ref(const std::string& commit) const {
   if (ref_.revision == commit) return;
   const fs::path ref = repo_dir_ / "refs" / ref_.revision;
   std::error_code ec;
-  if (fs::is_regular_file(ref, ec) && trim(read_file(ref.string())) == commit) return;
+  if (fs::is_regular_file(ref, ec) && trim_space(read_file(ref.string())) == commit) return;
   fs::create_directories(ref.parent_path());
   write_file_atomic(ref.string(), commit);
 }
@@ -494,7 +489,7 @@ std::string hub_repo_dir(const std::string& cache_dir, const std::string& repo) 
 
 HubOptions hub_options_from_env() {
   HubOptions o;
-  if (std::string e = trim(env("HF_ENDPOINT")); !e.empty()) {
+  if (std::string e = trim_space(env("HF_ENDPOINT")); !e.empty()) {
     while (!e.empty() && e.back() == '/') e.pop_back();
     o.endpoint = e;
   }

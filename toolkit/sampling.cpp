@@ -13,16 +13,10 @@
 #include <cmath>      // std::exp
 
 #include "toolkit/error.h"  // r1::check
+#include "toolkit/hash.h"   // r1::splitmix64
 
 namespace r1 {
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 // A prefix of a row in selection order: every p > tau, and `ties` of the tokens with p == tau --
 // the highest ids among them, as transformers' stable ascending sort removes lower ids first.

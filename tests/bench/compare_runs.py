@@ -5,7 +5,7 @@
 # folder's path replaced and timing fields dropped; prints the key paths that differ.
 import json, sys, os, glob
 a, b = sys.argv[1].rstrip('/'), sys.argv[2].rstrip('/')
-TIMING = ('tpot', 'batch_fill', 'wall', 'seconds', 'time', 'tok_s', 'latency', 'rate_', 'started', 'finished', 'elapsed', 'ttft', 'created')
+TIMING = ('updated', 'tpot', 'batch_fill', 'wall', 'seconds', 'time', 'tok_s', 'latency', 'rate_', 'started', 'finished', 'elapsed', 'ttft', 'created')
 def load(p, root):
     txt = open(p).read().replace(root, 'RUN')
     if p.endswith('.jsonl'):

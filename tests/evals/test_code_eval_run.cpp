@@ -8,11 +8,11 @@
 
 #include <map>  // std::map
 
-#include "evals/benchmarks.h"    // r1::for_each_jsonl_row
+#include "evals/benchmarks.h"    // r1::find_benchmark
 #include "evals/sample_store.h"  // r1::SampleStore
 #include "tests/test_util.h"     // r1::test::TempDir, r1::test::bin, r1::test::run_command
 #include "toolkit/fs.h"          // r1::read_file
-#include "toolkit/json.h"        // r1::read_json_file
+#include "toolkit/json.h"        // r1::read_json_file, r1::for_each_jsonl_object
 
 namespace {
 
@@ -67,7 +67,7 @@ TEST_F(CodeEvalRun, HumanEvalRunRegradeAndResume) {
 
   // Hand-made responses: sample 0 the canonical solution, sample 1 a broken one.
   std::map<std::string, std::pair<std::string, std::string>> rows;  // id -> (prompt, solution)
-  r1::for_each_jsonl_row(kData + "/humaneval.jsonl",
+  r1::for_each_jsonl_object(kData + "/humaneval.jsonl",
                          [&](const nlohmann::json& j, const std::string&) {
                            rows[j["task_id"]] = {j["prompt"], j["canonical_solution"]};
                          });

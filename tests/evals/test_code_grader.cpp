@@ -12,6 +12,7 @@
 
 #include "evals/benchmarks.h"       // r1::find_benchmark, r1::load_dataset
 #include "evals/code_benchmarks.h"  // r1::CodeTask
+#include "toolkit/json.h"            // r1::for_each_jsonl_object
 #include "evals/code_grader.h"      // r1::grade_code_samples
 #include "tests/test_util.h"        // r1::test::TempDir, r1::test::bin
 
@@ -83,7 +84,7 @@ size_t passed(const std::vector<CodeGrade>& grades, const std::vector<Problem>& 
 // HumanEval's canonical solutions, by task id, read from the file itself.
 std::map<std::string, std::string> canonical_solutions() {
   std::map<std::string, std::string> out;
-  r1::for_each_jsonl_row(
+  r1::for_each_jsonl_object(
       kData + "humaneval.jsonl", [&](const nlohmann::json& row, const std::string&) {
         out[row.at("task_id").get<std::string>()] = row.at("canonical_solution").get<std::string>();
       });

@@ -1,4 +1,4 @@
-// Small text helpers shared by extraction, number parsing and grading.
+// Small text helpers every layer shares (answer extraction, grading, rewards, the hub, gates).
 #pragma once
 
 #include <cctype>  // std::isspace

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time, idempotent set-up of a fresh Debian 12 machine for r1: the Debian packages the build
-# needs, and .venv with pinned torch (its LibTorch is r1's C++ dependency) plus the Python
-# reference packages used by tests/reference and tests/bench. Safe to re-run; does nothing twice.
+# and scripts/lint.sh (clang-format-14, clang-tidy-14) need, and .venv with pinned torch (its
+# LibTorch is r1's C++ dependency) plus the Python reference packages used by tests/reference and
+# tests/bench. Safe to re-run; does nothing twice (a second run takes ~7 s: hashing the models).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -9,7 +10,7 @@ cd "$root"
 apt_packages=(build-essential cmake ninja-build pkg-config git python3 python3-venv python3-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libpcre2-dev libutf8proc-dev libginac-dev libseccomp-dev bubblewrap libgmp-dev clang-14 libclang-rt-14-dev
-  libboost-dev libssl-dev zlib1g-dev libyaml-cpp-dev chromium-headless-shell)
+  clang-format-14 clang-tidy-14 libboost-dev libssl-dev zlib1g-dev libyaml-cpp-dev chromium-headless-shell)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,1 +1,2 @@
-// The translation unit the shared <torch/torch.h> precompiled header is built with (cmake/torch_pch.cmake).
+// The translation unit the shared <torch/torch.h> precompiled header is built with
+// (cmake/torch_pch.cmake).

@@ -12,19 +12,19 @@
 #include <optional>    // std::optional
 #include <tuple>       // std::tuple
 
-#include "distill/kd_train.h"  // r1::KdTrainConfig, r1::run_kd
-#include "evals/backend.h"     // r1::make_native_backend, r1::make_http_backend
-#include "evals/benchmarks.h"  // r1::load_dataset, r1::custom_benchmark
-#include "evals/protocol.h"    // r1::Protocol, r1::protocol_messages
-#include "evals/runner.h"      // r1::RunOptions, r1::run_eval, r1::compare_run_dirs
-#include "rl/sft.h"            // r1::SftConfig, r1::run_sft
-#include "rl/train_common.h"   // r1::config_flag_name
-#include "toolkit/error.h"     // r1::Error, r1::check
-#include "toolkit/fs.h"        // r1::read_file, r1::write_file_atomic
-#include "toolkit/progress.h"  // r1::seconds_since
-#include "toolkit/run_dir.h"   // r1::check_run_dir
+#include "distill/kd_train.h"      // r1::KdTrainConfig, r1::run_kd
+#include "evals/backend.h"         // r1::make_native_backend, r1::make_http_backend
+#include "evals/benchmarks.h"      // r1::load_dataset, r1::custom_benchmark
+#include "evals/protocol.h"        // r1::Protocol, r1::protocol_messages
+#include "evals/runner.h"          // r1::RunOptions, r1::run_eval, r1::compare_run_dirs
+#include "rl/sft.h"                // r1::SftConfig, r1::run_sft
+#include "rl/train_common.h"       // r1::config_flag_name
+#include "toolkit/error.h"         // r1::Error, r1::check
+#include "toolkit/fs.h"            // r1::read_file, r1::write_file_atomic
+#include "toolkit/gguf.h"          // r1::is_gguf_file
 #include "toolkit/model_source.h"  // r1::check_model_path
-#include "toolkit/gguf.h"  // r1::is_gguf_file
+#include "toolkit/progress.h"      // r1::seconds_since
+#include "toolkit/run_dir.h"       // r1::check_run_dir
 
 namespace r1 {
 namespace {
@@ -123,7 +123,8 @@ Protocol eval_protocol(const DistillConfig& c) {
   return p;
 }
 
-std::unique_ptr<Backend> make_backend(const ModelRef& m, const DistillConfig& c, const std::string& kwargs) {
+std::unique_ptr<Backend> make_backend(const ModelRef& m, const DistillConfig& c,
+                                      const std::string& kwargs) {
   if (m.local()) {
     NativeOptions o;
     o.model_dir = m.dir;
@@ -164,8 +165,8 @@ bool evaluates(const DistillConfig& c) {
   return !c.eval_data.empty() || !c.eval_benchmarks.empty();
 }
 
-// Evaluates `backend` on the held-out set and the named benchmarks into `dir`; returns results.json's
-// "benchmarks" object.
+// Evaluates `backend` on the held-out set and the named benchmarks into `dir`; returns
+// results.json's "benchmarks" object.
 json evaluate(const DistillConfig& c, Backend& backend, const std::string& dir,
               const std::string& what) {
   RunOptions ro = run_options(c, c.eval_data, eval_protocol(c), dir);
@@ -201,9 +202,9 @@ std::string eval_markdown(const std::string& name, const ojson& b, int64_t sampl
     const auto& p = b.at("after_minus_before");
     s += "\nStudent after - before: " + signed_points(p.at("diff")) +
          " points, 95% paired interval [" + signed_points(p.at("ci95").at(0)) + ", " +
-         signed_points(p.at("ci95").at(1)) + "], p = " + fmt("%.3g", p.at("p_value").get<double>()) +
-         " (better on " + p.at("better").dump() + " problems, worse on " + p.at("worse").dump() +
-         ").\n";
+         signed_points(p.at("ci95").at(1)) +
+         "], p = " + fmt("%.3g", p.at("p_value").get<double>()) + " (better on " +
+         p.at("better").dump() + " problems, worse on " + p.at("worse").dump() + ").\n";
   }
   return s + "\n";
 }

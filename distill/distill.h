@@ -6,9 +6,9 @@
 // its newest checkpoint, finished evaluations are read back. Models are named by preset (a models
 // file the user edits), local checkpoint directory or endpoint URL. Stage 3 trains by SFT on the
 // kept traces (--train sft) or by logit-level KD on them
-// (--train kd: distill/kd_train.h; a local teacher sharing the student's tokenizer). Prompt rows are
-// math ({problem, answer}) or code ({prompt, tests, language}: traces judged in the sandbox), as
-// r1eval reads a user's JSONL (custom_benchmark). The held-out report covers --eval-data and
+// (--train kd: distill/kd_train.h; a local teacher sharing the student's tokenizer). Prompt rows
+// are math ({problem, answer}) or code ({prompt, tests, language}: traces judged in the sandbox),
+// as r1eval reads a user's JSONL (custom_benchmark). The held-out report covers --eval-data and
 // registry benchmarks by name (--eval-benchmarks), each with the paired per-problem difference of
 // the student after against before.
 #pragma once
@@ -161,8 +161,8 @@ void visit_distill_config(Config& c, F&& f) {
   f("eval_benchmarks", c.eval_benchmarks,
     "registry benchmarks for the before/after report too (comma-separated: humaneval,math500)",
     R::kRun);
-  f("data_dir", c.data_dir, "where --eval-benchmarks' files are (then $R1_DATA, ~/.cache/r1/datasets)",
-    R::kFree);
+  f("data_dir", c.data_dir,
+    "where --eval-benchmarks' files are (then $R1_DATA, ~/.cache/r1/datasets)", R::kFree);
   f("eval_limit", c.eval_limit, "only the first N problems of each held-out set (0 = all)",
     R::kRun);
   f("eval_samples", c.eval_samples, "held-out samples per problem (pass@1 over them)", R::kRun);

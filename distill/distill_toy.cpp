@@ -9,10 +9,10 @@
 #include "distill/distill.h"
 #include "evals/runner.h"      // r1::compare_run_dirs
 #include "rl/checkpoint.h"     // r1::checkpoint_dir
+#include "rl/train_common.h"   // r1::format_number
 #include "rl/zero.h"           // r1::ZeroRunConfig, r1::run_zero
 #include "toolkit/fs.h"        // r1::read_file, r1::write_file_atomic
 #include "toolkit/progress.h"  // r1::seconds_since
-#include "rl/train_common.h"   // r1::format_number
 
 namespace r1 {
 namespace {
@@ -107,30 +107,30 @@ ojson toy_results(const DistillToyConfig& c, const std::string& command,
                    {"student_cold_start_sft", interval_of(zevals.first())},
                    {"student_zero_rl", interval_of(zevals.last())},
                    {"student_distilled", eb.at("student_after").at("ci95")}};
-  return {{"format", "r1-distill-toy"},
-          {"version", 1},
-          {"command", command},
-          {"teacher",
-           {{"size", teacher.results.at("model").at("size")},
-            {"parameters", teacher.results.at("model").at("parameters")}}},
-          {"student",
-           {{"size", c.student_size},
-            {"parameters", student.results.at("model").at("parameters")}}},
-          {"heldout",
-           {{"problems", eb.at("problems")},
-            {"samples", e.at("samples")},
-            {"temperature", e.at("temperature")}}},
-          {"pass@1",
-           {{"teacher", t},
-            {"student_base", eb.at("student_before").at("pass@1").get<double>()},
-            {"student_cold_start_sft", student.results.at("pass@1_before_grpo").get<double>()},
-            {"student_zero_rl", student.results.at("pass@1_after_grpo").get<double>()},
-            {"student_distilled", after}}},
-          {"ci95", ci},
-          {"distilled_over_teacher", after / t},
-          {"traces", dr.report.at("traces")},
-          {"kept", dr.report.at("filter").at("kept")},
-          {"sft", dr.report.at("sft")}};
+  return {
+      {"format", "r1-distill-toy"},
+      {"version", 1},
+      {"command", command},
+      {"teacher",
+       {{"size", teacher.results.at("model").at("size")},
+        {"parameters", teacher.results.at("model").at("parameters")}}},
+      {"student",
+       {{"size", c.student_size}, {"parameters", student.results.at("model").at("parameters")}}},
+      {"heldout",
+       {{"problems", eb.at("problems")},
+        {"samples", e.at("samples")},
+        {"temperature", e.at("temperature")}}},
+      {"pass@1",
+       {{"teacher", t},
+        {"student_base", eb.at("student_before").at("pass@1").get<double>()},
+        {"student_cold_start_sft", student.results.at("pass@1_before_grpo").get<double>()},
+        {"student_zero_rl", student.results.at("pass@1_after_grpo").get<double>()},
+        {"student_distilled", after}}},
+      {"ci95", ci},
+      {"distilled_over_teacher", after / t},
+      {"traces", dr.report.at("traces")},
+      {"kept", dr.report.at("filter").at("kept")},
+      {"sft", dr.report.at("sft")}};
 }
 
 // Paired per-problem comparisons (r1eval compare) of the distilled student with the student
@@ -161,9 +161,9 @@ std::string toy_markdown(const ojson& r, double seconds) {
   std::string md = "# Distillation toy: tiny R1-Zero teacher into a smaller student\n\n";
   md += "Produced by `" + r.at("command").get<std::string>() +
         "`. Teacher: " + r.at("teacher").at("size").get<std::string>() + " (" +
-        r.at("teacher").at("parameters").dump() + " parameters, R1-Zero recipe). Student: " +
-        r.at("student").at("size").get<std::string>() + " (" +
-        r.at("student").at("parameters").dump() + " parameters).\n\n";
+        r.at("teacher").at("parameters").dump() +
+        " parameters, R1-Zero recipe). Student: " + r.at("student").at("size").get<std::string>() +
+        " (" + r.at("student").at("parameters").dump() + " parameters).\n\n";
   md += "Held-out pass@1 (" + h.at("problems").dump() + " problems x " + h.at("samples").dump() +
         " samples, temperature " + fmt("%.1f", h.at("temperature").get<double>()) + "):\n\n";
   md += "| model | pass@1 | 95% interval |\n|---|---|---|\n";
@@ -203,9 +203,9 @@ std::string toy_markdown(const ojson& r, double seconds) {
                                                     : "over cold-start SFT no") +
         (vs_rl.at("ci95").at(0).get<double>() > 0 ? ", over the student's own GRPO yes"
                                                   : ", over the student's own GRPO no") +
-        ".\n\nTraces: " + r.at("traces").at("samples").dump() + ", kept " +
-        r.at("kept").dump() + " (distill/filter/card.md). Wall time of this invocation: " +
-        fmt("%.0f", seconds) + " s (a rerun resumes the stages already done).\n";
+        ".\n\nTraces: " + r.at("traces").at("samples").dump() + ", kept " + r.at("kept").dump() +
+        " (distill/filter/card.md). Wall time of this invocation: " + fmt("%.0f", seconds) +
+        " s (a rerun resumes the stages already done).\n";
   return md;
 }
 

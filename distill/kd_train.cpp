@@ -11,22 +11,22 @@
 #include <vector>      // std::vector
 
 #include "distill/teacher_cache.h"  // r1::TeacherCache, r1::teacher_topk
+#include "rl/distributed.h"         // r1::Dist
 #include "rl/optim.h"               // r1::AdamW, r1::LrSchedule
 #include "rl/sft.h"                 // r1::zero_padding_embedding_grad
 #include "rl/sft_data.h"            // r1::load_sft_file, r1::SftSampler
-#include "rl/distributed.h"         // r1::Dist
 #include "rl/train_common.h"        // r1::named_params, r1::pad_id_of
 #include "rl/trainer_run.h"         // r1::TrainerRun
 #include "toolkit/chat_template.h"  // r1::load_chat_template
 #include "toolkit/engine.h"         // r1::Engine
 #include "toolkit/error.h"          // r1::Error, r1::check
 #include "toolkit/model_config.h"   // r1::load_model_config
+#include "toolkit/model_source.h"   // r1::check_model_tokenizer, r1::tokenizer_sha256
 #include "toolkit/progress.h"       // r1::Progress
 #include "toolkit/sampling.h"       // r1::derive_seed
 #include "toolkit/sha256.h"         // r1::sha256_file
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
 #include "toolkit/transformer.h"    // r1::load_transformer
-#include "toolkit/model_source.h"  // r1::check_model_tokenizer, r1::tokenizer_sha256
 
 namespace r1 {
 namespace {
@@ -100,7 +100,8 @@ void check_kd_models(const std::string& teacher, const std::string& student) {
     check_model_tokenizer(*dir, "a Hugging Face checkpoint directory or a GGUF file is expected");
   check(tokenizer_sha256(teacher) == tokenizer_sha256(student),
         "logit-level KD cannot apply: it compares the two models' next-token distributions token "
-        "by token, and " + teacher + "'s tokenizer differs from " + student +
+        "by token, and " +
+            teacher + "'s tokenizer differs from " + student +
             "'s; distil by SFT on the teacher's traces instead (--train sft)");
   const int64_t tv = load_model_config(teacher).vocab_size;
   const int64_t sv = load_model_config(student).vocab_size;
@@ -256,8 +257,8 @@ torch::Tensor student_loss(const KdTrainConfig& c, Transformer& student, const P
   auto logits = student.logits(student.forward(batch.ids, batch.positions, batch.valid));
   return cached ? topk_jsd_loss(logits, t.ids, t.logprobs, batch.labels, c.kd.beta,
                                 c.kd.temperature, "batchmean", c.kd.top_k_tail)
-                : generalized_jsd_loss(logits, t.logits, batch.labels, c.kd.beta,
-                                       c.kd.temperature, "batchmean");
+                : generalized_jsd_loss(logits, t.logits, batch.labels, c.kd.beta, c.kd.temperature,
+                                       "batchmean");
 }
 
 }  // namespace
@@ -329,9 +330,13 @@ KdTrainResult run_kd(const KdTrainConfig& c) {
     progress.update(step);
     if (c.stop_after > 0 && step == c.stop_after && step < data.total_steps) return result;
     if (TrainerRun::due(step, c.save_every, data.total_steps))
-      result.checkpoint = run.save(step, {student.get(), c.student, &opt, &sampler,
-                                          {{"total_steps", data.total_steps}, {"loss", result.loss}},
-                                          {}});
+      result.checkpoint =
+          run.save(step, {student.get(),
+                          c.student,
+                          &opt,
+                          &sampler,
+                          {{"total_steps", data.total_steps}, {"loss", result.loss}},
+                          {}});
   }
   return result;
 }

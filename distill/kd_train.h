@@ -18,11 +18,11 @@
 namespace r1 {
 
 struct KdTrainConfig {
-  std::string student;  // checkpoint directory trained (its tokenizer and chat template)
+  std::string student;          // checkpoint directory trained (its tokenizer and chat template)
   std::string template_kwargs;  // JSON object of extra variables for its chat template ("" = none)
-  std::string teacher;  // checkpoint directory with the same tokenizer.json
-  std::string data;     // SFT JSONL ({"prompt", "response"} or {"messages"})
-  std::string out;      // run directory: metrics.jsonl, checkpoints/, teacher-cache/
+  std::string teacher;          // checkpoint directory with the same tokenizer.json
+  std::string data;             // SFT JSONL ({"prompt", "response"} or {"messages"})
+  std::string out;              // run directory: metrics.jsonl, checkpoints/, teacher-cache/
   KdConfig kd;
   double epochs = 2.0;
   int64_t batch_size = 8;

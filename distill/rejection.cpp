@@ -16,13 +16,13 @@
 #include <unordered_set>  // std::unordered_set
 
 #include "evals/code_grader.h"  // r1::code_outcome
-#include "toolkit/text.h"         // r1::trim_space
 #include "rl/rewards.h"         // r1::make_reward_format, r1::language_share, r1::count_words
 #include "rl/train_common.h"    // r1::config_flag_name
 #include "toolkit/error.h"      // r1::Error, r1::check
 #include "toolkit/fs.h"         // r1::write_file_atomic
 #include "toolkit/hash.h"       // r1::mix64
 #include "toolkit/json.h"       // r1::dump_json, r1::for_each_jsonl_row
+#include "toolkit/text.h"       // r1::trim_space
 
 namespace r1 {
 namespace {
@@ -323,11 +323,10 @@ std::optional<Verdict> language_verdict(const std::string& response, const std::
   std::string scripts;
   for (const auto& [script, k] : counts)
     scripts += (scripts.empty() ? "" : ", ") + script + " " + std::to_string(k);
-  return Verdict{"mixed_language", percent(share) + " of " + std::to_string(words) +
-                                       " reasoning words in " +
-                                       (target.empty() ? "its dominant language" : target) +
-                                       " (min " + percent(config.language_min_share) + "; " +
-                                       scripts + ")"};
+  return Verdict{"mixed_language",
+                 percent(share) + " of " + std::to_string(words) + " reasoning words in " +
+                     (target.empty() ? "its dominant language" : target) + " (min " +
+                     percent(config.language_min_share) + "; " + scripts + ")"};
 }
 
 // The first failing rule of a trace on its own, in rejection_reasons() order up to repetition and

@@ -281,10 +281,9 @@ class HttpBackend : public Backend {
                 std::make_unique<HttpClient>(urls_[e], options_.timeout_s, options_.ca_file);
           const auto start = Clock::now();
           try {
-            Completion c =
-                options_.stream
-                    ? attempt_streamed(*clients[e], body, start, text_cap(params.max_new_tokens))
-                    : read_reply(post(*clients[e], body));
+            Completion c = options_.stream ? attempt_streamed(*clients[e], body, start,
+                                                              text_cap(params.max_new_tokens))
+                                           : read_reply(post(*clients[e], body));
             c.latency_s = seconds_since(start);
             add_busy(c.latency_s);
             bound_text(c, params.max_new_tokens);
@@ -425,8 +424,8 @@ class HttpBackend : public Backend {
   // timed from `start`. A reply that is not an event stream (an error status, or a server that
   // ignores "stream") is read whole, as without streaming.
   // The stream is cut (and the sample counted truncated) once it has sent `cap` bytes of text.
-  Completion attempt_streamed(HttpClient& client, const std::string& body,
-                              Clock::time_point start, size_t cap) const {
+  Completion attempt_streamed(HttpClient& client, const std::string& body, Clock::time_point start,
+                              size_t cap) const {
     CompletionStream events(!tmpl_, cap);
     HttpResponse whole;
     bool sse = false;

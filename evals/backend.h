@@ -58,14 +58,15 @@ class Backend {
   // What it sends for `job`: the rendered prompt text, or the messages (chat API).
   virtual nlohmann::json prompt_payload(const PromptJob& job, const GenParams& params) const = 0;
   // Called as each sample finishes, possibly from several threads at once, once per sample.
-  using OnDone = std::function<void(size_t job, int64_t sample_index, uint64_t seed,
-                                    const Completion& c)>;
+  using OnDone =
+      std::function<void(size_t job, int64_t sample_index, uint64_t seed, const Completion& c)>;
   // Generates every sample of every job. Throws r1::Error when it has to give up (a dead server
   // after the retries, a request the server refuses); samples already reported stay reported.
   virtual void generate(const std::vector<PromptJob>& jobs, const GenParams& params,
                         const OnDone& on_done) = 0;
   // How full the batch was during the last generate(): batch_fill in [0, 1] (native: mean
-  // decoded rows / cache rows; HTTP: mean requests in flight / --concurrency), and what it came from.
+  // decoded rows / cache rows; HTTP: mean requests in flight / --concurrency), and what it came
+  // from.
   virtual nlohmann::json stats() const = 0;
 };
 
@@ -97,12 +98,12 @@ struct HttpOptions {
   std::string api_key;                 // empty: $R1_API_KEY, then $OPENAI_API_KEY
   std::string tokenizer_dir;           // completions API: renders the chat template locally
   std::string chat_template;           // completions API: format name or .jinja override
-  std::string template_kwargs;         // chat API: sent as chat_template_kwargs; completions: used here
-  int concurrency = 16;                // connections (requests in flight)
-  double timeout_s = 1800;             // per request
-  int max_retries = 8;                 // per sample, on connection errors, 429, 5xx, bad JSON
-  double retry_base_s = 1;             // backoff: base * 2^try, at most 60 s (or Retry-After)
-  std::string ca_file;                 // extra CA bundle for https
+  std::string template_kwargs;  // chat API: sent as chat_template_kwargs; completions: used here
+  int concurrency = 16;         // connections (requests in flight)
+  double timeout_s = 1800;      // per request
+  int max_retries = 8;          // per sample, on connection errors, 429, 5xx, bad JSON
+  double retry_base_s = 1;      // backoff: base * 2^try, at most 60 s (or Retry-After)
+  std::string ca_file;          // extra CA bundle for https
   // "stream": true (Server-Sent Events), so each sample's time to first token is measured; a
   // server that answers with one JSON body instead is read as such (no TTFT then).
   bool stream = true;

@@ -19,16 +19,16 @@
 namespace r1 {
 
 struct BenchmarkSpec {
-  std::string name;            // "aime2024"
-  std::string file;            // "aime24.jsonl"
-  std::string sha256;          // of the public file; empty for a user's own dataset
-  std::string source;          // where the public file comes from (for the missing-file message)
+  std::string name;    // "aime2024"
+  std::string file;    // "aime24.jsonl"
+  std::string sha256;  // of the public file; empty for a user's own dataset
+  std::string source;  // where the public file comes from (for the missing-file message)
   // The public file at a pinned commit, which `r1eval get` checks against sha256 (a ".gz" URL is
   // decompressed first); empty when there is none (a file assembled from several sources).
   std::string url;
-  std::string id_field;        // empty: the 1-based line number is the id
-  std::string question_field;  // "problem"
-  std::string answer_field;    // "answer"
+  std::string id_field;                 // empty: the 1-based line number is the id
+  std::string question_field;           // "problem"
+  std::string answer_field;             // "answer"
   std::vector<std::string> tag_fields;  // breakdowns, e.g. {"subject", "level"}
   std::string grader = "math";          // "math" or "code" (code_grader.h)
   // The loader: "jsonl" (one object per line, the fields above), or a code format read by
@@ -36,8 +36,8 @@ struct BenchmarkSpec {
   std::string format = "jsonl";
   // Code benchmarks only:
   std::string language = "python";  // the language of an untagged code fence
-  double time_limit_s = 0;           // CPU seconds per test when the problem states none
-  int64_t memory_mb = 0;             // memory per test (MB) when the problem states none
+  double time_limit_s = 0;          // CPU seconds per test when the problem states none
+  int64_t memory_mb = 0;            // memory per test (MB) when the problem states none
 };
 
 struct CodeTask;  // code_benchmarks.h

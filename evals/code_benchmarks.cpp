@@ -211,7 +211,8 @@ Problem rllm_problem(const json& row, const std::string& where, const std::strin
   CodeTask t = base_task(spec);
   Problem p;
   p.id = spec.id_field.empty() ? id : id_field(row, spec.id_field, where);
-  p.question = string_field(row, spec.question_field.empty() ? "problem" : spec.question_field, where);
+  p.question =
+      string_field(row, spec.question_field.empty() ? "problem" : spec.question_field, where);
   if (row.contains("language")) {  // a user's code rows: the language asked for
     const std::string lang = string_field(row, "language", where);
     try {
@@ -405,8 +406,11 @@ std::string code_prompt(const Problem& problem) {
       }
       return "Solve the following competitive programming problem. Your program must read the "
              "input from standard input and write the answer to standard output. Give the complete "
-             "program, in " + program_languages(t) + ", in one fenced code block at the end of "
-             "your answer.\n\n" + problem.question;
+             "program, in " +
+             program_languages(t) +
+             ", in one fenced code block at the end of "
+             "your answer.\n\n" +
+             problem.question;
   }
   return problem.question;
 }

@@ -112,8 +112,8 @@ CodeGrade grade_code(sandbox::Sandbox& sandbox, const CodeTask& task, const std:
 
 std::string code_outcome(const std::string& reason) {
   const std::string head = reason.substr(0, reason.find(':'));
-  for (const char* v : {"AC", "WA", "CE", "RE", "TLE", "MLE", "OLE", "SE", "wrong_language",
-                        "prompt_too_long"})
+  for (const char* v :
+       {"AC", "WA", "CE", "RE", "TLE", "MLE", "OLE", "SE", "wrong_language", "prompt_too_long"})
     if (head == v) return v;
   return "no_answer";
 }

@@ -67,7 +67,7 @@ size_t number_end(const std::string& t, size_t i) {
   }
   size_t k = j;
   while (k < t.size() && t[k] == ' ') ++k;
-  if (k + 1 < t.size() && t[k] == '/' ) {
+  if (k + 1 < t.size() && t[k] == '/') {
     size_t m = k + 1;
     while (m < t.size() && t[m] == ' ') ++m;
     const size_t m0 = m;
@@ -82,8 +82,7 @@ size_t number_end(const std::string& t, size_t i) {
 bool number_start_ok(const std::string& t, size_t i) {
   if (i == 0) return true;
   const char c = t[i - 1];
-  return !(is_alpha(c) || is_digit(c) || c == '.' || c == '_' || c == '^' || c == '{' ||
-           c == '\\');
+  return !(is_alpha(c) || is_digit(c) || c == '.' || c == '_' || c == '^' || c == '{' || c == '\\');
 }
 
 std::optional<std::string> last_number(const std::string& t, size_t* pos = nullptr) {
@@ -94,11 +93,11 @@ std::optional<std::string> last_number(const std::string& t, size_t* pos = nullp
     while (i > 0 && !is_digit(t[i - 1])) --i;
     if (i == 0) return std::nullopt;
     size_t b = i - 1;  // a digit
-    while (b > 0 && (is_digit(t[b - 1]) || ((t[b - 1] == ',' || t[b - 1] == '.' || t[b - 1] == ' ' ||
-                                              t[b - 1] == '/') &&
-                                             b >= 2 && is_digit(t[b - 2]))))
+    while (b > 0 && (is_digit(t[b - 1]) ||
+                     ((t[b - 1] == ',' || t[b - 1] == '.' || t[b - 1] == ' ' || t[b - 1] == '/') &&
+                      b >= 2 && is_digit(t[b - 2]))))
       --b;
-    if (b > 0 && t[b - 1] == '.' ) --b;
+    if (b > 0 && t[b - 1] == '.') --b;
     if (b > 0 && t[b - 1] == '-' && number_start_ok(t, b - 1)) --b;
     for (size_t s = b; s < i; ++s) {
       if (!(is_digit(t[s]) || t[s] == '-' || t[s] == '.') || !number_start_ok(t, s)) continue;
@@ -173,7 +172,8 @@ std::optional<std::string> last_env(const std::string& t, size_t* pos = nullptr)
   if (envs.empty()) return std::nullopt;
   size_t first = envs.size() - 1;
   while (first > 0 && envs.size() - first < 5) {
-    std::string between = trim_answer(t.substr(envs[first - 1].end, envs[first].begin - envs[first - 1].end));
+    std::string between =
+        trim_answer(t.substr(envs[first - 1].end, envs[first].begin - envs[first - 1].end));
     if (between.size() >= 1 && between[0] == ',') between = trim_answer(between.substr(1));
     if (!(between.empty() || between == "and" || between == "or")) break;
     --first;
@@ -195,14 +195,16 @@ std::optional<std::string> last_env(const std::string& t, size_t* pos = nullptr)
 std::optional<std::string> after_phrase_value(const std::string& text, size_t from,
                                               bool allow_prose) {
   const size_t nl = text.find('\n', from);
-  const std::string line = text.substr(from, nl == std::string::npos ? std::string::npos : nl - from);
+  const std::string line =
+      text.substr(from, nl == std::string::npos ? std::string::npos : nl - from);
   const std::string rest = text.substr(from, std::min<size_t>(text.size() - from, 4000));
   const auto envs = math_envs(rest);
   // The environment at index k and those after it joined by ",", "and", "or".
   auto joined = [&](size_t k) {
     std::string out = env_content(rest, envs[k]);
     for (size_t n = k + 1; n < envs.size() && n < k + 5; ++n) {
-      std::string between = trim_answer(rest.substr(envs[n - 1].end, envs[n].begin - envs[n - 1].end));
+      std::string between =
+          trim_answer(rest.substr(envs[n - 1].end, envs[n].begin - envs[n - 1].end));
       if (!between.empty() && between[0] == ',') between = trim_answer(between.substr(1));
       if (!(between.empty() || between == "and" || between == "or")) break;
       out += ", " + env_content(rest, envs[n]);
@@ -210,7 +212,8 @@ std::optional<std::string> after_phrase_value(const std::string& text, size_t fr
     return out;
   };
   auto value_at = [&](size_t i) -> std::optional<std::string> {
-    while (i < line.size() && (line[i] == ' ' || line[i] == ':' || line[i] == '*' || line[i] == '"'))
+    while (i < line.size() &&
+           (line[i] == ' ' || line[i] == ':' || line[i] == '*' || line[i] == '"'))
       ++i;
     for (size_t k = 0; k < envs.size(); ++k)
       if (envs[k].begin == i) return joined(k);
@@ -288,9 +291,12 @@ namespace {
 
 // Every filter and its name, in the order the error message lists them.
 constexpr std::pair<AnswerFilter, const char*> kFilterNames[] = {
-    {AnswerFilter::kBoxed, "boxed"},          {AnswerFilter::kFinalAnswerPhrase, "final_answer"},
-    {AnswerFilter::kAnswerColon, "answer_colon"}, {AnswerFilter::kLatexEnv, "latex_env"},
-    {AnswerFilter::kLastNumber, "last_number"}, {AnswerFilter::kWhole, "whole"}};
+    {AnswerFilter::kBoxed, "boxed"},
+    {AnswerFilter::kFinalAnswerPhrase, "final_answer"},
+    {AnswerFilter::kAnswerColon, "answer_colon"},
+    {AnswerFilter::kLatexEnv, "latex_env"},
+    {AnswerFilter::kLastNumber, "last_number"},
+    {AnswerFilter::kWhole, "whole"}};
 
 }  // namespace
 
@@ -323,7 +329,7 @@ ExtractConfig extract_preset(const std::string& name) {
     return c;
   }
   if (name == "anywhere") {
-    c.filters = {AnswerFilter::kBoxed,    AnswerFilter::kFinalAnswerPhrase,
+    c.filters = {AnswerFilter::kBoxed,       AnswerFilter::kFinalAnswerPhrase,
                  AnswerFilter::kAnswerColon, AnswerFilter::kLatexEnv,
                  AnswerFilter::kLastNumber,  AnswerFilter::kWhole};
     c.groups = {0, 0, 1, 2, 2, 3};
@@ -343,7 +349,7 @@ std::optional<std::string> answer_region(const std::string& response, bool requi
 namespace {
 
 struct Box {
-  size_t begin, end;    // the command .. one past its closing brace
+  size_t begin, end;  // the command .. one past its closing brace
   std::string content;
 };
 
@@ -443,7 +449,8 @@ Extraction extract_answer(const std::string& response, const ExtractConfig& conf
       case AnswerFilter::kBoxed:
         return last_boxed_at(*region, pos);
       case AnswerFilter::kFinalAnswerPhrase:
-        return after_last_phrase(*region, {"final answer is", "final answer:", "final answer"}, pos);
+        return after_last_phrase(*region, {"final answer is", "final answer:", "final answer"},
+                                 pos);
       case AnswerFilter::kAnswerColon:
         return after_last_phrase(*region, {"answer:", "answer is", "answer"}, pos);
       case AnswerFilter::kLastNumber:

@@ -25,7 +25,14 @@ struct Extraction {
 };
 
 // The filters, applied in order to the answer region; the first that finds something wins.
-enum class AnswerFilter { kBoxed, kFinalAnswerPhrase, kAnswerColon, kLatexEnv, kLastNumber, kWhole };
+enum class AnswerFilter {
+  kBoxed,
+  kFinalAnswerPhrase,
+  kAnswerColon,
+  kLatexEnv,
+  kLastNumber,
+  kWhole
+};
 AnswerFilter answer_filter_by_name(const std::string& name);  // "boxed", "final_answer", ...
 const char* answer_filter_name(AnswerFilter f);
 

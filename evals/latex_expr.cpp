@@ -71,9 +71,9 @@ class Parser {
     for (;;) {
       while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t')) ++i_;
       bool again = false;
-      for (const char* w : {"\\left", "\\right", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\big",
-                            "\\Big", "\\,", "\\;", "\\:", "\\!", "\\ ", "\\displaystyle",
-                            "\\qquad", "\\quad"}) {
+      for (const char* w :
+           {"\\left", "\\right", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\big", "\\Big", "\\,",
+            "\\;", "\\:", "\\!", "\\ ", "\\displaystyle", "\\qquad", "\\quad"}) {
         const size_t n = std::char_traits<char>::length(w);
         if (s_.compare(i_, n, w) == 0 &&
             !(n > 2 && w[n - 1] != 'd' && i_ + n < s_.size() && alpha(s_[i_ + n]))) {
@@ -134,8 +134,8 @@ class Parser {
       return true;
     if (c == '|') return !in_abs_;
     if (c == '\\') {
-      for (const char* op : {"\\cdot", "\\times", "\\div", "\\right", "\\}", "\\end", "\\\\",
-                             "\\pm", "\\mp"})
+      for (const char* op :
+           {"\\cdot", "\\times", "\\div", "\\right", "\\}", "\\end", "\\\\", "\\pm", "\\mp"})
         if (s_.compare(i_, std::char_traits<char>::length(op), op) == 0) return false;
       return true;
     }
@@ -328,20 +328,48 @@ class Parser {
     if (!a) return std::nullopt;
     GiNaC::ex v;
     switch (fn) {
-      case kSin: v = GiNaC::sin(*a); break;
-      case kCos: v = GiNaC::cos(*a); break;
-      case kTan: v = GiNaC::tan(*a); break;
-      case kSec: v = 1 / GiNaC::cos(*a); break;
-      case kCsc: v = 1 / GiNaC::sin(*a); break;
-      case kCot: v = GiNaC::cos(*a) / GiNaC::sin(*a); break;
-      case kAsin: v = GiNaC::asin(*a); break;
-      case kAcos: v = GiNaC::acos(*a); break;
-      case kAtan: v = GiNaC::atan(*a); break;
-      case kSinh: v = GiNaC::sinh(*a); break;
-      case kCosh: v = GiNaC::cosh(*a); break;
-      case kTanh: v = GiNaC::tanh(*a); break;
-      case kLog: v = base ? GiNaC::log(*a) / GiNaC::log(*base) : GiNaC::log(*a); break;
-      default: v = GiNaC::exp(*a); break;
+      case kSin:
+        v = GiNaC::sin(*a);
+        break;
+      case kCos:
+        v = GiNaC::cos(*a);
+        break;
+      case kTan:
+        v = GiNaC::tan(*a);
+        break;
+      case kSec:
+        v = 1 / GiNaC::cos(*a);
+        break;
+      case kCsc:
+        v = 1 / GiNaC::sin(*a);
+        break;
+      case kCot:
+        v = GiNaC::cos(*a) / GiNaC::sin(*a);
+        break;
+      case kAsin:
+        v = GiNaC::asin(*a);
+        break;
+      case kAcos:
+        v = GiNaC::acos(*a);
+        break;
+      case kAtan:
+        v = GiNaC::atan(*a);
+        break;
+      case kSinh:
+        v = GiNaC::sinh(*a);
+        break;
+      case kCosh:
+        v = GiNaC::cosh(*a);
+        break;
+      case kTanh:
+        v = GiNaC::tanh(*a);
+        break;
+      case kLog:
+        v = base ? GiNaC::log(*a) / GiNaC::log(*base) : GiNaC::log(*a);
+        break;
+      default:
+        v = GiNaC::exp(*a);
+        break;
     }
     return pw ? make_power(v, *pw) : v;
   }
@@ -392,7 +420,8 @@ class Parser {
       infinity_ = true;
       return GiNaC::ex(symbol_named("\\infty"));
     }
-    for (const char* wrap : {"\\mathrm", "\\mathbf", "\\mathit", "\\operatorname", "\\boldsymbol"}) {
+    for (const char* wrap :
+         {"\\mathrm", "\\mathbf", "\\mathit", "\\operatorname", "\\boldsymbol"}) {
       if (!eat(wrap)) continue;
       skip();
       auto inner = raw_arg();
@@ -420,10 +449,10 @@ class Parser {
       if (j == i_ + 1) return std::nullopt;
       const std::string name = s_.substr(i_ + 1, j - i_ - 1);
       static const char* kGreek[] = {
-          "alpha", "beta",  "gamma", "delta", "epsilon", "varepsilon", "theta", "vartheta",
-          "lambda", "mu",   "nu",    "xi",    "sigma",   "phi",        "varphi", "omega",
-          "rho",   "tau",   "psi",   "eta",   "zeta",    "kappa",      "chi",   "Gamma",
-          "Delta", "Theta", "Lambda", "Sigma", "Phi",    "Omega",      "Psi"};
+          "alpha",  "beta",  "gamma",  "delta", "epsilon", "varepsilon", "theta",  "vartheta",
+          "lambda", "mu",    "nu",     "xi",    "sigma",   "phi",        "varphi", "omega",
+          "rho",    "tau",   "psi",    "eta",   "zeta",    "kappa",      "chi",    "Gamma",
+          "Delta",  "Theta", "Lambda", "Sigma", "Phi",     "Omega",      "Psi"};
       for (const char* g : kGreek)
         if (name == g) {
           i_ = j;
@@ -566,7 +595,8 @@ ExprVerdict compare_scalar(const GiNaC::ex& a, const GiNaC::ex& b, bool oversize
     const GiNaC::numeric x = GiNaC::ex_to<GiNaC::numeric>(va), y = GiNaC::ex_to<GiNaC::numeric>(vb);
     // Relative to the values' size, in CLN floats (no overflow to inf or underflow to 0).
     const GiNaC::numeric scale = std::max(GiNaC::abs(x), GiNaC::abs(y));
-    if (GiNaC::abs(x - y) > GiNaC::numeric(kNumericTolerance) * scale) return ExprVerdict::kDifferent;
+    if (GiNaC::abs(x - y) > GiNaC::numeric(kNumericTolerance) * scale)
+      return ExprVerdict::kDifferent;
   }
   return ExprVerdict::kEqual;
 }

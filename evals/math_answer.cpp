@@ -11,7 +11,7 @@
 
 #include "evals/latex_expr.h"   // r1::parse_latex_expr, r1::ginac_mutex
 #include "evals/math_number.h"  // r1::parse_number
-#include "toolkit/text.h"         // r1::trim_space
+#include "toolkit/text.h"       // r1::trim_space
 
 namespace r1 {
 namespace {
@@ -175,7 +175,8 @@ Node make_list(Kind kind, const std::vector<std::string>& parts, int depth) {
 // than kMaxPm of them is not expanded (it stays one scalar).
 std::optional<Node> expand_pm(const std::string& s, int depth) {
   int signs = 0;
-  for (size_t at = s.find('\\'); at != std::string::npos && signs <= kMaxPm; at = s.find('\\', at + 1))
+  for (size_t at = s.find('\\'); at != std::string::npos && signs <= kMaxPm;
+       at = s.find('\\', at + 1))
     if (s.compare(at, 3, "\\pm") == 0 || s.compare(at, 3, "\\mp") == 0) ++signs;
   if (signs > kMaxPm) return std::nullopt;
   const size_t pm = s.find("\\pm"), mp = s.find("\\mp");
@@ -228,7 +229,8 @@ Node parse_node(std::string s, int depth) {
   if (auto pm = expand_pm(s, depth)) return *pm;
 
   // LaTeX grouping braces around everything: "{1,3}" is the list 1, 3.
-  if (s.front() == '{' && match_bracket(s, 0) == s.size()) return parse_node(s.substr(1, s.size() - 2), depth + 1);
+  if (s.front() == '{' && match_bracket(s, 0) == s.size())
+    return parse_node(s.substr(1, s.size() - 2), depth + 1);
   // One bracket pair around everything.
   const char f = s.front();
   if ((f == '(' || f == '[' || s.compare(0, 2, "\\{") == 0) && match_bracket(s, 0) == s.size()) {
@@ -240,7 +242,7 @@ Node parse_node(std::string s, int depth) {
     if (parts.size() == 1) {
       Node inner_node = parse_node(inner, depth + 1);
       if (inner_node.kind != Kind::kScalar) return inner_node;  // ((1, 2))
-      return n;                                                // (x + 1): a scalar
+      return n;                                                 // (x + 1): a scalar
     }
     if (parts.size() == 2 && (f == '[' || l == ']' || f != '(' || l != ')')) {
       n.kind = Kind::kInterval;
@@ -314,8 +316,7 @@ std::string strip_unit(std::string s, bool* percent) {
     if (!(rest.empty() || rest == "^2" || rest == "^3" || rest == "^{2}" || rest == "^{3}"))
       continue;
     const std::string value = trim_space(s.substr(0, at));
-    if (parse_number(value) || value.find_first_of("0123456789") != std::string::npos)
-      return value;
+    if (parse_number(value) || value.find_first_of("0123456789") != std::string::npos) return value;
   }
   return s;
 }
@@ -340,8 +341,7 @@ bool cmp_scalar(const Node& gn, const Node& pn, Ctx& c) {
   const bool p_decimal = b && p.find('.') != std::string::npos;  // written as a decimal
   if (a && b) {
     const mpq_class x = a->value, y = b->value;
-    bool eq = x == y || ((gp || pp || a->percent || b->percent) &&
-                         (x == y / 100 || x / 100 == y));
+    bool eq = x == y || ((gp || pp || a->percent || b->percent) && (x == y / 100 || x / 100 == y));
     // Doubles resolve about 15 decimals: past that, both roundings must agree.
     const int places = c.opt.float_places;
     if (!eq && p_decimal)
@@ -447,8 +447,12 @@ std::optional<Node> relation_interval(const Node& r) {
   if (!left && !is_label(r.items[1])) return std::nullopt;
   const Node& v = left ? r.items[1] : r.items[0];
   Rel op = r.ops[0];
-  if (!left) op = op == Rel::kLt ? Rel::kGt : op == Rel::kLe ? Rel::kGe : op == Rel::kGt ? Rel::kLt
-                : op == Rel::kGe ? Rel::kLe : op;
+  if (!left)
+    op = op == Rel::kLt   ? Rel::kGt
+         : op == Rel::kLe ? Rel::kGe
+         : op == Rel::kGt ? Rel::kLt
+         : op == Rel::kGe ? Rel::kLe
+                          : op;
   if (lower(op)) {
     iv.items = {scalar("-\\infty"), v};
     iv.hi_closed = op == Rel::kLe;
@@ -661,8 +665,9 @@ std::string normalize_answer(const std::string& text) {
     replace_all(s, t, ", ");
   replace_all(s, ",\\! ", ",");
   replace_all(s, ",\\!", ",");
-  for (const char* d : {"\\displaystyle", "\\left.", "\\right.", "\\left", "\\right", "\\!",
-                        "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\$", "$", "\\(", "\\)", "\\[", "\\]"})
+  for (const char* d :
+       {"\\displaystyle", "\\left.", "\\right.", "\\left", "\\right", "\\!", "\\bigl", "\\bigr",
+        "\\Bigl", "\\Bigr", "\\$", "$", "\\(", "\\)", "\\[", "\\]"})
     replace_all(s, d, "");
   for (const char* d : {"\\qquad", "\\quad", "\\,", "\\;", "\\:", "\\ ", "~", "\n", "\t", "\r"})
     replace_all(s, d, " ");
@@ -673,7 +678,7 @@ std::string normalize_answer(const std::string& text) {
   for (const char* d : {"\\leqslant", "\\leq", "\\le", "\\geqslant", "\\geq", "\\ge", "\\neq",
                         "\\ne", "\\lt", "\\gt", "\xE2\x89\xA4", "\xE2\x89\xA5", "\xE2\x89\xA0"}) {
     const std::string w(d);
-    const char* to = w.find("le") != std::string::npos || w == "\xE2\x89\xA4" ? "<="
+    const char* to = w.find("le") != std::string::npos || w == "\xE2\x89\xA4"   ? "<="
                      : w.find("ge") != std::string::npos || w == "\xE2\x89\xA5" ? ">="
                      : w == "\\lt"                                              ? "<"
                      : w == "\\gt"                                              ? ">"

@@ -2,7 +2,6 @@
 // spacing, percent words), then read by a small recursive scanner into a CLN rational.
 #include "evals/math_number.h"
 
-
 #include "toolkit/text.h"  // r1::trim_space
 
 #include <cctype>  // std::isdigit
@@ -81,8 +80,7 @@ std::optional<mpq_class> read_decimal(const std::string& s, size_t& i) {
     if (group_sizes[g] != 3) return std::nullopt;
   if (!group_sizes.empty() && !seen_point && run != 3) return std::nullopt;
   mpq_class v(mpz_class(digits.empty() ? std::string("0") : digits, 10));
-  if (!frac.empty())
-  {
+  if (!frac.empty()) {
     mpq_class f(mpz_class(frac, 10), pow10(static_cast<long>(frac.size())));
     f.canonicalize();
     v += f;

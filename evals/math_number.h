@@ -14,7 +14,7 @@
 namespace r1 {
 
 struct ParsedNumber {
-  mpq_class value;  // exact rational (GMP: no shared state, safe in any thread)
+  mpq_class value;       // exact rational (GMP: no shared state, safe in any thread)
   bool percent = false;  // written with a percent mark ("28\%", "28 percent")
 };
 

@@ -520,13 +520,16 @@ std::string render_summary_md(const std::string& title, const std::vector<Benchm
     out += std::to_string(m.n_min);
     if (m.n_max != m.n_min) out += "-" + std::to_string(m.n_max);
     out += " | " + format_percent(m.pass1) + " ± " + format_percent(m.pass1_stderr) + " | ";
-    out += m.ci95 ? "[" + format_percent(m.ci95->first) + ", " + format_percent(m.ci95->second) + "]" : none;
+    out += m.ci95
+               ? "[" + format_percent(m.ci95->first) + ", " + format_percent(m.ci95->second) + "]"
+               : none;
     out += " | " + format_percent(m.maj) + " |";
     for (int64_t k : ks) {
       auto it = m.pass_at_k.find(k);
       out += " " + (it == m.pass_at_k.end() ? none : format_percent(it->second)) + " |";
     }
-    out += " " + format_percent(m.truncated_rate) + " | " + format_percent(m.no_answer_rate) + " | ";
+    out +=
+        " " + format_percent(m.truncated_rate) + " | " + format_percent(m.no_answer_rate) + " | ";
     if (m.tokens_mean) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.0f", *m.tokens_mean);
@@ -541,8 +544,8 @@ std::string render_summary_md(const std::string& title, const std::vector<Benchm
       out += "\n## " + md_cell(m.benchmark) + " by " + md_cell(b.tag) + "\n\n| " + md_cell(b.tag) +
              " | problems | pass@1 |\n|---|---:|---:|\n";
       for (const BreakdownRow& r : b.rows) {
-        out += "| " + md_cell(r.value) + " | " + std::to_string(r.problems) + " | " + format_percent(r.pass1) +
-               " |\n";
+        out += "| " + md_cell(r.value) + " | " + std::to_string(r.problems) + " | " +
+               format_percent(r.pass1) + " |\n";
       }
     }
   }
@@ -653,9 +656,9 @@ nlohmann::json comparison_to_json(const PairedComparison& p) {
 }
 
 std::string render_comparison_md(const PairedComparison& p) {
-  std::string out = "**" + p.benchmark + "**: pass@1 " + format_percent(p.pass1_a) + " (A) against " +
-                    format_percent(p.pass1_b) + " (B) on the " + std::to_string(p.problems_common) +
-                    " problems both runs hold";
+  std::string out = "**" + p.benchmark + "**: pass@1 " + format_percent(p.pass1_a) +
+                    " (A) against " + format_percent(p.pass1_b) + " (B) on the " +
+                    std::to_string(p.problems_common) + " problems both runs hold";
   if (p.only_a > 0 || p.only_b > 0) {
     out += " (left out: " + std::to_string(p.only_a) + " only in A, " + std::to_string(p.only_b) +
            " only in B)";

@@ -10,7 +10,8 @@
 namespace r1 {
 namespace {
 
-using json = nlohmann::ordered_json;  // keeps the client's key order (tools reach templates as sent)
+using json =
+    nlohmann::ordered_json;  // keeps the client's key order (tools reach templates as sent)
 
 json parse_body(const std::string& body) {
   json j;
@@ -84,15 +85,18 @@ void read_messages(const json& j, CompletionRequest& r) {
     const json content = m.value("content", json());
     if (!content.is_string() && !content.is_null() && !content.is_array())
       throw RequestError{400, "a message's 'content' must be a string, a list of parts or null"};
-    ChatMessage cm{m["role"].get<std::string>(), content.is_string() ? content.get<std::string>() : "", json()};
+    ChatMessage cm{m["role"].get<std::string>(),
+                   content.is_string() ? content.get<std::string>() : "", json()};
     for (auto it = m.begin(); it != m.end(); ++it)
-      if (it.key() != "role" && (it.key() != "content" || !content.is_string())) cm.extra[it.key()] = it.value();
+      if (it.key() != "role" && (it.key() != "content" || !content.is_string()))
+        cm.extra[it.key()] = it.value();
     if (!m.contains("content")) cm.extra["content"] = nullptr;
     r.messages.push_back(std::move(cm));
   }
 }
 
-// tools (a list of JSON-schema functions) and chat_template_kwargs reach the chat template, as in vLLM.
+// tools (a list of JSON-schema functions) and chat_template_kwargs reach the chat template, as in
+// vLLM.
 void read_template_inputs(const json& j, CompletionRequest& r) {
   if (j.contains("tools") && !j["tools"].is_null()) {
     if (!j["tools"].is_array()) throw RequestError{400, "field 'tools' must be an array of tools"};
@@ -126,9 +130,8 @@ void read_stop(const json& j, CompletionRequest& r) {
   const json& s = j["stop"];
   if (s.is_string()) {
     r.stop = {s.get<std::string>()};
-  } else if (s.is_array() && std::all_of(s.begin(), s.end(), [](const json& x) {
-               return x.is_string();
-             })) {
+  } else if (s.is_array() &&
+             std::all_of(s.begin(), s.end(), [](const json& x) { return x.is_string(); })) {
     r.stop = s.get<std::vector<std::string>>();
   } else {
     throw RequestError{400, "field 'stop' must be a string or an array of strings"};
@@ -147,8 +150,8 @@ void read_stream(const json& j, CompletionRequest& r) {
     r.include_usage = opt<bool>(j["stream_options"], "include_usage").value_or(false);
   }
   if (r.stream && r.n != 1)
-    throw RequestError{400, "field 'stream': r1serve streams one sample (n = 1), got n = " +
-                                std::to_string(r.n)};
+    throw RequestError{
+        400, "field 'stream': r1serve streams one sample (n = 1), got n = " + std::to_string(r.n)};
   if (r.stream && r.logprobs)
     throw RequestError{400, "field 'stream': r1serve does not stream logprobs"};
 }
@@ -161,8 +164,8 @@ CompletionRequest parse_completion_request(const std::string& body, bool chat,
   check_model(j, served_model);
   for (const char* unsupported : {"echo", "best_of", "logit_bias"})
     if (j.contains(unsupported) && !j[unsupported].is_null() && j[unsupported] != false)
-      throw RequestError{400, std::string("field '") + unsupported +
-                                  "' is not supported by r1serve"};
+      throw RequestError{400,
+                         std::string("field '") + unsupported + "' is not supported by r1serve"};
   CompletionRequest r;
   r.chat = chat;
   if (chat) {
@@ -178,12 +181,13 @@ CompletionRequest parse_completion_request(const std::string& body, bool chat,
   // As vLLM: -1 or 0 turn top-k off.
   r.top_k = std::max<int64_t>(opt_int(j, "top_k", -1, INT32_MAX).value_or(0), 0);
   r.max_tokens = opt_int(j, "max_tokens", 1, int64_t{1} << 24);
-  if (chat && !r.max_tokens) r.max_tokens = opt_int(j, "max_completion_tokens", 1, int64_t{1} << 24);
+  if (chat && !r.max_tokens)
+    r.max_tokens = opt_int(j, "max_completion_tokens", 1, int64_t{1} << 24);
   r.seed = opt_int(j, "seed", INT64_MIN, INT64_MAX);
   read_stop(j, r);
   r.ignore_eos = opt<bool>(j, "ignore_eos").value_or(false);
-  r.logprobs = chat ? opt<bool>(j, "logprobs").value_or(false)
-                    : opt_int(j, "logprobs", 0, 20).has_value();
+  r.logprobs =
+      chat ? opt<bool>(j, "logprobs").value_or(false) : opt_int(j, "logprobs", 0, 20).has_value();
   if (chat) opt_int(j, "top_logprobs", 0, 20);  // checked; r1serve returns the chosen token's
   read_stream(j, r);
   return r;

@@ -23,11 +23,12 @@ struct RequestError {
 
 struct CompletionRequest {
   bool chat = false;
-  std::vector<ChatMessage> messages;  // chat
-  nlohmann::ordered_json tools = nullptr;                                     // chat: tools, or null
-  nlohmann::ordered_json template_kwargs = nlohmann::ordered_json::object();  // chat: chat_template_kwargs
-  std::string prompt_text;            // completions: text (when prompt_ids is empty)
-  std::vector<int64_t> prompt_ids;    // completions: token ids
+  std::vector<ChatMessage> messages;       // chat
+  nlohmann::ordered_json tools = nullptr;  // chat: tools, or null
+  nlohmann::ordered_json template_kwargs =
+      nlohmann::ordered_json::object();  // chat: chat_template_kwargs
+  std::string prompt_text;               // completions: text (when prompt_ids is empty)
+  std::vector<int64_t> prompt_ids;       // completions: token ids
   int64_t n = 1;
   double temperature = 1.0, top_p = 1.0;
   int64_t top_k = 0;                  // 0 = off (-1 is read as off, as vLLM does)

@@ -117,8 +117,8 @@ std::string render_generation_prompt(const ChatTemplate& chat,
 
 uint64_t sample_seed(uint64_t run_seed, const std::string& benchmark, const std::string& problem_id,
                      int64_t sample_index) {
-  return derive_seed(run_seed, {fnv1a(benchmark), fnv1a(problem_id),
-                                static_cast<uint64_t>(sample_index)}) &
+  return derive_seed(run_seed,
+                     {fnv1a(benchmark), fnv1a(problem_id), static_cast<uint64_t>(sample_index)}) &
          0x7fffffffull;
 }
 

@@ -15,7 +15,7 @@
 #include <string>   // std::string
 #include <vector>   // std::vector
 
-#include "evals/benchmarks.h"      // r1::Problem
+#include "evals/benchmarks.h"       // r1::Problem
 #include "toolkit/chat_template.h"  // r1::ChatMessage
 
 namespace r1 {
@@ -33,8 +33,8 @@ struct Protocol {
   double top_p = 0.95;
   int64_t top_k = 0;
   int64_t max_new_tokens = 32768;
-  int64_t samples = 16;  // per problem
-  uint64_t seed = 0;     // the run seed; each sample's seed derives from it
+  int64_t samples = 16;           // per problem
+  uint64_t seed = 0;              // the run seed; each sample's seed derives from it
   std::string extract = "boxed";  // extraction preset (extract.h)
   int float_places = 6;           // grader: decimals a decimal answer must match
 

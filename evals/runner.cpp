@@ -23,9 +23,9 @@
 #include "toolkit/error.h"          // r1::Error, r1::check
 #include "toolkit/fs.h"             // r1::write_file_atomic
 #include "toolkit/host_memory.h"    // r1::available_memory_bytes
-#include "toolkit/run_dir.h"        // r1::check_run_dir
 #include "toolkit/json.h"           // r1::read_json_file, r1::dump_json
 #include "toolkit/progress.h"       // r1::Progress
+#include "toolkit/run_dir.h"        // r1::check_run_dir
 #include "toolkit/sha256.h"         // r1::sha256_file, r1::sha256_hex
 
 namespace r1 {
@@ -232,7 +232,8 @@ nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
                              const std::vector<BenchData>& benches,
                              const std::vector<SampleRecord>& all, const Protocol& p,
                              int bootstrap) {
-  nlohmann::json results = {{"run", run}, {"benchmarks", nlohmann::json::object()}, {"speed", speed_json(run, all)}};
+  nlohmann::json results = {
+      {"run", run}, {"benchmarks", nlohmann::json::object()}, {"speed", speed_json(run, all)}};
   std::vector<BenchmarkMetrics> ms;
   for (const auto& b : benches) {
     std::set<std::string> ids;
@@ -270,8 +271,8 @@ nlohmann::json write_results(const std::string& dir, const nlohmann::json& run,
     if (too_long > 0) results["benchmarks"][b.spec.name][kPromptTooLong] = too_long;
   }
   write_file_atomic(dir + "/results.json", dump_json(results, 2) + "\n");
-  std::string config = "backend: " + run["backend"].dump() + "\nprotocol: " +
-                       run["protocol"].dump() + "\n";
+  std::string config =
+      "backend: " + run["backend"].dump() + "\nprotocol: " + run["protocol"].dump() + "\n";
   if (const std::string line = speed_line(results["speed"]); !line.empty()) config += line + "\n";
   for (const auto& b : benches) {
     config += "dataset " + b.spec.name + ": " + b.path + " (sha256 " + b.sha256.substr(0, 12) +
@@ -326,7 +327,8 @@ BenchData bench_from_run(const std::string& name, const nlohmann::json& b,
   check(samples >= 1, where + ": samples must be at least 1");
   std::string path = b.value("path", "");
   if (!data_dir.empty() || !fs::exists(path)) {  // moved: look for its file name
-    const auto found = find_in_dirs(fs::path(spec.file).filename().string(), dataset_dirs(data_dir));
+    const auto found =
+        find_in_dirs(fs::path(spec.file).filename().string(), dataset_dirs(data_dir));
     check(found.has_value(), where + ": dataset " + path + " is gone; pass --data-dir DIR");
     path = *found;
   }
@@ -366,24 +368,26 @@ void check_sample_count(const std::vector<BenchData>& benches, int64_t samples) 
   constexpr int64_t kBytesPerSample = 512;
   int64_t problems = 0;
   for (const auto& b : benches) problems += static_cast<int64_t>(b.problems.size());
-  const std::string what = std::to_string(problems) + " problems x " + std::to_string(samples) + " samples";
-  check(problems <= kMaxSamples / samples, what + " is more than one run holds (" + std::to_string(kMaxSamples) +
+  const std::string what =
+      std::to_string(problems) + " problems x " + std::to_string(samples) + " samples";
+  check(problems <= kMaxSamples / samples, what + " is more than one run holds (" +
+                                               std::to_string(kMaxSamples) +
                                                " samples); lower --samples or --limit");
   const int64_t need = problems * samples * kBytesPerSample, have = available_memory_bytes();
-  check(need <= have, what + " need about " + format_bytes(need) + " of memory and " + format_bytes(have) +
-                          " is available; lower --samples or --limit");
+  check(need <= have, what + " need about " + format_bytes(need) + " of memory and " +
+                          format_bytes(have) + " is available; lower --samples or --limit");
 }
 
 // Checks that a resumed run is the same run: same backend identity, same generation settings.
-void check_same_run(const nlohmann::json& stored, const nlohmann::json& backend,
-                    const Protocol& p, const std::string& where) {
+void check_same_run(const nlohmann::json& stored, const nlohmann::json& backend, const Protocol& p,
+                    const std::string& where) {
   check(stored.contains("backend") && stored.contains("protocol"),
         where + ": not an r1eval run (no backend or protocol)");
   for (const char* key : {"kind", "model", "served_model", "api"}) {
     const auto a = stored["backend"].value(key, nlohmann::json());
     const auto b = backend.value(key, nlohmann::json());
-    check(a == b, where + ": this run was made with " + key + " " + a.dump() + ", not " +
-                      b.dump() + " (use another --out for a new run)");
+    check(a == b, where + ": this run was made with " + key + " " + a.dump() + ", not " + b.dump() +
+                      " (use another --out for a new run)");
   }
   const Protocol old = protocol_from_json(stored["protocol"], where);
   const std::string diff = generation_difference(old, p);
@@ -526,13 +530,16 @@ nlohmann::json run_eval(const RunOptions& o, Backend& backend) {
       prompt_tokens += std::max<int64_t>(c.prompt_tokens, 0);
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      progress.update(++done, std::to_string(counts.size()) + " problems, " +
-                                  std::to_string(static_cast<int64_t>(tokens / std::max(secs, 1e-9))) +
-                                  " tok/s, pass@1 " + format_percent(rate_sum / counts.size()));
+      progress.update(++done,
+                      std::to_string(counts.size()) + " problems, " +
+                          std::to_string(static_cast<int64_t>(tokens / std::max(secs, 1e-9))) +
+                          " tok/s, pass@1 " + format_percent(rate_sum / counts.size()));
     });
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!run.contains("generations")) run["generations"] = nlohmann::json::array();
-    run["generations"].push_back(generation_record(wall, done, prompt_tokens, tokens, backend.stats()));
+    run["generations"].push_back(
+        generation_record(wall, done, prompt_tokens, tokens, backend.stats()));
     write_file_atomic(run_path, dump_json(run, 2) + "\n");
   }
   // Code samples not judged yet (this run's, or an interrupted run's) and sandbox errors.
@@ -592,7 +599,8 @@ nlohmann::json regrade_run(const std::string& dir, const RegradeOptions& o) {
     if (co.time_limit_s <= 0) co.time_limit_s = run["code_grading"].value("time_limit_s", 0.0);
     if (co.memory_mb <= 0) co.memory_mb = run["code_grading"].value("memory_mb", int64_t{0});
   }
-  judge_stored_code(store, benches, p, co, o.progress, [](const SampleRecord&) { return true; }, &changed);
+  judge_stored_code(
+      store, benches, p, co, o.progress, [](const SampleRecord&) { return true; }, &changed);
   if (std::any_of(benches.begin(), benches.end(), is_code))
     run["code_grading"] = code_grading_json(co);
   std::fprintf(stderr, "r1eval: regraded %lld samples, %lld verdicts changed\n",

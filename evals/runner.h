@@ -48,9 +48,9 @@ nlohmann::json run_eval(const RunOptions& options, Backend& backend);
 void print_prompts(const RunOptions& options, Backend& backend, std::ostream& out);
 
 struct RegradeOptions {
-  std::string extract;   // extraction preset; empty: the run's
+  std::string extract;    // extraction preset; empty: the run's
   int float_places = -1;  // -1: the run's
-  std::string data_dir;  // where to find the datasets if they moved
+  std::string data_dir;   // where to find the datasets if they moved
   int bootstrap = 10000;
   // Code benchmarks: limits 0 = the run's (run.json "code_grading"); workers 0 = hardware threads.
   CodeGradeOptions code;

@@ -3,7 +3,7 @@
 
 #include <fcntl.h>     // open
 #include <sys/file.h>  // flock
-#include <unistd.h>  // write, fsync, ftruncate, close
+#include <unistd.h>    // write, fsync, ftruncate, close
 
 #include <cerrno>   // errno
 #include <cstring>  // std::strerror
@@ -35,12 +35,9 @@ bool write_all(int fd, const std::string& data) {
 }  // namespace
 
 nlohmann::json sample_to_json(const SampleRecord& s) {
-  nlohmann::json j = {{"benchmark", s.benchmark},
-                      {"problem_id", s.problem_id},
-                      {"sample_index", s.sample_index},
-                      {"seed", s.seed},
-                      {"prompt_hash", s.prompt_hash},
-                      {"response", s.response}};
+  nlohmann::json j = {{"benchmark", s.benchmark},       {"problem_id", s.problem_id},
+                      {"sample_index", s.sample_index}, {"seed", s.seed},
+                      {"prompt_hash", s.prompt_hash},   {"response", s.response}};
   if (!s.reasoning.empty()) j["reasoning"] = s.reasoning;
   j["finish_reason"] = s.finish_reason;
   j["prompt_tokens"] = s.prompt_tokens;

@@ -4,21 +4,21 @@
 // mid-write) is cut off and every earlier line is checked; a sample key met twice is an error.
 // One process holds a store at a time (an exclusive flock; a second open fails with an error).
 // Only the keys stay in memory: the samples are read from the file, one line at a time, when asked
-// for (a MATH-500 run of 64 samples of 32k tokens is gigabytes of text), and rewritten the same way.
-// Leaves out compaction.
+// for (a MATH-500 run of 64 samples of 32k tokens is gigabytes of text), and rewritten the same
+// way. Leaves out compaction.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include <cstdint>   // int64_t, uint64_t
-#include <cstdio>    // std::FILE
+#include <cstdint>     // int64_t, uint64_t
+#include <cstdio>      // std::FILE
 #include <functional>  // std::function
-#include <mutex>     // std::mutex
-#include <optional>  // std::optional
-#include <set>       // std::set
-#include <string>    // std::string
-#include <utility>   // std::pair
-#include <vector>    // std::vector
+#include <mutex>       // std::mutex
+#include <optional>    // std::optional
+#include <set>         // std::set
+#include <string>      // std::string
+#include <utility>     // std::pair
+#include <vector>      // std::vector
 
 namespace r1 {
 
@@ -27,15 +27,16 @@ struct SampleRecord {
   std::string benchmark;
   std::string problem_id;
   int64_t sample_index = 0;
-  uint64_t seed = 0;          // derive_seed(run seed, benchmark, problem id, sample index)
-  std::string prompt_hash;    // sha256 (hex) of the prompt text or token ids sent
-  std::string response;       // the generated text (after the forced "<think>\n", if any)
-  std::string reasoning;      // reasoning_content, when the server returns it separately
-  std::string finish_reason;  // "stop" | "length" | what the server said
+  uint64_t seed = 0;               // derive_seed(run seed, benchmark, problem id, sample index)
+  std::string prompt_hash;         // sha256 (hex) of the prompt text or token ids sent
+  std::string response;            // the generated text (after the forced "<think>\n", if any)
+  std::string reasoning;           // reasoning_content, when the server returns it separately
+  std::string finish_reason;       // "stop" | "length" | what the server said
   int64_t prompt_tokens = -1;      // -1 when unknown
   int64_t completion_tokens = -1;  // -1 when unknown
   double latency_s = 0;
-  double ttft_s = -1, tpot_s = -1;  // time to first token, per output token after it (-1: not measured)
+  double ttft_s = -1,
+         tpot_s = -1;  // time to first token, per output token after it (-1: not measured)
   std::optional<std::string> extracted;  // the answer graded; nullopt when none
   bool correct = false;
   std::string reason;  // the grader's reason (equal_number, different, truncated, ...)

@@ -20,7 +20,10 @@ nlohmann::json distribution(std::vector<double> v) {
   };
   double sum = 0;
   for (double x : v) sum += x;
-  return {{"mean", sum / double(v.size())}, {"p50", quantile(0.5)}, {"p90", quantile(0.9)}, {"samples", v.size()}};
+  return {{"mean", sum / double(v.size())},
+          {"p50", quantile(0.5)},
+          {"p90", quantile(0.9)},
+          {"samples", v.size()}};
 }
 
 std::string format(const char* fmt, double x) {
@@ -58,7 +61,10 @@ nlohmann::json speed_json(const nlohmann::json& run, const std::vector<SampleRec
     if (s.ttft_s >= 0) ttft.push_back(s.ttft_s);
     if (s.tpot_s >= 0) tpot.push_back(s.tpot_s);
   }
-  nlohmann::json out = {{"wall_s", wall}, {"samples", n}, {"prompt_tokens", prompt}, {"completion_tokens", completion}};
+  nlohmann::json out = {{"wall_s", wall},
+                        {"samples", n},
+                        {"prompt_tokens", prompt},
+                        {"completion_tokens", completion}};
   out["prompt_tok_s"] = wall > 0 ? prompt / wall : 0.0;
   out["generated_tok_s"] = wall > 0 ? completion / wall : 0.0;
   out["ttft_s"] = distribution(std::move(ttft));
@@ -69,15 +75,16 @@ nlohmann::json speed_json(const nlohmann::json& run, const std::vector<SampleRec
 
 std::string speed_line(const nlohmann::json& speed) {
   if (speed.value("wall_s", 0.0) <= 0) return "";
-  std::string line = "speed: " + format("%.1f", speed["prompt_tok_s"].get<double>()) + " prompt tok/s, " +
-                     format("%.1f", speed["generated_tok_s"].get<double>()) + " generated tok/s over " +
-                     format("%.3g", speed["wall_s"].get<double>()) + " s";
+  std::string line = "speed: " + format("%.1f", speed["prompt_tok_s"].get<double>()) +
+                     " prompt tok/s, " + format("%.1f", speed["generated_tok_s"].get<double>()) +
+                     " generated tok/s over " + format("%.3g", speed["wall_s"].get<double>()) +
+                     " s";
   auto dist = [&](const char* key, const char* name, double scale, const char* unit) {
     const auto& d = speed[key];
     if (d.is_null()) return;
-    line += std::string(", ") + name + " mean " + format("%.3g", d["mean"].get<double>() * scale) + unit + " (p50 " +
-            format("%.3g", d["p50"].get<double>() * scale) + ", p90 " + format("%.3g", d["p90"].get<double>() * scale) +
-            ")";
+    line += std::string(", ") + name + " mean " + format("%.3g", d["mean"].get<double>() * scale) +
+            unit + " (p50 " + format("%.3g", d["p50"].get<double>() * scale) + ", p90 " +
+            format("%.3g", d["p90"].get<double>() * scale) + ")";
   };
   dist("ttft_s", "time to first token", 1, " s");
   dist("tpot_s", "time per output token", 1000, " ms");

@@ -7,24 +7,24 @@
 #include <map>         // std::map
 #include <optional>    // std::optional
 
-#include "distill/distill.h"        // r1::DistillConfig, r1::run_distill
-#include "evals/backend.h"          // r1::make_native_backend
-#include "evals/runner.h"           // r1::RunOptions, r1::run_eval
-#include "pipeline/preflight.h"     // r1::preflight_recipe
-#include "pipeline/recipe.h"        // r1::Recipe, r1::load_recipe, r1::apply_stage_config
-#include "reports/gates.h"          // r1::evaluate_gates
-#include "reports/record.h"         // r1::load_run_record
-#include "reports/render.h"         // r1::render_markdown, r1::render_html
-#include "rl/grpo.h"                // r1::GrpoConfig, r1::run_grpo
-#include "rl/sft.h"                 // r1::SftConfig, r1::run_sft
-#include "rl/zero.h"                // r1::ZeroRunConfig, r1::run_zero
-#include "toolkit/error.h"          // r1::Error, r1::check
-#include "toolkit/fs.h"             // r1::write_file_atomic
-#include "toolkit/run_dir.h"        // r1::check_run_dir
-#include "toolkit/json.h"           // r1::read_json_file, r1::dump_json
-#include "toolkit/progress.h"       // r1::seconds_since
+#include "distill/distill.h"       // r1::DistillConfig, r1::run_distill
+#include "evals/backend.h"         // r1::make_native_backend
+#include "evals/runner.h"          // r1::RunOptions, r1::run_eval
+#include "pipeline/preflight.h"    // r1::preflight_recipe
+#include "pipeline/recipe.h"       // r1::Recipe, r1::load_recipe, r1::apply_stage_config
+#include "reports/gates.h"         // r1::evaluate_gates
+#include "reports/record.h"        // r1::load_run_record
+#include "reports/render.h"        // r1::render_markdown, r1::render_html
+#include "rl/grpo.h"               // r1::GrpoConfig, r1::run_grpo
+#include "rl/sft.h"                // r1::SftConfig, r1::run_sft
+#include "rl/zero.h"               // r1::ZeroRunConfig, r1::run_zero
+#include "toolkit/error.h"         // r1::Error, r1::check
+#include "toolkit/fs.h"            // r1::write_file_atomic
 #include "toolkit/hf_hub.h"        // r1::resolve_model_path
+#include "toolkit/json.h"          // r1::read_json_file, r1::dump_json
 #include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
+#include "toolkit/progress.h"      // r1::seconds_since
+#include "toolkit/run_dir.h"       // r1::check_run_dir
 
 namespace r1 {
 namespace {
@@ -232,9 +232,9 @@ class PipelineRunner {
   // Stage 0: the input model, built or checked, evaluated as the first "prev".
   void run_input() {
     const auto t_input = Clock::now();
-    json input = stage_entry("input", "input", 0, "running",
-                             {{"model", recipe_.resolved.at("model")},
-                              {"eval", recipe_.resolved.at("eval")}});
+    json input = stage_entry(
+        "input", "input", 0, "running",
+        {{"model", recipe_.resolved.at("model")}, {"eval", recipe_.resolved.at("eval")}});
     if (old_stages_.count("input") && old_stages_["input"].value("status", "") == "passed") {
       check(old_stages_["input"].at("spec") == input.at("spec"),
             run_.dir.string() +
@@ -414,8 +414,8 @@ class PipelineRunner {
     return ckpt;
   }
 
-  std::string train_grpo(const StageSpec& spec, const std::string& start,
-                         const fs::path& train_dir, json& cur) {
+  std::string train_grpo(const StageSpec& spec, const std::string& start, const fs::path& train_dir,
+                         json& cur) {
     GrpoConfig c;
     c.threads = recipe_.threads;
     apply_stage_config(spec, c);

@@ -7,11 +7,11 @@
 #include <utility>     // std::pair
 #include <vector>      // std::vector
 
-#include "distill/distill.h"   // r1::DistillConfig, r1::check_distill_config
-#include "evals/benchmarks.h"  // r1::find_benchmark, r1::custom_benchmark
-#include "rl/grpo.h"           // r1::GrpoConfig, r1::check_grpo_config
-#include "rl/sft.h"            // r1::SftConfig, r1::check_sft_config
-#include "toolkit/error.h"     // r1::Error, r1::check
+#include "distill/distill.h"       // r1::DistillConfig, r1::check_distill_config
+#include "evals/benchmarks.h"      // r1::find_benchmark, r1::custom_benchmark
+#include "rl/grpo.h"               // r1::GrpoConfig, r1::check_grpo_config
+#include "rl/sft.h"                // r1::SftConfig, r1::check_sft_config
+#include "toolkit/error.h"         // r1::Error, r1::check
 #include "toolkit/hf_hub.h"        // r1::resolve_model_path
 #include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 
@@ -123,7 +123,8 @@ void preflight_recipe(const Recipe& r, const std::string& run_dir) {
   if (!r.model.builtin.empty()) {
     assets = fs::path(builtin_assets_dir(run_dir)).lexically_normal().string();
   } else {
-    check_model_path(resolve_model_path(r.model.dir), file + ": model:");  // a hub id is fetched here
+    check_model_path(resolve_model_path(r.model.dir),
+                     file + ": model:");  // a hub id is fetched here
   }
   eval_names(r.eval, file + ".eval", assets);
   bool has_rejection_data = false;
@@ -131,9 +132,9 @@ void preflight_recipe(const Recipe& r, const std::string& run_dir) {
     check_trainer(s, has_rejection_data, assets);
     has_rejection_data = has_rejection_data || s.type == "rejection_sampling";
     // A rejection_sampling stage changes no weights, so nothing of it is evaluated.
-    const std::vector<std::string> evaluated =
-        s.type == "rejection_sampling" ? std::vector<std::string>{}
-                                       : eval_names(s.eval, s.where + ".eval", assets);
+    const std::vector<std::string> evaluated = s.type == "rejection_sampling"
+                                                   ? std::vector<std::string>{}
+                                                   : eval_names(s.eval, s.where + ".eval", assets);
     check_gates(s, evaluated);
   }
 }

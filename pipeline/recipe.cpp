@@ -87,7 +87,9 @@ ModelSpec parse_model(const json& j, const std::string& where) {
     check(!m.dir.empty(), where + ": empty");
     return m;
   }
-  check(j.is_object(), where + ": a checkpoint directory, a GGUF file, a hub id ORG/NAME, or {builtin: zero, size: micro}");
+  check(j.is_object(), where +
+                           ": a checkpoint directory, a GGUF file, a hub id ORG/NAME, or {builtin: "
+                           "zero, size: micro}");
   check_keys(j, where, {"builtin", "size", "base_steps", "seed"});
   m.builtin = get_string(j, "builtin", where, "");
   check(m.builtin == "zero", where + ".builtin: the built-in model is 'zero' (the tiny R1-Zero)");

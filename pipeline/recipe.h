@@ -32,7 +32,7 @@
 #include <cstdint>   // int64_t
 #include <optional>  // std::optional
 #include <string>    // std::string
-#include <vector>   // std::vector
+#include <vector>    // std::vector
 
 #include "distill/distill.h"  // r1::DistillConfig
 #include "evals/protocol.h"   // r1::Protocol

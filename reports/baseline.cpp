@@ -68,10 +68,8 @@ int write_pipeline_baseline(const fs::path& run, const fs::path& out) {
       n += copy_eval_files(run / eval, out / eval);
   if (fs::exists(run / "report.md"))
     write_file_atomic((out / "report.md").string(), read_file((run / "report.md").string())), ++n;
-  p["baseline"] = {{"from", run.string()},
-                   {"training_logs", false},
-                   {"checkpoints", false},
-                   {"samples", false}};
+  p["baseline"] = {
+      {"from", run.string()}, {"training_logs", false}, {"checkpoints", false}, {"samples", false}};
   write_file_atomic((out / "pipeline.json").string(), dump_json(p, 1) + "\n");
   return n + 1;
 }

@@ -280,7 +280,8 @@ GateSpec parse_gate(const std::string& expr) {
   }
   check(pos != std::string::npos,
         bad + "no comparison (write METRIC >= VALUE, e.g. math500.pass@1 >= 0.5)");
-  const std::string lhs = trim_space(g.expr.substr(0, pos)), rhs = trim_space(g.expr.substr(pos + len));
+  const std::string lhs = trim_space(g.expr.substr(0, pos)),
+                    rhs = trim_space(g.expr.substr(pos + len));
   check(rhs.find_first_of("<>=") == std::string::npos, bad + "more than one comparison");
   const size_t dot = lhs.rfind('.');
   g.metric = dot == std::string::npos ? lhs : lhs.substr(dot + 1);

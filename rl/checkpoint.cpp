@@ -14,13 +14,13 @@
 #include <filesystem>  // std::filesystem
 #include <mutex>       // std::lock_guard
 
-#include "rl/optim.h"             // r1::AdamW
-#include "toolkit/error.h"        // r1::Error, r1::check
-#include "toolkit/fs.h"           // r1::read_file, r1::write_file_atomic
-#include "toolkit/gguf.h"         // r1::is_gguf_file
-#include "toolkit/gguf_convert.h" // r1::write_gguf_tokenizer_files
-#include "toolkit/json.h"         // r1::dump_json, r1::parse_json
-#include "toolkit/safetensors.h"  // r1::safetensors_save
+#include "rl/optim.h"              // r1::AdamW
+#include "toolkit/error.h"         // r1::Error, r1::check
+#include "toolkit/fs.h"            // r1::read_file, r1::write_file_atomic
+#include "toolkit/gguf.h"          // r1::is_gguf_file
+#include "toolkit/gguf_convert.h"  // r1::write_gguf_tokenizer_files
+#include "toolkit/json.h"          // r1::dump_json, r1::parse_json
+#include "toolkit/safetensors.h"   // r1::safetensors_save
 
 namespace r1 {
 namespace {

@@ -1,5 +1,5 @@
-// Trainer checkpoints, written and read through a trainer's run (rl/trainer_run.h): a checkpoint is a
-// Hugging Face model directory (weights, config, the base model's tokenizer files) plus the
+// Trainer checkpoints, written and read through a trainer's run (rl/trainer_run.h): a checkpoint is
+// a Hugging Face model directory (weights, config, the base model's tokenizer files) plus the
 // trainer's state (r1_trainer_state.json, r1_tensors.safetensors: optimiser, RNG), built in a temp
 // directory, fsync'd and renamed into place, so a crash or a full disk leaves the previous one
 // whole; the metrics log (JSONL, cut back to a checkpoint on resume); torch RNG state capture.
@@ -31,7 +31,7 @@ inline constexpr char kTrainerTensorsFile[] = "r1_tensors.safetensors";
 struct CheckpointContent {
   Transformer* model = nullptr;  // saved as config.json + model.safetensors in its dtype
   std::string tokenizer_dir;     // tokenizer/generation files are copied from here, or
-                                // written from it when it is a GGUF file ("" = none)
+                                 // written from it when it is a GGUF file ("" = none)
   nlohmann::json state;          // the trainer's own state -> r1_trainer_state.json
   std::vector<std::pair<std::string, torch::Tensor>> tensors;  // -> r1_tensors.safetensors
 };

@@ -21,28 +21,28 @@
 #include <filesystem>  // std::filesystem
 #include <optional>    // std::optional
 
-#include "evals/backend.h"          // r1::make_native_backend
-#include "evals/protocol.h"         // r1::protocol_preset
-#include "evals/runner.h"           // r1::run_eval
-#include "rl/checkpoint.h"          // r1::checkpoint_dir
-#include "rl/distributed.h"         // r1::Dist, r1::read_dist_env
-#include "rl/grpo_data.h"           // r1::GrpoPrompt, r1::load_grpo_prompts
-#include "rl/grpo_loss.h"           // r1::GrpoLossConfig
-#include "rl/grpo_metrics.h"        // r1::step_metrics, r1::dump_batch
-#include "rl/grpo_rollout.h"        // r1::collect_rollouts
-#include "rl/grpo_update.h"         // r1::update_policy
-#include "rl/optim.h"               // r1::AdamW, r1::LrSchedule
-#include "rl/sft_data.h"            // r1::SftSampler
-#include "rl/train_common.h"        // r1::check_positive, r1::named_params, r1::pad_id_of
-#include "rl/trainer_run.h"         // r1::TrainerRun
-#include "toolkit/engine.h"         // r1::Engine
-#include "toolkit/error.h"          // r1::Error, r1::check
-#include "toolkit/model_config.h"   // r1::load_model_config
-#include "toolkit/model_source.h"   // r1::check_model_path, r1::check_model_tokenizer
-#include "toolkit/progress.h"       // r1::Progress, r1::seconds_since
-#include "toolkit/sampling.h"       // r1::derive_seed
-#include "toolkit/sha256.h"         // r1::sha256_file
-#include "toolkit/tokenizer.h"      // r1::Tokenizer
+#include "evals/backend.h"         // r1::make_native_backend
+#include "evals/protocol.h"        // r1::protocol_preset
+#include "evals/runner.h"          // r1::run_eval
+#include "rl/checkpoint.h"         // r1::checkpoint_dir
+#include "rl/distributed.h"        // r1::Dist, r1::read_dist_env
+#include "rl/grpo_data.h"          // r1::GrpoPrompt, r1::load_grpo_prompts
+#include "rl/grpo_loss.h"          // r1::GrpoLossConfig
+#include "rl/grpo_metrics.h"       // r1::step_metrics, r1::dump_batch
+#include "rl/grpo_rollout.h"       // r1::collect_rollouts
+#include "rl/grpo_update.h"        // r1::update_policy
+#include "rl/optim.h"              // r1::AdamW, r1::LrSchedule
+#include "rl/sft_data.h"           // r1::SftSampler
+#include "rl/train_common.h"       // r1::check_positive, r1::named_params, r1::pad_id_of
+#include "rl/trainer_run.h"        // r1::TrainerRun
+#include "toolkit/engine.h"        // r1::Engine
+#include "toolkit/error.h"         // r1::Error, r1::check
+#include "toolkit/model_config.h"  // r1::load_model_config
+#include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
+#include "toolkit/progress.h"      // r1::Progress, r1::seconds_since
+#include "toolkit/sampling.h"      // r1::derive_seed
+#include "toolkit/sha256.h"        // r1::sha256_file
+#include "toolkit/tokenizer.h"     // r1::Tokenizer
 
 namespace r1 {
 namespace {
@@ -241,9 +241,8 @@ json evaluate_held_out(const GrpoConfig& cfg, const std::shared_ptr<Transformer>
   json fields = json::object();
   if (dist.is_main()) {
     const auto t0 = Clock::now();
-    const std::string out_dir = (fs::path(cfg.out) / "evals" /
-                                 fs::path(checkpoint_dir("", at_step)).filename())
-                                    .string();
+    const std::string out_dir =
+        (fs::path(cfg.out) / "evals" / fs::path(checkpoint_dir("", at_step)).filename()).string();
     NativeOptions no;
     no.model_dir = cfg.model;
     no.chat_template = cfg.chat_template;
@@ -321,13 +320,14 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
       run.resuming() && saved.contains("reward") && saved.at("reward").is_number())
     result.reward = saved.at("reward").get<double>();
   // A fresh run drops every held-out evaluation (a killed run's); a resume, those after its step.
-  if (dist.is_main()) remove_evals_after((fs::path(cfg.out) / "evals").string(), run.resuming() ? step : -1);
+  if (dist.is_main())
+    remove_evals_after((fs::path(cfg.out) / "evals").string(), run.resuming() ? step : -1);
 
   EngineOptions engine_options;
   engine_options.max_batch = cfg.max_batch;
   Engine engine(model, engine_options);
   const RolloutSource source{&cfg, &tok, &data.prompts, data.stop_ids, &dist, &engine, &rewards};
-  const PolicyUpdater updater{&cfg,  model.get(), ref.get(), &opt,         &schedule,
+  const PolicyUpdater updater{&cfg,  model.get(),      ref.get(),   &opt,        &schedule,
                               &dist, loss_config(cfg), data.pad_id, place.device};
 
   if (!run.resuming() && !cfg.eval_prompts.empty()) {
@@ -367,7 +367,10 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     if (cfg.dump_batches) dump_batch(cfg.out, step, rollouts, update, line);
     if (TrainerRun::due(step, cfg.save_every, cfg.steps))
       result.checkpoint = run.save(
-          step, {model.get(), cfg.model, &opt, &sampler,
+          step, {model.get(),
+                 cfg.model,
+                 &opt,
+                 &sampler,
                  {{"total_steps", cfg.steps}, {"updates", opt.steps()}, {"reward", result.reward}},
                  {{"rows", data.prompts.size()}, {"drawn", drawn}}});
     progress.update(step, progress_note(line));

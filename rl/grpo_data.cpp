@@ -6,9 +6,9 @@
 
 #include "evals/benchmarks.h"  // r1::Problem
 #include "evals/protocol.h"    // r1::Protocol, r1::protocol_messages
-#include "toolkit/json.h"      // r1::for_each_jsonl_row
 #include "sandbox/sandbox.h"   // r1::sandbox::parse_lang
 #include "toolkit/error.h"     // r1::Error, r1::check
+#include "toolkit/json.h"      // r1::for_each_jsonl_row
 
 namespace r1 {
 namespace {

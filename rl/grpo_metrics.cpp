@@ -103,13 +103,13 @@ void dump_batch(const std::string& out, int64_t step, const StepRollouts& rollou
   const auto& kept = rollouts.kept;
   json rows = json::array();
   for (size_t k = 0; k < kept.size(); ++k)
-    rows.push_back({{"prompt_ids", kept[k].local->prompt->ids},
-                    {"completion_ids", kept[k].local->ids},
-                    {"reward", kept[k].reward},
-                    {"advantage", update.advantages[k]},
-                    {"truncated", kept[k].local->truncated},
-                    {"logps", k < update.dumped_logps.size() ? json(update.dumped_logps[k])
-                                                             : json::array()}});
+    rows.push_back(
+        {{"prompt_ids", kept[k].local->prompt->ids},
+         {"completion_ids", kept[k].local->ids},
+         {"reward", kept[k].reward},
+         {"advantage", update.advantages[k]},
+         {"truncated", kept[k].local->truncated},
+         {"logps", k < update.dumped_logps.size() ? json(update.dumped_logps[k]) : json::array()}});
   json j = {{"format", "r1-grpo-batch"}, {"version", 1}, {"step", step}, {"completions", rows}};
   for (const char* key : {"loss", "kl", "grad_norm", "lr", "reward", "tokens", "iterations"})
     if (line.contains(key)) j[key] = line.at(key);

@@ -164,8 +164,8 @@ RoundFacts score_round(const RolloutSource& src, const Round& round, size_t firs
 
 // Adds the round's rewards and facts to `out` and keeps its groups (all of them, or with dynamic
 // sampling those whose rewards differ).
-void keep_round(const GrpoConfig& cfg, const Round& round, const RoundFacts& f,
-                size_t first_local, StepRollouts& out) {
+void keep_round(const GrpoConfig& cfg, const Round& round, const RoundFacts& f, size_t first_local,
+                StepRollouts& out) {
   const int64_t G = cfg.num_generations;
   std::vector<double> rewards(f.scores.total.size());
   for (size_t k = 0; k < rewards.size(); ++k) {
@@ -224,11 +224,11 @@ void report_reward_errors(const StepRollouts& s, const Dist& dist, int64_t step)
   const RewardScores& mine = s.local_scores;
   for (size_t r = 0; r < mine.names.size(); ++r)
     if (mine.errors[r] > 0)
-      std::fprintf(
-          stderr, "grpo: %sstep %lld: reward %s could not score %lld samples (scored 0): %s\n",
-          dist.active() ? ("rank " + std::to_string(dist.rank()) + ": ").c_str() : "",
-          static_cast<long long>(step), mine.names[r].c_str(),
-          static_cast<long long>(mine.errors[r]), mine.first_error[r].c_str());
+      std::fprintf(stderr,
+                   "grpo: %sstep %lld: reward %s could not score %lld samples (scored 0): %s\n",
+                   dist.active() ? ("rank " + std::to_string(dist.rank()) + ": ").c_str() : "",
+                   static_cast<long long>(step), mine.names[r].c_str(),
+                   static_cast<long long>(mine.errors[r]), mine.first_error[r].c_str());
 }
 
 }  // namespace r1

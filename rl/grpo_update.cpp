@@ -129,10 +129,10 @@ void append_rows(std::vector<std::vector<double>>& out, const torch::Tensor& log
 
 // This rank's pieces of the step's micro-batches, each with its old and reference log-probs.
 struct Pieces {
-  std::vector<MicroBatch> micro;    // this rank's pieces
-  std::vector<double> scale;        // per piece
+  std::vector<MicroBatch> micro;  // this rank's pieces
+  std::vector<double> scale;      // per piece
   std::vector<torch::Tensor> old_logps, ref_logps;
-  int64_t n_micro = 0;              // micro-batches of the step (all ranks)
+  int64_t n_micro = 0;  // micro-batches of the step (all ranks)
 };
 
 // Micro-batches of micro_batch completions in group order, as one process cuts them. This rank
@@ -262,7 +262,8 @@ void LossStats::add(const GrpoLossOut& o, double tokens) {
 
 void LossStats::reduce(const Dist& dist) {
   if (!dist.active()) return;
-  std::vector<double> sums = {weight, kl, clip_low, clip_high, clip_region, entropy_weight, entropy};
+  std::vector<double> sums = {weight,         kl,     clip_low, clip_high, clip_region,
+                              entropy_weight, entropy};
   dist.sum(sums);
   weight = sums[0], kl = sums[1], clip_low = sums[2], clip_high = sums[3];
   clip_region = sums[4], entropy_weight = sums[5], entropy = sums[6];

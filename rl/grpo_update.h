@@ -58,7 +58,7 @@ struct StepUpdate {
   std::vector<float> advantages;  // per kept completion
   double tokens = 0;              // completion tokens carrying loss, all ranks
   nlohmann::json iterations = nlohmann::json::array();  // per update: lr, loss, grad_norm, ...
-  LossStats stats;                // over every update, all ranks
+  LossStats stats;                                      // over every update, all ranks
   double loss_mean = 0, grad_norm_last = 0;
   std::string bad;  // why the first skipped update was skipped ("" = none)
   std::vector<std::vector<double>> dumped_logps;  // dump_batches: per completion, before updating

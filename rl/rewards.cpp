@@ -16,9 +16,9 @@
 
 #include "evals/extract.h"      // r1::extract_preset, r1::answer_region, r1::last_boxed
 #include "evals/math_grader.h"  // r1::grade_response
-#include "toolkit/text.h"         // r1::trim_space
 #include "rl/grpo_loss.h"       // r1::overlong_penalty
 #include "toolkit/error.h"      // r1::Error, r1::check
+#include "toolkit/text.h"       // r1::trim_space
 
 namespace r1 {
 

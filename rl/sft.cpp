@@ -9,13 +9,13 @@
 
 #include <torch/torch.h>  // torch ops, torch::NoGradGuard
 
-#include <algorithm>   // std::find
-#include <chrono>      // std::chrono::steady_clock
-#include <cmath>       // std::isfinite, std::ceil
-#include <limits>      // std::numeric_limits
-#include <optional>    // std::optional
-#include <span>        // std::span
-#include <utility>     // std::pair
+#include <algorithm>  // std::find
+#include <chrono>     // std::chrono::steady_clock
+#include <cmath>      // std::isfinite, std::ceil
+#include <limits>     // std::numeric_limits
+#include <optional>   // std::optional
+#include <span>       // std::span
+#include <utility>    // std::pair
 
 #include "kernels/token_logprobs.h"  // r1::token_logprobs
 #include "rl/distributed.h"          // r1::Dist, r1::process_dist
@@ -24,9 +24,9 @@
 #include "rl/trainer_run.h"          // r1::TrainerRun
 #include "toolkit/error.h"           // r1::Error, r1::check
 #include "toolkit/model_config.h"    // r1::load_model_config, r1::parse_dtype
+#include "toolkit/model_source.h"    // r1::check_model_path, r1::check_model_tokenizer
 #include "toolkit/progress.h"        // r1::Progress
 #include "toolkit/sha256.h"          // r1::sha256_file
-#include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 
 namespace r1 {
 namespace {
@@ -215,8 +215,8 @@ std::optional<nlohmann::json> sft_evaluate(Transformer& model, const SftConfig& 
   if (data.held_out.empty()) return std::nullopt;
   const auto t0 = Clock::now();
   const auto [begin, end] = dist.shard(static_cast<int64_t>(data.held_out.size()));
-  auto [nll, tokens] = sft_loss_totals(
-      model, std::span(data.held_out).subspan(begin, end - begin), cfg.batch_size, data.pad_id);
+  auto [nll, tokens] = sft_loss_totals(model, std::span(data.held_out).subspan(begin, end - begin),
+                                       cfg.batch_size, data.pad_id);
   if (dist.active()) {
     std::vector<double> sums = {nll, static_cast<double>(tokens)};
     dist.sum(sums);
@@ -261,7 +261,8 @@ SftResult run_sft(const SftConfig& cfg) {
   result.total_steps = data.total_steps;
   result.resumed_from = result.steps = step;
   result.checkpoint = run.resumed_checkpoint();
-  if (const auto& saved = run.resumed_state(); run.resuming() && saved.contains("loss") && saved.at("loss").is_number())
+  if (const auto& saved = run.resumed_state();
+      run.resuming() && saved.contains("loss") && saved.at("loss").is_number())
     result.loss = saved.at("loss").get<double>();
   auto evaluate = [&](int64_t at_step) {
     if (auto line = sft_evaluate(*model, cfg, data, dist, at_step)) {
@@ -305,10 +306,13 @@ SftResult run_sft(const SftConfig& cfg) {
     run.stop_if_too_many_bad(step, bad, "check the data");
     if (TrainerRun::due(step, cfg.eval_every, data.total_steps)) evaluate(step);
     if (TrainerRun::due(step, cfg.save_every, data.total_steps))
-      result.checkpoint = run.save(
-          step, {model.get(), cfg.model, &opt, &sampler,
-                 {{"total_steps", data.total_steps}, {"loss", result.loss}},
-                 {{"rows", data.train.size()}}});
+      result.checkpoint =
+          run.save(step, {model.get(),
+                          cfg.model,
+                          &opt,
+                          &sampler,
+                          {{"total_steps", data.total_steps}, {"loss", result.loss}},
+                          {{"rows", data.train.size()}}});
     progress.update(step, "loss " + c10::str(loss) + " lr " + c10::str(lr));
     if (cfg.stop_after > 0 && step == cfg.stop_after) break;
   }

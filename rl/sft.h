@@ -27,27 +27,27 @@ namespace r1 {
 // One SFT run. The CLI flags (--batch-size ...), RUN/sft_config.json and the resume check all
 // derive from visit_sft_config below.
 struct SftConfig {
-  std::string model;           // base checkpoint directory (Hugging Face, with tokenizer.json)
-  std::string data;            // training JSONL: {"messages": [...]} or {"prompt", "response"}
-  std::string out;             // run directory: metrics.jsonl, sft_config.json, checkpoints/
-  std::string eval_data;       // held-out JSONL for the eval loss ("" = no eval)
-  std::string chat_template;   // template override (deepseek-r1, qwen2.5, ..., or a .jinja file)
+  std::string model;            // base checkpoint directory (Hugging Face, with tokenizer.json)
+  std::string data;             // training JSONL: {"messages": [...]} or {"prompt", "response"}
+  std::string out;              // run directory: metrics.jsonl, sft_config.json, checkpoints/
+  std::string eval_data;        // held-out JSONL for the eval loss ("" = no eval)
+  std::string chat_template;    // template override (deepseek-r1, qwen2.5, ..., or a .jinja file)
   std::string template_kwargs;  // JSON object of extra chat-template variables ("" = none)
-  int64_t max_length = 0;      // tokens per sequence; 0 = the model's max_position_embeddings
-  bool truncate = false;       // cut too-long responses instead of refusing the row
-  int64_t batch_size = 4;      // sequences per forward/backward (micro-batch)
-  int64_t grad_accum = 1;      // micro-batches per optimiser step
-  int64_t steps = 0;           // optimiser steps; 0 = as many as `epochs` takes
-  double epochs = 1.0;         // passes over the data when steps is 0
-  double lr = 1e-5;            // peak learning rate
-  int64_t warmup_steps = 0;    // linear warmup steps
-  double min_lr_ratio = 0.1;   // cosine floor as a fraction of lr
-  double weight_decay = 0.0;   // AdamW decoupled decay (matrices only)
-  double beta1 = 0.9;          // AdamW first-moment decay
-  double beta2 = 0.999;        // AdamW second-moment decay
-  double adam_eps = 1e-8;      // AdamW epsilon
-  double clip = 1.0;           // max global gradient norm; 0 = no clipping
-  uint64_t seed = 0;           // data order (and torch's generators)
+  int64_t max_length = 0;       // tokens per sequence; 0 = the model's max_position_embeddings
+  bool truncate = false;        // cut too-long responses instead of refusing the row
+  int64_t batch_size = 4;       // sequences per forward/backward (micro-batch)
+  int64_t grad_accum = 1;       // micro-batches per optimiser step
+  int64_t steps = 0;            // optimiser steps; 0 = as many as `epochs` takes
+  double epochs = 1.0;          // passes over the data when steps is 0
+  double lr = 1e-5;             // peak learning rate
+  int64_t warmup_steps = 0;     // linear warmup steps
+  double min_lr_ratio = 0.1;    // cosine floor as a fraction of lr
+  double weight_decay = 0.0;    // AdamW decoupled decay (matrices only)
+  double beta1 = 0.9;           // AdamW first-moment decay
+  double beta2 = 0.999;         // AdamW second-moment decay
+  double adam_eps = 1e-8;       // AdamW epsilon
+  double clip = 1.0;            // max global gradient norm; 0 = no clipping
+  uint64_t seed = 0;            // data order (and torch's generators)
   int64_t eval_every = 0;      // eval every N steps (and at step 0 and the end); 0 = start/end only
   int64_t save_every = 0;      // checkpoint every N steps (and at the end); 0 = at the end only
   int64_t keep_last = 2;       // checkpoints kept; 0 = all

@@ -7,9 +7,9 @@
 
 #include <algorithm>  // std::max, std::find
 
-#include "toolkit/json.h"    // r1::for_each_ordered_jsonl_row
 #include "toolkit/error.h"  // r1::Error, r1::check
 #include "toolkit/hash.h"   // r1::splitmix64_next
+#include "toolkit/json.h"   // r1::for_each_ordered_jsonl_row
 
 namespace r1 {
 namespace {
@@ -25,7 +25,8 @@ std::string type_name(const ojson& j) { return j.type_name(); }
 // Messages as the chat template sees them: role and content strings, plus any other fields
 // (reasoning_content, tool_calls, tool_call_id, name) in the row's own key order. An assistant
 // turn that only calls tools may have a null or absent content.
-std::vector<ChatMessage> parse_messages(const ojson& list, const std::string& field, const std::string& where) {
+std::vector<ChatMessage> parse_messages(const ojson& list, const std::string& field,
+                                        const std::string& where) {
   if (!list.is_array())
     fail(where, "\"" + field + "\" is " + type_name(list) + ", expected a list of messages");
   std::vector<ChatMessage> out;
@@ -35,13 +36,15 @@ std::vector<ChatMessage> parse_messages(const ojson& list, const std::string& fi
     if (!m.is_object())
       fail(where, at + " is " + type_name(m) + ", expected {\"role\", \"content\"}");
     if (!m.contains("role")) fail(where, at + " has no \"role\"");
-    if (!m["role"].is_string()) fail(where, at + ".role is " + type_name(m["role"]) + ", expected a string");
+    if (!m["role"].is_string())
+      fail(where, at + ".role is " + type_name(m["role"]) + ", expected a string");
     const bool calls_tools = m.contains("tool_calls") && !m["tool_calls"].is_null();
     const bool no_content = !m.contains("content") || m["content"].is_null();
     if (no_content && !calls_tools) fail(where, at + " has no \"content\"");
     if (!no_content && !m["content"].is_string())
       fail(where, at + ".content is " + type_name(m["content"]) + ", expected a string");
-    ChatMessage cm{m["role"].get<std::string>(), no_content ? "" : m["content"].get<std::string>(), ojson()};
+    ChatMessage cm{m["role"].get<std::string>(), no_content ? "" : m["content"].get<std::string>(),
+                   ojson()};
     for (auto it = m.begin(); it != m.end(); ++it)
       if (it.key() != "role" && it.key() != "content") cm.extra[it.key()] = it.value();
     if (no_content) cm.extra["content"] = nullptr;
@@ -84,9 +87,11 @@ SftExample encode_sft_row(const nlohmann::ordered_json& row, const SftEncoder& e
       fail(where, "messages[" + std::to_string(messages.size() - 1) + "] has role \"" + last.role +
                       "\": the last message must be the assistant's reply the loss is taken on");
     if (last.extra.is_object() && last.extra.contains("tool_calls"))
-      fail(where, "messages[" + std::to_string(messages.size() - 1) +
-                      "] calls tools: the last message is the reply the loss is taken on, and only its content "
-                      "is trained (end the row at the tool results, or put the call in the content)");
+      fail(where,
+           "messages[" + std::to_string(messages.size() - 1) +
+               "] calls tools: the last message is the reply the loss is taken on, and only its "
+               "content "
+               "is trained (end the row at the tool results, or put the call in the content)");
     response = last.content;
     messages.pop_back();
     context = std::move(messages);
@@ -195,7 +200,8 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
   for (int64_t i = n - 1; i > 0; --i) {
     // Lemire's multiply-shift maps 64 random bits to [0, i] without a division.
     const auto j = static_cast<int64_t>(
-        (static_cast<unsigned __int128>(splitmix64_next(state)) * static_cast<uint64_t>(i + 1)) >> 64);
+        (static_cast<unsigned __int128>(splitmix64_next(state)) * static_cast<uint64_t>(i + 1)) >>
+        64);
     std::swap(order[i], order[j]);
   }
   return order;

@@ -7,15 +7,15 @@
 #include <cstdio>      // std::fprintf
 #include <filesystem>  // std::filesystem
 
-#include "rl/distributed.h"   // r1::Dist
-#include "rl/optim.h"         // r1::AdamW
-#include "rl/sft_data.h"      // r1::SftSampler
-#include "rl/train_common.h"  // r1::resolve_train_dtype
+#include "rl/distributed.h"       // r1::Dist
+#include "rl/optim.h"             // r1::AdamW
+#include "rl/sft_data.h"          // r1::SftSampler
+#include "rl/train_common.h"      // r1::resolve_train_dtype
+#include "toolkit/error.h"        // r1::Error, r1::check
+#include "toolkit/fs.h"           // r1::write_file_atomic
+#include "toolkit/json.h"         // r1::dump_json, r1::read_json_file
+#include "toolkit/run_dir.h"      // r1::check_run_dir
 #include "toolkit/transformer.h"  // r1::parse_device
-#include "toolkit/error.h"    // r1::Error, r1::check
-#include "toolkit/fs.h"       // r1::write_file_atomic
-#include "toolkit/json.h"     // r1::dump_json, r1::read_json_file
-#include "toolkit/run_dir.h"  // r1::check_run_dir
 
 namespace r1 {
 
@@ -30,11 +30,12 @@ TrainerRun::TrainerRun(TrainerRunConfig config)
                                             : config_.metrics) {
   prepare_directory();
   resume_ = latest_checkpoint(checkpoints_.root);
-  check(dist().same_on_all_ranks(resume_ ? static_cast<double>(resume_->first) : -1.0),
-        "rank " + std::to_string(dist().rank()) + " sees " +
-            (resume_ ? "checkpoint " + resume_->second : "no checkpoint under " + checkpoints_.root) +
-            " and another rank sees otherwise: every rank must resume from the same --out (one "
-            "shared filesystem)");
+  check(
+      dist().same_on_all_ranks(resume_ ? static_cast<double>(resume_->first) : -1.0),
+      "rank " + std::to_string(dist().rank()) + " sees " +
+          (resume_ ? "checkpoint " + resume_->second : "no checkpoint under " + checkpoints_.root) +
+          " and another rank sees otherwise: every rank must resume from the same --out (one "
+          "shared filesystem)");
   if (resume_) load_resumed_state();
 }
 
@@ -110,10 +111,10 @@ void TrainerRun::log(const json& line) {
 void TrainerRun::bad_step(int64_t step, const std::string& why, double loss) {
   ++bad_in_a_row_;
   if (dist().is_main())
-    std::fprintf(stderr, "%s: step %lld: %s (loss %g), step skipped (%lld in a row, stop at %lld)\n",
-                 config_.kind.c_str(), static_cast<long long>(step), why.c_str(), loss,
-                 static_cast<long long>(bad_in_a_row_),
-                 static_cast<long long>(config_.max_bad_steps));
+    std::fprintf(
+        stderr, "%s: step %lld: %s (loss %g), step skipped (%lld in a row, stop at %lld)\n",
+        config_.kind.c_str(), static_cast<long long>(step), why.c_str(), loss,
+        static_cast<long long>(bad_in_a_row_), static_cast<long long>(config_.max_bad_steps));
 }
 
 void TrainerRun::stop_if_too_many_bad(int64_t step, const std::string& why,

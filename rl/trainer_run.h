@@ -22,26 +22,26 @@
 
 namespace r1 {
 
-class AdamW;       // rl/optim.h
-class Dist;        // rl/distributed.h
-class SftSampler;  // rl/sft_data.h
+class AdamW;        // rl/optim.h
+class Dist;         // rl/distributed.h
+class SftSampler;   // rl/sft_data.h
 class Transformer;  // toolkit/transformer.h
 
 // What a trainer tells its run.
 struct TrainerRunConfig {
-  std::string kind;     // "sft", "grpo", "kd": OUT/<kind>_config.json, state format r1-<kind>-state
-  std::string title;    // how errors name it: "an SFT", "a GRPO" (trainer state)
-  std::string command;  // "r1train sft": the guard names it ("" = no guard: OUT is a run's subfolder)
-  std::string out;      // the run directory
-  std::string metrics;  // the metrics log ("" = OUT/metrics.jsonl)
+  std::string kind;   // "sft", "grpo", "kd": OUT/<kind>_config.json, state format r1-<kind>-state
+  std::string title;  // how errors name it: "an SFT", "a GRPO" (trainer state)
+  std::string
+      command;      // "r1train sft": the guard names it ("" = no guard: OUT is a run's subfolder)
+  std::string out;  // the run directory
+  std::string metrics;        // the metrics log ("" = OUT/metrics.jsonl)
   int64_t keep_last = 2;      // checkpoints kept (0 = all)
   int64_t max_bad_steps = 3;  // bad steps in a row that stop the run
   std::function<void(const std::string&)> before_checkpoint_write;  // see CheckpointConfig
   nlohmann::json config;  // the run's identity, saved in every checkpoint
   // Why a saved config differs from `config` ("--lr is 0.1 now but the run used 0.2"), nothing
   // where a resume may go on. Unset: any difference refuses the resume.
-  std::function<std::optional<std::string>(const nlohmann::json& saved,
-                                           const nlohmann::json& now)>
+  std::function<std::optional<std::string>(const nlohmann::json& saved, const nlohmann::json& now)>
       difference;
   // The training data: a resume is refused when its sha256 changed (data_flag names it).
   std::string data_flag, data_path, data_sha256;
@@ -93,7 +93,8 @@ class TrainerRun {
   void write_config(const nlohmann::json& resolved) const;
   // Resuming: the optimiser's state, the data position, the bad-step count and torch's generators
   // from the checkpoint; fresh: torch::manual_seed(seed). Then opens the metrics log (rank 0),
-  // dropping the lines past the checkpoint (every line, when fresh). Returns the step to go on from.
+  // dropping the lines past the checkpoint (every line, when fresh). Returns the step to go on
+  // from.
   int64_t restore(AdamW& opt, SftSampler& sampler, uint64_t seed);
 
   // Appends a line to the metrics log (rank 0; the others write nothing).

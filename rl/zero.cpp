@@ -223,8 +223,7 @@ std::string zero_sft_stage(const ZeroRunConfig& c, const std::string& name, cons
                            int64_t batch, double lr, StageRecords& records) {
   const fs::path out(c.out);
   const auto t0 = Clock::now();
-  const SftResult r =
-      run_sft(sft_stage(c, model, data, (out / name).string(), steps, batch, lr));
+  const SftResult r = run_sft(sft_stage(c, model, data, (out / name).string(), steps, batch, lr));
   records.record(name, r.resumed_from, r.total_steps,
                  {{"steps", r.total_steps},
                   {"loss", r.loss},
@@ -337,8 +336,8 @@ ZeroRunResult run_zero(const ZeroRunConfig& c) {
 
   std::string model = a.model;
   if (runs(c, "base"))
-    model = zero_sft_stage(c, "base", "base", model, a.base, c.base_steps, c.base_batch,
-                           c.base_lr, records);
+    model = zero_sft_stage(c, "base", "base", model, a.base, c.base_steps, c.base_batch, c.base_lr,
+                           records);
   if (runs(c, "sft"))
     model = zero_sft_stage(c, "sft", "cold-start SFT", model, a.sft, c.sft_steps, c.sft_batch,
                            c.sft_lr, records);

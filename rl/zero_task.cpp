@@ -145,7 +145,7 @@ ZeroProblem zero_sample_problem(const ZeroTaskConfig& c, ZeroSplit split, Sample
       const bool minus = (rng.next_uniform() < 0.5 && value > 0) || at_top;
       // A subtrahend never exceeds the running value, so no value goes below zero; an addend never
       // takes it above max_value.
-      const int64_t hi = minus              ? std::min(value, c.max_operand)
+      const int64_t hi = minus             ? std::min(value, c.max_operand)
                          : c.max_value > 0 ? std::min(c.max_operand, c.max_value - value)
                                            : c.max_operand;
       const int64_t x = 1 + draw_below(rng, hi);

@@ -1,6 +1,7 @@
 // r1sandbox-init: pid 1 of a sandbox's PID namespace (started by bwrap --as-pid-1). Forks the
 // program with its rlimits set, reaps everything, and writes one status line on STATUS_FD:
-//   "exit CODE UTIME_US STIME_US MAXRSS_KB" | "signal SIG UTIME_US STIME_US MAXRSS_KB" | "error MSG"
+//   "exit CODE UTIME_US STIME_US MAXRSS_KB" | "signal SIG UTIME_US STIME_US MAXRSS_KB" | "error
+//   MSG"
 // then exits, which makes the kernel kill whatever is left in the namespace. Leaves out any
 // policy: the seccomp filter and the mounts are bwrap's; this only tells exit codes from signals.
 //

@@ -82,13 +82,24 @@ Verdict verdict_of(const ExecResult& r, std::string* detail) {
       *detail = "exit code " + std::to_string(r.exit_code);
       return Verdict::RE;
     case ExitKind::Signaled:
-      *detail = std::string("signal ") + std::to_string(r.signal) + " (" + strsignal(r.signal) + ")";
+      *detail =
+          std::string("signal ") + std::to_string(r.signal) + " (" + strsignal(r.signal) + ")";
       return Verdict::RE;
-    case ExitKind::CpuTimeout: *detail = "CPU time limit"; return Verdict::TLE;
-    case ExitKind::WallTimeout: *detail = "wall-clock limit"; return Verdict::TLE;
-    case ExitKind::MemoryLimit: *detail = "memory limit"; return Verdict::MLE;
-    case ExitKind::OutputLimit: *detail = "output limit"; return Verdict::OLE;
-    case ExitKind::SandboxError: *detail = r.error; return Verdict::SE;
+    case ExitKind::CpuTimeout:
+      *detail = "CPU time limit";
+      return Verdict::TLE;
+    case ExitKind::WallTimeout:
+      *detail = "wall-clock limit";
+      return Verdict::TLE;
+    case ExitKind::MemoryLimit:
+      *detail = "memory limit";
+      return Verdict::MLE;
+    case ExitKind::OutputLimit:
+      *detail = "output limit";
+      return Verdict::OLE;
+    case ExitKind::SandboxError:
+      *detail = r.error;
+      return Verdict::SE;
   }
   return Verdict::SE;
 }
@@ -108,9 +119,12 @@ TestOutcome outcome_of(const ExecResult& r) {
 
 Checker parse_checker(const std::string& spec) {
   Checker c;
-  if (spec == "exact") c.kind = Checker::Kind::Exact;
-  else if (spec == "tokens" || spec.empty()) c.kind = Checker::Kind::Tokens;
-  else if (spec == "exitcode") c.kind = Checker::Kind::ExitCode;
+  if (spec == "exact")
+    c.kind = Checker::Kind::Exact;
+  else if (spec == "tokens" || spec.empty())
+    c.kind = Checker::Kind::Tokens;
+  else if (spec == "exitcode")
+    c.kind = Checker::Kind::ExitCode;
   else if (spec == "float" || spec.rfind("float:", 0) == 0) {
     c.kind = Checker::Kind::Float;
     if (spec.size() > 6) {
@@ -151,7 +165,8 @@ std::vector<Test> load_tests_jsonl(const std::string& path) {
     }
     check(j.is_object(), where + ": not a JSON object");
     for (const char* f : {"input", "output"})
-      check(j.contains(f) && j[f].is_string(), where + ": field '" + f + "' missing or not a string");
+      check(j.contains(f) && j[f].is_string(),
+            where + ": field '" + f + "' missing or not a string");
     tests.push_back({j["input"].get<std::string>(), j["output"].get<std::string>()});
   }
   return tests;
@@ -194,7 +209,8 @@ JudgeResult judge(Sandbox& sandbox, Lang lang, const std::string& source,
     TestOutcome out = outcome_of(r);
     if (out.verdict == Verdict::AC && !tests.empty()) {
       switch (o.checker.kind) {
-        case Checker::Kind::ExitCode: break;
+        case Checker::Kind::ExitCode:
+          break;
         case Checker::Kind::External: {
           // checker in out ans, each a read-only file in the checker's sandbox.
           // mkdtemp: an unguessable name, and it never follows a planted symlink.
@@ -210,10 +226,9 @@ JudgeResult judge(Sandbox& sandbox, Lang lang, const std::string& source,
           for (const char* f : {"in", "out", "ans"})
             fs::permissions(dir / f, fs::perms::owner_read | fs::perms::owner_write |
                                          fs::perms::group_read | fs::perms::others_read);
-          const std::map<std::string, std::string> files = {
-              {"/check/in", (dir / "in").string()},
-              {"/check/out", (dir / "out").string()},
-              {"/check/ans", (dir / "ans").string()}};
+          const std::map<std::string, std::string> files = {{"/check/in", (dir / "in").string()},
+                                                            {"/check/out", (dir / "out").string()},
+                                                            {"/check/ans", (dir / "ans").string()}};
           Limits cl;
           cl.cpu_s = 10;
           cl.memory_mb = 1024;
@@ -239,7 +254,8 @@ JudgeResult judge(Sandbox& sandbox, Lang lang, const std::string& source,
           } else {
             out.verdict = Verdict::SE;
             out.detail = "checker failed (" + std::string(exit_kind_name(cr.kind)) + ", exit " +
-                         std::to_string(cr.exit_code) + "): " + clip(cr.stderr_data + cr.error, 200);
+                         std::to_string(cr.exit_code) +
+                         "): " + clip(cr.stderr_data + cr.error, 200);
           }
           break;
         }
@@ -261,8 +277,8 @@ JudgeResult judge(Sandbox& sandbox, Lang lang, const std::string& source,
   return res;
 }
 
-std::vector<JudgeResult> judge_all(Sandbox& sandbox, const std::vector<JudgeJob>& jobs,
-                                   int workers, const std::function<void(size_t)>& on_done) {
+std::vector<JudgeResult> judge_all(Sandbox& sandbox, const std::vector<JudgeJob>& jobs, int workers,
+                                   const std::function<void(size_t)>& on_done) {
   std::vector<JudgeResult> results(jobs.size());
   std::atomic<size_t> next{0};
   std::mutex mu;

@@ -21,15 +21,15 @@
 #include <sys/wait.h>      // wait4
 #include <unistd.h>        // fork, execvp, pipe2
 
+#include <sched.h>             // CLONE_NEW*
 #include <algorithm>           // std::min
 #include <chrono>              // std::chrono
+#include <condition_variable>  // std::condition_variable
 #include <cstdio>              // std::sscanf
 #include <cstdlib>             // std::getenv
-#include <condition_variable>  // std::condition_variable
 #include <cstring>             // std::strerror
 #include <filesystem>          // std::filesystem
 #include <fstream>             // std::ifstream
-#include <sched.h>             // CLONE_NEW*
 
 #include "toolkit/error.h"   // r1::Error
 #include "toolkit/fs.h"      // r1::write_file_atomic, r1::read_file, r1::unique_tmp_path
@@ -41,27 +41,42 @@ namespace r1::sandbox {
 
 const char* verdict_name(Verdict v) {
   switch (v) {
-    case Verdict::AC: return "AC";
-    case Verdict::WA: return "WA";
-    case Verdict::CE: return "CE";
-    case Verdict::RE: return "RE";
-    case Verdict::TLE: return "TLE";
-    case Verdict::MLE: return "MLE";
-    case Verdict::OLE: return "OLE";
-    case Verdict::SE: return "SE";
+    case Verdict::AC:
+      return "AC";
+    case Verdict::WA:
+      return "WA";
+    case Verdict::CE:
+      return "CE";
+    case Verdict::RE:
+      return "RE";
+    case Verdict::TLE:
+      return "TLE";
+    case Verdict::MLE:
+      return "MLE";
+    case Verdict::OLE:
+      return "OLE";
+    case Verdict::SE:
+      return "SE";
   }
   return "SE";
 }
 
 const char* exit_kind_name(ExitKind k) {
   switch (k) {
-    case ExitKind::Exited: return "exited";
-    case ExitKind::Signaled: return "signaled";
-    case ExitKind::CpuTimeout: return "cpu-timeout";
-    case ExitKind::WallTimeout: return "wall-timeout";
-    case ExitKind::MemoryLimit: return "memory-limit";
-    case ExitKind::OutputLimit: return "output-limit";
-    case ExitKind::SandboxError: return "sandbox-error";
+    case ExitKind::Exited:
+      return "exited";
+    case ExitKind::Signaled:
+      return "signaled";
+    case ExitKind::CpuTimeout:
+      return "cpu-timeout";
+    case ExitKind::WallTimeout:
+      return "wall-timeout";
+    case ExitKind::MemoryLimit:
+      return "memory-limit";
+    case ExitKind::OutputLimit:
+      return "output-limit";
+    case ExitKind::SandboxError:
+      return "sandbox-error";
   }
   return "sandbox-error";
 }
@@ -84,8 +99,8 @@ std::string errno_text(const std::string& what) { return what + ": " + std::stre
 // The program's host pid: the first child of the sandbox's pid 1 (init forks it first; orphans
 // re-parented to init come after it), or 0 when it has none.
 pid_t first_child_of(pid_t init_pid) {
-  const std::string path = "/proc/" + std::to_string(init_pid) + "/task/" +
-                           std::to_string(init_pid) + "/children";
+  const std::string path =
+      "/proc/" + std::to_string(init_pid) + "/task/" + std::to_string(init_pid) + "/children";
   std::ifstream in(path);
   long child = 0;
   if (!(in >> child) || child <= 0) return 0;
@@ -113,15 +128,54 @@ std::string build_seccomp_bpf() {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   check(ctx != nullptr, "sandbox: seccomp_init failed");
   const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
-  const char* denied[] = {
-      "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root",
-      "chroot", "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "io_uring_setup",
-      "io_uring_enter", "io_uring_register", "unshare", "setns", "userfaultfd", "kexec_load",
-      "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot", "swapon",
-      "swapoff", "syslog", "acct", "open_by_handle_at", "name_to_handle_at", "fanotify_init",
-      "move_mount", "open_tree", "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr",
-      "quotactl", "lookup_dcookie", "vhangup", "settimeofday", "clock_settime", "adjtimex",
-      "clock_adjtime", "iopl", "ioperm", "pidfd_getfd"};
+  const char* denied[] = {"ptrace",
+                          "process_vm_readv",
+                          "process_vm_writev",
+                          "mount",
+                          "umount2",
+                          "pivot_root",
+                          "chroot",
+                          "keyctl",
+                          "add_key",
+                          "request_key",
+                          "bpf",
+                          "perf_event_open",
+                          "io_uring_setup",
+                          "io_uring_enter",
+                          "io_uring_register",
+                          "unshare",
+                          "setns",
+                          "userfaultfd",
+                          "kexec_load",
+                          "kexec_file_load",
+                          "init_module",
+                          "finit_module",
+                          "delete_module",
+                          "reboot",
+                          "swapon",
+                          "swapoff",
+                          "syslog",
+                          "acct",
+                          "open_by_handle_at",
+                          "name_to_handle_at",
+                          "fanotify_init",
+                          "move_mount",
+                          "open_tree",
+                          "fsopen",
+                          "fsmount",
+                          "fsconfig",
+                          "fspick",
+                          "mount_setattr",
+                          "quotactl",
+                          "lookup_dcookie",
+                          "vhangup",
+                          "settimeofday",
+                          "clock_settime",
+                          "adjtimex",
+                          "clock_adjtime",
+                          "iopl",
+                          "ioperm",
+                          "pidfd_getfd"};
   int rc = 0;
   for (const char* name : denied) {
     const int nr = seccomp_syscall_resolve_name(name);
@@ -331,24 +385,62 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   // NPROC counts the uid's processes in the sandbox's user namespace: init is one of them.
   const int nproc = limits.processes + 1;
 
-  std::vector<std::string> a = {
-      m.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--as-pid-1", "--clearenv",
-      "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/tmp",
-      "--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-      "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-      "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
-      "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-      "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
-      "--proc", "/proc", "--dev", "/dev",
-      "--size", tmpfs_bytes, "--tmpfs", "/tmp",
-      "--ro-bind", m.init, "/.r1/init"};
+  std::vector<std::string> a = {m.bwrap,
+                                "--unshare-all",
+                                "--die-with-parent",
+                                "--new-session",
+                                "--as-pid-1",
+                                "--clearenv",
+                                "--setenv",
+                                "PATH",
+                                "/usr/local/bin:/usr/bin:/bin",
+                                "--setenv",
+                                "HOME",
+                                "/tmp",
+                                "--setenv",
+                                "LANG",
+                                "C.UTF-8",
+                                "--setenv",
+                                "PYTHONDONTWRITEBYTECODE",
+                                "1",
+                                "--ro-bind",
+                                "/usr",
+                                "/usr",
+                                "--symlink",
+                                "usr/bin",
+                                "/bin",
+                                "--symlink",
+                                "usr/lib",
+                                "/lib",
+                                "--symlink",
+                                "usr/lib64",
+                                "/lib64",
+                                "--symlink",
+                                "usr/sbin",
+                                "/sbin",
+                                "--ro-bind-try",
+                                "/etc/ld.so.cache",
+                                "/etc/ld.so.cache",
+                                "--ro-bind-try",
+                                "/etc/alternatives",
+                                "/etc/alternatives",
+                                "--proc",
+                                "/proc",
+                                "--dev",
+                                "/dev",
+                                "--size",
+                                tmpfs_bytes,
+                                "--tmpfs",
+                                "/tmp",
+                                "--ro-bind",
+                                m.init,
+                                "/.r1/init"};
   for (const auto& [dest, host] : ro_files) {
     a.insert(a.end(), {"--ro-bind", host, dest});
   }
   if (!rw_dir_host.empty()) a.insert(a.end(), {"--bind", rw_dir_host, rw_dir});
-  a.insert(a.end(), {"--chdir", rw_dir.empty() ? "/tmp" : rw_dir, "--seccomp", "3",
-                     "--info-fd", "5", "/.r1/init",
-                     "4", std::to_string(cpu_rl), std::to_string(as_bytes),
+  a.insert(a.end(), {"--chdir", rw_dir.empty() ? "/tmp" : rw_dir, "--seccomp", "3", "--info-fd",
+                     "5", "/.r1/init", "4", std::to_string(cpu_rl), std::to_string(as_bytes),
                      std::to_string(limits.file_bytes), std::to_string(limits.open_files),
                      std::to_string(nproc), "--"});
   a.insert(a.end(), argv.begin(), argv.end());
@@ -361,8 +453,8 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   int out[2] = {-1, -1}, err[2] = {-1, -1}, bpf[2] = {-1, -1}, st[2] = {-1, -1};
   int info[2] = {-1, -1};  // bwrap's --info-fd: the pid of the sandbox's pid 1
   auto close_all = [&] {
-    for (int fd : {in_fd, out[0], out[1], err[0], err[1], bpf[0], bpf[1], st[0], st[1], info[0],
-                   info[1]})
+    for (int fd :
+         {in_fd, out[0], out[1], err[0], err[1], bpf[0], bpf[1], st[0], st[1], info[0], info[1]})
       if (fd >= 0) close(fd);
   };
   if (in_fd < 0 || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(bpf, O_CLOEXEC) ||
@@ -513,8 +605,10 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
         if (total > limits.output_bytes) kill_it(ExitKind::OutputLimit);
         continue;
       }
-      if (n == 0) open = false;
-      else if (errno == EINTR) continue;
+      if (n == 0)
+        open = false;
+      else if (errno == EINTR)
+        continue;
       return;
     }
   };
@@ -523,10 +617,22 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
     pollfd pf[4];
     int n = 0;
     int i_out = -1, i_err = -1, i_pid = -1, i_info = -1;
-    if (init_pidfd == -1 && info[0] >= 0) { pf[n] = {info[0], POLLIN, 0}; i_info = n++; }
-    if (out_open) { pf[n] = {out[0], POLLIN, 0}; i_out = n++; }
-    if (err_open) { pf[n] = {err[0], POLLIN, 0}; i_err = n++; }
-    if (!exited && pidfd >= 0) { pf[n] = {pidfd, POLLIN, 0}; i_pid = n++; }
+    if (init_pidfd == -1 && info[0] >= 0) {
+      pf[n] = {info[0], POLLIN, 0};
+      i_info = n++;
+    }
+    if (out_open) {
+      pf[n] = {out[0], POLLIN, 0};
+      i_out = n++;
+    }
+    if (err_open) {
+      pf[n] = {err[0], POLLIN, 0};
+      i_err = n++;
+    }
+    if (!exited && pidfd >= 0) {
+      pf[n] = {pidfd, POLLIN, 0};
+      i_pid = n++;
+    }
     const auto now = std::chrono::steady_clock::now();
     int timeout_ms = 0;
     if (!killed) {
@@ -574,7 +680,8 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   }
   if (pidfd >= 0) close(pidfd);
   if (init_pidfd >= 0) close(init_pidfd);
-  r.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  r.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   m.release(slot);
 
   // The status line from init.
@@ -582,9 +689,12 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   set_nonblock(st[0]);
   for (;;) {
     const ssize_t k = read(st[0], buf, sizeof buf);
-    if (k > 0) status.append(buf, static_cast<size_t>(k));
-    else if (k < 0 && errno == EINTR) continue;
-    else break;
+    if (k > 0)
+      status.append(buf, static_cast<size_t>(k));
+    else if (k < 0 && errno == EINTR)
+      continue;
+    else
+      break;
   }
   close_all();
 
@@ -625,13 +735,14 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   r.time_ms = (ut + stt) / 1e3;
   r.memory_kb = rss;
   const bool signaled = std::strcmp(kind, "signal") == 0;
-  if (signaled) r.signal = code;
-  else r.exit_code = code;
+  if (signaled)
+    r.signal = code;
+  else
+    r.exit_code = code;
   const bool failed = signaled || code != 0;
   const bool alloc_refused =
       contains(r.stderr_data, "std::bad_alloc") || contains(r.stderr_data, "MemoryError") ||
-      contains(r.stderr_data, "Cannot allocate memory") ||
-      contains(r.stderr_data, "out of memory");
+      contains(r.stderr_data, "Cannot allocate memory") || contains(r.stderr_data, "out of memory");
   if (r.time_ms > limits.cpu_s * 1e3 || (signaled && code == SIGXCPU)) {
     r.kind = ExitKind::CpuTimeout;
   } else if (r.memory_kb > limits.memory_mb * 1024 || (failed && alloc_refused) ||
@@ -656,7 +767,8 @@ Compiled Sandbox::compile(Lang lang, const std::string& source) {
   if (lang == Lang::Cpp)
     for (const auto& f : options_.cxx_flags) flags += f + " ";
   std::error_code ec;
-  const auto mtime = fs::exists(tool, ec) ? fs::last_write_time(tool, ec).time_since_epoch().count() : 0;
+  const auto mtime =
+      fs::exists(tool, ec) ? fs::last_write_time(tool, ec).time_since_epoch().count() : 0;
   c.key = sha256_hex(std::string(lang_name(lang)) + '\0' + tool + '\0' + std::to_string(mtime) +
                      '\0' + flags + '\0' + source);
   if (!m.setup_error.empty() || tool.empty()) {
@@ -706,10 +818,14 @@ Compiled Sandbox::compile(Lang lang, const std::string& source) {
     argv.insert(argv.end(), options_.cxx_flags.begin(), options_.cxx_flags.end());
     argv.insert(argv.end(), {"-o", "/build/prog", "/build/" + src_name});
   } else {
-    argv = {m.python, "-I", "-B", "-c",
+    argv = {m.python,
+            "-I",
+            "-B",
+            "-c",
             "import sys, traceback\nsrc = open(sys.argv[1], 'rb').read()\ntry:\n"
             "    compile(src, 'main.py', 'exec')\nexcept (SyntaxError, ValueError) as e:\n"
-            "    sys.stderr.write(''.join(traceback.format_exception_only(type(e), e)))\n    sys.exit(1)\n",
+            "    sys.stderr.write(''.join(traceback.format_exception_only(type(e), e)))\n    "
+            "sys.exit(1)\n",
             "/build/" + src_name};
   }
   const ExecResult r = run_command(argv, "", options_.compile_limits, {}, build, "/build");
@@ -728,11 +844,20 @@ Compiled Sandbox::compile(Lang lang, const std::string& source) {
     std::string why;
     switch (r.kind) {
       case ExitKind::CpuTimeout:
-      case ExitKind::WallTimeout: why = "compilation exceeded its time limit"; break;
-      case ExitKind::MemoryLimit: why = "compilation exceeded its memory limit"; break;
-      case ExitKind::OutputLimit: why = "compilation exceeded its output limit"; break;
-      case ExitKind::Signaled: why = "the compiler was killed by signal " + std::to_string(r.signal); break;
-      default: break;
+      case ExitKind::WallTimeout:
+        why = "compilation exceeded its time limit";
+        break;
+      case ExitKind::MemoryLimit:
+        why = "compilation exceeded its memory limit";
+        break;
+      case ExitKind::OutputLimit:
+        why = "compilation exceeded its output limit";
+        break;
+      case ExitKind::Signaled:
+        why = "the compiler was killed by signal " + std::to_string(r.signal);
+        break;
+      default:
+        break;
     }
     c.output = why.empty() ? diag : why + (diag.empty() ? "" : "\n" + diag);
     // Deterministic failures are cached; limit hits are not (they depend on the machine's load).
@@ -756,7 +881,8 @@ Compiled Sandbox::compile(Lang lang, const std::string& source) {
 ExecResult Sandbox::execute(const Compiled& program, const std::string& input,
                             const Limits& limits) {
   check(program.ok, "sandbox: executing a program that did not compile");
-  if (program.lang == Lang::Cpp) return run_command({"/prog/main"}, input, limits, {{"/prog/main", program.artifact}});
+  if (program.lang == Lang::Cpp)
+    return run_command({"/prog/main"}, input, limits, {{"/prog/main", program.artifact}});
   return run_command({impl_->python, "-I", "-B", "/prog/main.py"}, input, limits,
                      {{"/prog/main.py", program.artifact}});
 }

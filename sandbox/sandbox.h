@@ -1,24 +1,25 @@
-// r1::sandbox: compile and run untrusted programs (C++ and Python 3) in bubblewrap with a libseccomp
-// filter, rlimits, a wall-clock deadline, a per-run process cap and output caps read while the
-// program runs; judge them against tests with a checker. Leaves out other languages and cgroups.
+// r1::sandbox: compile and run untrusted programs (C++ and Python 3) in bubblewrap with a
+// libseccomp filter, rlimits, a wall-clock deadline, a per-run process cap and output caps read
+// while the program runs; judge them against tests with a checker. Leaves out other languages and
+// cgroups.
 //
 // Containment of one execution (see sandbox.cpp for the exact flags):
 //   r1 (fork; when root: setgroups/setgid/setuid to a dedicated uid per slot, so that
-//   RLIMIT_NPROC binds) -> bwrap --unshare-all --die-with-parent --new-session --clearenv, read-only
-//   /usr, a private size-capped tmpfs work dir, no network, seccomp filter
+//   RLIMIT_NPROC binds) -> bwrap --unshare-all --die-with-parent --new-session --clearenv,
+//   read-only /usr, a private size-capped tmpfs work dir, no network, seccomp filter
 //   -> r1sandbox-init as pid 1 of the new PID namespace (sets the program's rlimits, forks,
 //   reports exit code / signal / rusage on a status pipe) -> the program.
 // When init exits the kernel kills whatever is left in the namespace (daemonised children too).
 #pragma once
 
-#include <cstdint>   // int64_t
+#include <cstdint>     // int64_t
 #include <functional>  // std::function
-#include <map>       // std::map
-#include <memory>    // std::unique_ptr
-#include <mutex>     // std::mutex
-#include <optional>  // std::optional
-#include <string>    // std::string
-#include <vector>    // std::vector
+#include <map>         // std::map
+#include <memory>      // std::unique_ptr
+#include <mutex>       // std::mutex
+#include <optional>    // std::optional
+#include <string>      // std::string
+#include <vector>      // std::vector
 
 namespace r1::sandbox {
 
@@ -27,18 +28,19 @@ enum class Verdict { AC, WA, CE, RE, TLE, MLE, OLE, SE };
 const char* verdict_name(Verdict v);  // "AC", "WA", ...
 
 enum class Lang { Cpp, Python };
-Lang parse_lang(const std::string& name);  // "cpp"/"c++" or "python"/"python3"/"py"; throws r1::Error
-const char* lang_name(Lang lang);         // "cpp" / "python"
+Lang parse_lang(
+    const std::string& name);      // "cpp"/"c++" or "python"/"python3"/"py"; throws r1::Error
+const char* lang_name(Lang lang);  // "cpp" / "python"
 
 // Resource limits of one execution (or one compilation).
 struct Limits {
-  double cpu_s = 2.0;                          // CPU time (user+sys) of the program; over it: TLE
-  double wall_s = 0;                           // wall-clock deadline; 0 = 2 * cpu_s + 1
-  int64_t memory_mb = 512;                     // address space (RLIMIT_AS); peak RSS over it: MLE
-  int64_t output_bytes = 64LL << 20;           // stdout + stderr read while running; over it: OLE
-  int64_t file_bytes = 16LL << 20;             // work-dir tmpfs size and RLIMIT_FSIZE
-  int open_files = 64;                         // RLIMIT_NOFILE
-  int processes = 32;                          // processes + threads of the run (RLIMIT_NPROC)
+  double cpu_s = 2.0;                 // CPU time (user+sys) of the program; over it: TLE
+  double wall_s = 0;                  // wall-clock deadline; 0 = 2 * cpu_s + 1
+  int64_t memory_mb = 512;            // address space (RLIMIT_AS); peak RSS over it: MLE
+  int64_t output_bytes = 64LL << 20;  // stdout + stderr read while running; over it: OLE
+  int64_t file_bytes = 16LL << 20;    // work-dir tmpfs size and RLIMIT_FSIZE
+  int open_files = 64;                // RLIMIT_NOFILE
+  int processes = 32;                 // processes + threads of the run (RLIMIT_NPROC)
   double effective_wall_s() const { return wall_s > 0 ? wall_s : 2 * cpu_s + 1; }
 };
 
@@ -68,29 +70,33 @@ struct ExecResult {
 
 // A compiled (or, for Python, syntax-checked) program, ready to run.
 struct Compiled {
-  bool ok = false;              // false: compile error or sandbox error
-  bool sandbox_error = false;   // the failure is the sandbox's (SE), not the program's (CE)
-  bool cached = false;          // taken from the cache, no compiler run
+  bool ok = false;             // false: compile error or sandbox error
+  bool sandbox_error = false;  // the failure is the sandbox's (SE), not the program's (CE)
+  bool cached = false;         // taken from the cache, no compiler run
   Lang lang = Lang::Cpp;
-  std::string artifact;         // host path: the binary (C++) or the source file (Python)
-  std::string output;           // compiler diagnostics, first errors first (capped at 8 KiB)
-  std::string key;              // sha256 of (language, compiler, flags, source)
+  std::string artifact;  // host path: the binary (C++) or the source file (Python)
+  std::string output;    // compiler diagnostics, first errors first (capped at 8 KiB)
+  std::string key;       // sha256 of (language, compiler, flags, source)
 };
 
 struct SandboxOptions {
-  std::string bwrap = "bwrap";                 // bubblewrap executable (PATH lookup)
-  std::string init;                            // r1sandbox-init; "" = beside the running executable
-  std::string cache_dir;                       // compiled programs; "" = $R1_SANDBOX_CACHE or
-                                               // ~/.cache/r1/sandbox
-  std::string cxx = "g++";                     // C++ compiler
+  std::string bwrap = "bwrap";  // bubblewrap executable (PATH lookup)
+  std::string init;             // r1sandbox-init; "" = beside the running executable
+  std::string cache_dir;        // compiled programs; "" = $R1_SANDBOX_CACHE or
+                                // ~/.cache/r1/sandbox
+  std::string cxx = "g++";      // C++ compiler
   std::vector<std::string> cxx_flags = {"-O2", "-std=c++17", "-DONLINE_JUDGE"};
-  std::string python = "/usr/bin/python3";     // Python 3 interpreter (must live under /usr)
+  std::string python = "/usr/bin/python3";  // Python 3 interpreter (must live under /usr)
   // Compilation: a contest program compiles in a few seconds; compile-time bombs end as CE.
-  Limits compile_limits = {/*cpu_s=*/10, /*wall_s=*/20, /*memory_mb=*/2048,
-                           /*output_bytes=*/1 << 20, /*file_bytes=*/256LL << 20,
-                           /*open_files=*/256, /*processes=*/64};
-  unsigned uid_base = 64000;                   // when run as root: slot i runs as uid_base + i
-  int slots = 64;                              // concurrent executions at most (one uid each)
+  Limits compile_limits = {/*cpu_s=*/10,
+                           /*wall_s=*/20,
+                           /*memory_mb=*/2048,
+                           /*output_bytes=*/1 << 20,
+                           /*file_bytes=*/256LL << 20,
+                           /*open_files=*/256,
+                           /*processes=*/64};
+  unsigned uid_base = 64000;  // when run as root: slot i runs as uid_base + i
+  int slots = 64;             // concurrent executions at most (one uid each)
 };
 
 class Sandbox {
@@ -135,7 +141,8 @@ struct Checker {
   double rel_tol = 1e-6;
   std::string program;  // External: host path of the checker's source (.cpp or .py) or binary
 };
-// "exact", "tokens", "float", "float:1e-4" (both tolerances), "exitcode", or a checker program path.
+// "exact", "tokens", "float", "float:1e-4" (both tolerances), "exitcode", or a checker program
+// path.
 Checker parse_checker(const std::string& spec);
 // Tokens/Exact/Float comparison (External and ExitCode are handled by judge()).
 bool check_output(const Checker& checker, const std::string& output, const std::string& expected);
@@ -149,9 +156,9 @@ struct Test {
 std::vector<Test> load_tests_jsonl(const std::string& path);
 
 struct JudgeOptions {
-  Limits limits;                  // per test
+  Limits limits;  // per test
   Checker checker;
-  bool stop_on_failure = true;    // stop at the first test that is not AC
+  bool stop_on_failure = true;  // stop at the first test that is not AC
 };
 
 struct TestOutcome {
@@ -168,10 +175,10 @@ struct TestOutcome {
 TestOutcome outcome_of(const ExecResult& r);
 
 struct JudgeResult {
-  Verdict verdict = Verdict::SE;      // AC iff every test is AC; else the first failure's verdict
-  std::string compile_output;         // compiler diagnostics (CE: the first errors)
-  std::vector<TestOutcome> tests;     // in order; fewer than the tests when stopped early
-  int passed = 0;                     // tests with AC
+  Verdict verdict = Verdict::SE;   // AC iff every test is AC; else the first failure's verdict
+  std::string compile_output;      // compiler diagnostics (CE: the first errors)
+  std::vector<TestOutcome> tests;  // in order; fewer than the tests when stopped early
+  int passed = 0;                  // tests with AC
 };
 
 // Compiles once, runs each test, checks. An empty test list runs the program once on empty input
@@ -187,8 +194,7 @@ struct JudgeJob {
   JudgeOptions options;
 };
 // on_done(done) is called (under a lock) after each job; results are in job order.
-std::vector<JudgeResult> judge_all(Sandbox& sandbox, const std::vector<JudgeJob>& jobs,
-                                   int workers,
+std::vector<JudgeResult> judge_all(Sandbox& sandbox, const std::vector<JudgeJob>& jobs, int workers,
                                    const std::function<void(size_t done)>& on_done = {});
 
 std::string judge_result_to_json(const JudgeResult& result);  // the `r1sandbox run --json` shape

@@ -46,7 +46,8 @@ class TempDir {
 inline std::string shared_data(const std::string& rel) {
   const std::string path = "../shared/data/" + rel;
   if (!std::filesystem::exists(path))
-    throw Error(path + " is missing: tests read the shared data folder beside the checkout "
+    throw Error(path +
+                " is missing: tests read the shared data folder beside the checkout "
                 "(../shared/data/README.md)");
   return path;
 }
@@ -112,7 +113,7 @@ class R1serve {
   R1serve(const std::string& port_file, const std::string& model,
           std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {bin("r1serve"), "--model", model, "--port", "0",
-                                     "--port-file", port_file};
+                                     "--port-file",  port_file};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

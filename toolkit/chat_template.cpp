@@ -21,7 +21,8 @@ using ojson = nlohmann::ordered_json;
 const char* const kSpecialTokens[] = {"bos_token", "eos_token", "unk_token", "sep_token",
                                       "pad_token", "cls_token", "mask_token"};
 
-std::shared_ptr<const jinja::Template> compile(const std::string& source, const std::string& origin) {
+std::shared_ptr<const jinja::Template> compile(const std::string& source,
+                                               const std::string& origin) {
   return std::make_shared<const jinja::Template>(source, origin);
 }
 
@@ -34,7 +35,8 @@ std::string builtin_names() {
 // A special token as tokenizer_config.json writes it: a string or an AddedToken object.
 std::optional<std::string> token_text(const ojson& v) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
+  if (v.is_object() && v.contains("content") && v["content"].is_string())
+    return v["content"].get<std::string>();
   return std::nullopt;
 }
 
@@ -42,17 +44,20 @@ void read_special_tokens(const ojson& cfg, ChatTemplate& t) {
   for (const char* k : kSpecialTokens)
     if (cfg.contains(k))
       if (auto s = token_text(cfg[k])) t.special_tokens[k] = *s;
-  if (t.special_tokens.contains("bos_token")) t.bos_token = t.special_tokens["bos_token"].get<std::string>();
+  if (t.special_tokens.contains("bos_token"))
+    t.bos_token = t.special_tokens["bos_token"].get<std::string>();
 }
 
 // tokenizer_config.json's chat_template and special tokens, from a GGUF file's metadata.
 ojson gguf_tokenizer_config(const std::string& path) {
   const GgufFile file(path);
   ojson cfg = ojson::object();
-  if (file.has("tokenizer.chat_template")) cfg["chat_template"] = file.at("tokenizer.chat_template");
+  if (file.has("tokenizer.chat_template"))
+    cfg["chat_template"] = file.at("tokenizer.chat_template");
   const GgufVocab vocab = gguf_vocab(file);
   auto token = [&](const std::optional<int64_t>& id, const char* key) {
-    if (id && *id >= 0 && *id < static_cast<int64_t>(vocab.tokens.size())) cfg[key] = vocab.tokens[*id];
+    if (id && *id >= 0 && *id < static_cast<int64_t>(vocab.tokens.size()))
+      cfg[key] = vocab.tokens[*id];
   };
   token(vocab.bos_id, "bos_token");
   token(vocab.eos_id, "eos_token");
@@ -61,10 +66,12 @@ ojson gguf_tokenizer_config(const std::string& path) {
   return cfg;
 }
 
-void set_sources(ChatTemplate& t, const std::map<std::string, std::string>& sources, const std::string& origin) {
+void set_sources(ChatTemplate& t, const std::map<std::string, std::string>& sources,
+                 const std::string& origin) {
   std::string all;
   for (const auto& [name, src] : sources) {
-    const std::string where = sources.size() == 1 ? origin : origin + " (template \"" + name + "\")";
+    const std::string where =
+        sources.size() == 1 ? origin : origin + " (template \"" + name + "\")";
     auto tpl = compile(src, where);
     if (name == "default") t.jinja = tpl;
     t.named[name] = tpl;
@@ -78,11 +85,13 @@ void set_sources(ChatTemplate& t, const std::map<std::string, std::string>& sour
 // chat_template.jinja and additional_chat_templates/*.jinja, which take priority over the config.
 std::map<std::string, std::string> template_files(const fs::path& dir) {
   std::map<std::string, std::string> sources;
-  if (fs::is_regular_file(dir / "chat_template.jinja")) sources["default"] = read_file((dir / "chat_template.jinja").string());
+  if (fs::is_regular_file(dir / "chat_template.jinja"))
+    sources["default"] = read_file((dir / "chat_template.jinja").string());
   const fs::path extra = dir / "additional_chat_templates";
   if (fs::is_directory(extra))
     for (const auto& e : fs::directory_iterator(extra))
-      if (e.is_regular_file() && e.path().extension() == ".jinja") sources[e.path().stem().string()] = read_file(e.path().string());
+      if (e.is_regular_file() && e.path().extension() == ".jinja")
+        sources[e.path().stem().string()] = read_file(e.path().string());
   return sources;
 }
 
@@ -93,8 +102,8 @@ std::map<std::string, std::string> config_templates(const ojson& v, const std::s
     sources["default"] = v.get<std::string>();
   } else if (v.is_array()) {
     for (const auto& e : v) {
-      check(e.is_object() && e.contains("name") && e["name"].is_string() && e.contains("template") &&
-                e["template"].is_string(),
+      check(e.is_object() && e.contains("name") && e["name"].is_string() &&
+                e.contains("template") && e["template"].is_string(),
             origin + ": chat_template list entries must be {\"name\": ..., \"template\": ...}");
       sources[e["name"].get<std::string>()] = e["template"].get<std::string>();
     }
@@ -105,11 +114,13 @@ std::map<std::string, std::string> config_templates(const ojson& v, const std::s
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // The model's own templates (empty map when it has none) and where they came from.
-std::map<std::string, std::string> model_templates(const std::string& dir, const ojson& cfg, std::string* origin) {
+std::map<std::string, std::string> model_templates(const std::string& dir, const ojson& cfg,
+                                                   std::string* origin) {
   if (is_gguf_file(dir)) {
     *origin = dir + " (tokenizer.chat_template)";
     return config_templates(cfg.value("chat_template", ojson()), *origin);
@@ -117,7 +128,8 @@ std::map<std::string, std::string> model_templates(const std::string& dir, const
   const fs::path d(dir);
   auto files = template_files(d);
   if (!files.empty()) {
-    *origin = (d / (files.count("default") ? "chat_template.jinja" : "additional_chat_templates")).string();
+    *origin = (d / (files.count("default") ? "chat_template.jinja" : "additional_chat_templates"))
+                  .string();
     return files;
   }
   if (cfg.contains("chat_template")) {
@@ -163,8 +175,11 @@ ojson normalize_message(const ojson& m, size_t index) {
 
 const jinja::Template& pick(const ChatTemplate& t, const ChatInput& in) {
   if (t.empty())
-    throw Error("the model has no chat template (no chat_template.jinja, tokenizer_config.json chat_template or "
-                "chat_template.json): choose one with --chat-template NAME|FILE.jinja (" + builtin_names() + ")");
+    throw Error(
+        "the model has no chat template (no chat_template.jinja, tokenizer_config.json "
+        "chat_template or "
+        "chat_template.json): choose one with --chat-template NAME|FILE.jinja (" +
+        builtin_names() + ")");
   if (!in.template_name.empty()) {
     const auto it = t.named.find(in.template_name);
     check(it != t.named.end(), t.name + ": no chat template named \"" + in.template_name + "\"");
@@ -198,7 +213,8 @@ ChatTemplate chat_template_from_source(const std::string& source, const std::str
   return t;
 }
 
-ChatTemplate load_chat_template(const std::string& dir, const std::string& override, bool required) {
+ChatTemplate load_chat_template(const std::string& dir, const std::string& override,
+                                bool required) {
   const ojson cfg = read_config(dir);
   ChatTemplate t;
   std::string origin;
@@ -208,23 +224,28 @@ ChatTemplate load_chat_template(const std::string& dir, const std::string& overr
       check(fs::is_regular_file(override), "--chat-template " + override + ": no such file");
       t = chat_template_from_source(read_file(override), override);
     } else if (sources.count(override)) {
-      t = chat_template_from_source(sources.at(override), origin + " (template \"" + override + "\")");
+      t = chat_template_from_source(sources.at(override),
+                                    origin + " (template \"" + override + "\")");
     } else {
       t = builtin_chat_template(override);
     }
   } else if (!sources.empty()) {
     set_sources(t, sources, origin);
   } else if (required) {
-    const std::string where = is_gguf_file(dir) ? dir : (fs::path(dir) / "tokenizer_config.json").string();
-    throw Error(where + ": no chat_template (nor chat_template.jinja or chat_template.json beside it); choose one "
-                "with --chat-template NAME|FILE.jinja (" + builtin_names() + ")");
+    const std::string where =
+        is_gguf_file(dir) ? dir : (fs::path(dir) / "tokenizer_config.json").string();
+    throw Error(
+        where +
+        ": no chat_template (nor chat_template.jinja or chat_template.json beside it); choose one "
+        "with --chat-template NAME|FILE.jinja (" +
+        builtin_names() + ")");
   }
   read_special_tokens(cfg, t);
   return t;
 }
 
-std::string render_chat_json(const ChatTemplate& t, const ojson& messages, bool add_generation_prompt,
-                             const ChatInput& input) {
+std::string render_chat_json(const ChatTemplate& t, const ojson& messages,
+                             bool add_generation_prompt, const ChatInput& input) {
   const jinja::Template& tpl = pick(t, input);
   check(messages.is_array(), "messages must be a JSON list");
   ojson vars = t.special_tokens;
@@ -243,8 +264,8 @@ std::string render_chat_json(const ChatTemplate& t, const ojson& messages, bool 
   }
 }
 
-std::string render_chat(const ChatTemplate& t, const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                        const ChatInput& input) {
+std::string render_chat(const ChatTemplate& t, const std::vector<ChatMessage>& messages,
+                        bool add_generation_prompt, const ChatInput& input) {
   ojson list = ojson::array();
   for (const auto& m : messages) {
     ojson j = ojson::object();
@@ -260,8 +281,8 @@ std::string render_chat(const ChatTemplate& t, const std::vector<ChatMessage>& m
 ojson parse_template_kwargs(const std::string& text, const std::string& flag) {
   if (text.empty()) return ojson::object();
   const ojson j = ojson::parse(text, nullptr, false);
-  check(!j.is_discarded() && j.is_object(), flag + " must be a JSON object, e.g. '{\"enable_thinking\": false}' (got " +
-                                                text + ")");
+  check(!j.is_discarded() && j.is_object(),
+        flag + " must be a JSON object, e.g. '{\"enable_thinking\": false}' (got " + text + ")");
   return j;
 }
 
@@ -271,7 +292,8 @@ ojson read_tools_file(const std::string& path) {
   check(!j.is_discarded(), "--tools " + path + ": not valid JSON");
   check(j.is_array(), "--tools " + path + ": must be a JSON list of tools (JSON-schema functions)");
   for (size_t i = 0; i < j.size(); ++i)
-    check(j[i].is_object(), "--tools " + path + ": tool " + std::to_string(i) + " is not a JSON object");
+    check(j[i].is_object(),
+          "--tools " + path + ": tool " + std::to_string(i) + " is not a JSON object");
   return j;
 }
 

@@ -9,10 +9,10 @@
 
 #include <ctime>     // std::tm
 #include <map>       // std::map
+#include <memory>    // std::shared_ptr
 #include <optional>  // std::optional
-#include <memory>  // std::shared_ptr
-#include <string>  // std::string
-#include <vector>  // std::vector
+#include <string>    // std::string
+#include <vector>    // std::vector
 
 #include <nlohmann/json.hpp>  // nlohmann::ordered_json
 
@@ -29,13 +29,14 @@ struct ChatMessage {
 };
 
 struct ChatTemplate {
-  std::shared_ptr<const jinja::Template> jinja;                          // the default template
+  std::shared_ptr<const jinja::Template> jinja;                         // the default template
   std::map<std::string, std::shared_ptr<const jinja::Template>> named;  // e.g. "tool_use", "rag"
-  std::string name;      // where it came from: a built-in name, or the file that held it
-  std::string sha256;    // of the default template's source (or of the named ones, joined)
-  std::string bos_token;                                      // the tokenizer's BOS text ("" when none)
-  nlohmann::ordered_json special_tokens = nlohmann::ordered_json::object();  // bos_token, eos_token, ...
-  nlohmann::ordered_json kwargs = nlohmann::ordered_json::object();          // extra template variables
+  std::string name;       // where it came from: a built-in name, or the file that held it
+  std::string sha256;     // of the default template's source (or of the named ones, joined)
+  std::string bos_token;  // the tokenizer's BOS text ("" when none)
+  nlohmann::ordered_json special_tokens =
+      nlohmann::ordered_json::object();                              // bos_token, eos_token, ...
+  nlohmann::ordered_json kwargs = nlohmann::ordered_json::object();  // extra template variables
   bool empty() const { return !jinja && named.empty(); }
 };
 
@@ -44,8 +45,8 @@ struct ChatInput {
   nlohmann::ordered_json tools = nullptr;      // a list of JSON-schema functions, or null
   nlohmann::ordered_json documents = nullptr;  // a list of {title, text}, or null
   nlohmann::ordered_json kwargs = nlohmann::ordered_json::object();  // per-call template kwargs
-  std::string template_name;                   // one of ChatTemplate::named ("" picks as transformers does)
-  std::optional<std::tm> now;                  // strftime_now's local time (absent: the clock)
+  std::string template_name;   // one of ChatTemplate::named ("" picks as transformers does)
+  std::optional<std::tm> now;  // strftime_now's local time (absent: the clock)
 };
 
 // The built-in template `name` (list above); throws r1::Error naming the choices.
@@ -59,17 +60,19 @@ ChatTemplate chat_template_from_source(const std::string& source, const std::str
 // tokenizer_config.json. `override` is a built-in name, a .jinja file, or the name of one of the
 // model's named templates. Throws r1::Error when there is none, unless `required` is false (then
 // the result is empty() and render_chat on it throws).
-ChatTemplate load_chat_template(const std::string& dir, const std::string& override = "", bool required = true);
+ChatTemplate load_chat_template(const std::string& dir, const std::string& override = "",
+                                bool required = true);
 
 // The prompt text for `messages` (add_generation_prompt opens the assistant turn).
-std::string render_chat(const ChatTemplate& t, const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                        const ChatInput& input = {});
+std::string render_chat(const ChatTemplate& t, const std::vector<ChatMessage>& messages,
+                        bool add_generation_prompt, const ChatInput& input = {});
 // The same for messages given as OpenAI-style JSON objects (role, content, tool_calls, ...).
-std::string render_chat_json(const ChatTemplate& t, const nlohmann::ordered_json& messages, bool add_generation_prompt,
-                             const ChatInput& input = {});
+std::string render_chat_json(const ChatTemplate& t, const nlohmann::ordered_json& messages,
+                             bool add_generation_prompt, const ChatInput& input = {});
 
 // --template-kwargs TEXT: a JSON object, or r1::Error naming `flag`.
-nlohmann::ordered_json parse_template_kwargs(const std::string& text, const std::string& flag = "--template-kwargs");
+nlohmann::ordered_json parse_template_kwargs(const std::string& text,
+                                             const std::string& flag = "--template-kwargs");
 // --tools FILE: a JSON list of JSON-schema functions, or r1::Error naming the file.
 nlohmann::ordered_json read_tools_file(const std::string& path);
 

@@ -259,7 +259,8 @@ class ServerBusy : public Error {
 
 // Retry-After in seconds (the delta form; an HTTP date or junk gives -1).
 double retry_after_s(const std::string& v) {
-  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6) return -1;
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6)
+    return -1;
   return std::stod(v);
 }
 
@@ -289,7 +290,8 @@ void transfer(const DownloadTarget& t, PartFile& part, Progress& progress, const
     const std::string why = reply_excerpt(error_body);
     const std::string message = t.label + ": GET " + r.url + ": HTTP " + std::to_string(r.status) +
                                 (why.empty() ? "" : " (" + why + ")");
-    if (r.status == 429 || r.status >= 500) throw ServerBusy(message, retry_after_s(r.header("Retry-After")));
+    if (r.status == 429 || r.status >= 500)
+      throw ServerBusy(message, retry_after_s(r.header("Retry-After")));
     throw Error(message);
   }
   if (!started && r.status == 200 && from > 0) part.truncate();  // an empty file
@@ -307,10 +309,13 @@ void transfer_until_done(const DownloadTarget& t, PartFile& part, Progress& prog
       return transfer(t, part, progress, get);
     } catch (const ServerBusy& e) {  // 429/5xx: wait (Retry-After, else backoff; at most 30 s)
       if (attempt >= attempts)
-        throw Error(std::string(e.what()) + " (" + std::to_string(attempt) + " tries; the server is busy or "
-                    "failing: run again later" + (part.size() > 0 ? " to resume from " + part.path() : "") + ")");
+        throw Error(std::string(e.what()) + " (" + std::to_string(attempt) +
+                    " tries; the server is busy or "
+                    "failing: run again later" +
+                    (part.size() > 0 ? " to resume from " + part.path() : "") + ")");
       const double wait = e.wait_s >= 0 ? e.wait_s : 0.5 * (1 << std::min(attempt, 6));
-      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(std::min(wait, 30.0) * 1000)));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(static_cast<int64_t>(std::min(wait, 30.0) * 1000)));
       continue;
     } catch (const HttpError& e) {
       const int64_t kept = part.size();

@@ -55,7 +55,6 @@ size_t max_stop_chars(const GenerationRequest& r) {
   return m;
 }
 
-
 // Continuous batching over one cache: add() queues requests, step() runs one admission + prefill
 // or one decode step.
 class Batcher {
@@ -255,7 +254,7 @@ class Batcher {
     auto ids = torch::tensor(next, torch::kLong).view({B, 1}).to(dev);
     auto positions = torch::tensor(pos, torch::kLong).to(dev);
     auto hidden = model_.decode(ids, positions, cache_);  // (B, 1, C)
-    auto logits = model_.logits(hidden.squeeze(1));      // (B, V)
+    auto logits = model_.logits(hidden.squeeze(1));       // (B, V)
     ++stats_.decode_steps;
     stats_.decode_rows += B;
     auto s = sample_tokens(logits, params, rngs);

@@ -65,8 +65,8 @@ struct EngineStats {
   int64_t decode_steps = 0, decode_rows = 0, prefills = 0;
   int64_t requests = 0;   // finished
   int64_t cancelled = 0;  // of them, cancelled before all their samples were done
-  double busy_s = 0;     // wall time spent in model steps
-  int64_t rows = 0;      // KV cache rows (sequences that can be decoded together)
+  double busy_s = 0;      // wall time spent in model steps
+  int64_t rows = 0;       // KV cache rows (sequences that can be decoded together)
   double mean_batch() const { return decode_steps ? double(decode_rows) / decode_steps : 0; }
   double batch_fill() const { return rows ? mean_batch() / double(rows) : 0; }
 };

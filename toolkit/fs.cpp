@@ -93,8 +93,7 @@ std::shared_ptr<MappedFile> map_file(const std::string& path, size_t min_size,
   void* addr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   const int mmap_errno = errno;
   ::close(fd);
-  if (addr == MAP_FAILED)
-    throw Error(path + ": mmap failed (" + std::strerror(mmap_errno) + ")");
+  if (addr == MAP_FAILED) throw Error(path + ": mmap failed (" + std::strerror(mmap_errno) + ")");
   auto m = std::make_shared<MappedFile>();
   m->data = static_cast<uint8_t*>(addr);
   m->size = size;

@@ -1,6 +1,7 @@
 // GGUF reader (see gguf.h). The layout: magic "GGUF", u32 version, u64 tensor count, u64 key-value
-// count, the key-value pairs (string key, u32 value type, value), the tensor infos (name, u32 n_dims,
-// u64 dims, u32 ggml type, u64 offset), padding to general.alignment (default 32), the data.
+// count, the key-value pairs (string key, u32 value type, value), the tensor infos (name, u32
+// n_dims, u64 dims, u32 ggml type, u64 offset), padding to general.alignment (default 32), the
+// data.
 #include "toolkit/gguf.h"
 
 #include <ATen/Parallel.h>  // at::parallel_for
@@ -19,11 +20,22 @@ namespace {
 using nlohmann::json;
 
 enum ValueType : uint32_t {
-  kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7,
-  kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
 };
-constexpr int kMaxDims = 4;             // GGML_MAX_DIMS
-constexpr int kMaxArrayNesting = 4;     // arrays of arrays, as far as anyone writes them
+constexpr int kMaxDims = 4;          // GGML_MAX_DIMS
+constexpr int kMaxArrayNesting = 4;  // arrays of arrays, as far as anyone writes them
 constexpr uint64_t kDefaultAlignment = 32;
 
 // Bounds-checked little-endian reads over the mapping; every error names the file and the field.
@@ -66,19 +78,34 @@ class Cursor {
 // the bytes left before anything is allocated.
 uint64_t min_value_bytes(uint32_t type) {
   switch (type) {
-    case kU8: case kI8: case kBool: return 1;
-    case kU16: case kI16: return 2;
-    case kU32: case kI32: case kF32: return 4;
-    case kU64: case kI64: case kF64: case kString: return 8;
-    case kArray: return 12;
-    default: return 0;
+    case kU8:
+    case kI8:
+    case kBool:
+      return 1;
+    case kU16:
+    case kI16:
+      return 2;
+    case kU32:
+    case kI32:
+    case kF32:
+      return 4;
+    case kU64:
+    case kI64:
+    case kF64:
+    case kString:
+      return 8;
+    case kArray:
+      return 12;
+    default:
+      return 0;
   }
 }
 
 json read_value(Cursor& c, uint32_t type, const std::string& key, int depth);
 
 json read_array(Cursor& c, const std::string& key, int depth) {
-  if (depth >= kMaxArrayNesting) c.fail(key + ": arrays nested deeper than " + std::to_string(kMaxArrayNesting));
+  if (depth >= kMaxArrayNesting)
+    c.fail(key + ": arrays nested deeper than " + std::to_string(kMaxArrayNesting));
   const auto type = c.get<uint32_t>(key + " array type");
   const auto n = c.get<uint64_t>(key + " array length");
   const uint64_t min = min_value_bytes(type);
@@ -93,24 +120,37 @@ json read_array(Cursor& c, const std::string& key, int depth) {
 
 json read_value(Cursor& c, uint32_t type, const std::string& key, int depth) {
   switch (type) {
-    case kU8: return c.get<uint8_t>(key);
-    case kI8: return c.get<int8_t>(key);
-    case kU16: return c.get<uint16_t>(key);
-    case kI16: return c.get<int16_t>(key);
-    case kU32: return c.get<uint32_t>(key);
-    case kI32: return c.get<int32_t>(key);
-    case kU64: return c.get<uint64_t>(key);
-    case kI64: return c.get<int64_t>(key);
-    case kF32: return static_cast<double>(c.get<float>(key));
-    case kF64: return c.get<double>(key);
+    case kU8:
+      return c.get<uint8_t>(key);
+    case kI8:
+      return c.get<int8_t>(key);
+    case kU16:
+      return c.get<uint16_t>(key);
+    case kI16:
+      return c.get<int16_t>(key);
+    case kU32:
+      return c.get<uint32_t>(key);
+    case kI32:
+      return c.get<int32_t>(key);
+    case kU64:
+      return c.get<uint64_t>(key);
+    case kI64:
+      return c.get<int64_t>(key);
+    case kF32:
+      return static_cast<double>(c.get<float>(key));
+    case kF64:
+      return c.get<double>(key);
     case kBool: {
       const auto b = c.get<uint8_t>(key);
       if (b > 1) c.fail(key + ": bool value " + std::to_string(b) + " is neither 0 nor 1");
       return b == 1;
     }
-    case kString: return c.string(key);
-    case kArray: return read_array(c, key, depth);
-    default: c.fail(key + ": unknown value type " + std::to_string(type));
+    case kString:
+      return c.string(key);
+    case kArray:
+      return read_array(c, key, depth);
+    default:
+      c.fail(key + ": unknown value type " + std::to_string(type));
   }
 }
 
@@ -164,7 +204,8 @@ void check_tensor_data(std::vector<GgufTensorInfo>& tensors, Cursor& c, uint64_t
 uint64_t alignment_of(const json& metadata, Cursor& c) {
   if (!metadata.contains("general.alignment")) return kDefaultAlignment;
   const auto& a = metadata["general.alignment"];
-  if (!a.is_number_unsigned() || a.get<uint64_t>() == 0 || (a.get<uint64_t>() & (a.get<uint64_t>() - 1)) != 0)
+  if (!a.is_number_unsigned() || a.get<uint64_t>() == 0 ||
+      (a.get<uint64_t>() & (a.get<uint64_t>() - 1)) != 0)
     c.fail("general.alignment " + a.dump() + " is not a power of two");
   return a.get<uint64_t>();
 }
@@ -184,8 +225,7 @@ GgufFile::GgufFile(const std::string& path) : path_(path) {
   if (std::memcmp(magic, "GGUF", 4) != 0) c.fail("not a GGUF file (no \"GGUF\" magic)");
   version_ = c.get<uint32_t>("version");
   if (version_ == 1) c.fail("GGUF version 1 is not supported (convert it with a newer llama.cpp)");
-  if ((version_ & 0xFFFF) == 0 && version_ != 0)
-    c.fail("big-endian GGUF files are not supported");
+  if ((version_ & 0xFFFF) == 0 && version_ != 0) c.fail("big-endian GGUF files are not supported");
   if (version_ != 2 && version_ != 3) c.fail("unknown GGUF version " + std::to_string(version_));
   const auto n_tensors = c.get<uint64_t>("tensor count");
   const auto n_kv = c.get<uint64_t>("key-value count");

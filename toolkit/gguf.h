@@ -4,8 +4,8 @@
 // (refused by name); writing lives in gguf_writer.h.
 #pragma once
 
-#include <nlohmann/json.hpp>  // nlohmann::json
 #include <torch/types.h>      // torch::Tensor, at::ScalarType
+#include <nlohmann/json.hpp>  // nlohmann::json
 
 #include <cstdint>  // int64_t, uint64_t, uint32_t
 #include <map>      // std::map

@@ -64,11 +64,16 @@ void write_json(const fs::path& path, const json& j) {
 // llama.cpp's general.file_type (LLAMA_FTYPE) for weights stored as `type`.
 uint32_t file_type(GgmlType type) {
   switch (type) {
-    case GgmlType::kF32: return 0;
-    case GgmlType::kF16: return 1;
-    case GgmlType::kQ8_0: return 7;
-    case GgmlType::kBF16: return 32;
-    default: throw Error("GGUF writer: cannot store type " + ggml_type_name(static_cast<uint32_t>(type)));
+    case GgmlType::kF32:
+      return 0;
+    case GgmlType::kF16:
+      return 1;
+    case GgmlType::kQ8_0:
+      return 7;
+    case GgmlType::kBF16:
+      return 32;
+    default:
+      throw Error("GGUF writer: cannot store type " + ggml_type_name(static_cast<uint32_t>(type)));
   }
 }
 
@@ -116,7 +121,7 @@ GgufVocab vocab_from_hf(const std::string& dir, int64_t vocab_size) {
   if (tj.contains("added_tokens"))
     for (const auto& a : tj["added_tokens"])
       by_id[a.at("id").get<int64_t>()] = {a.at("content").get<std::string>(),
-                                         a.value("special", false) ? 3 : 4};
+                                          a.value("special", false) ? 3 : 4};
   const int64_t n = std::max(vocab_size, by_id.empty() ? 0 : by_id.rbegin()->first + 1);
   for (int64_t i = 0; i < n; ++i) {
     auto it = by_id.find(i);
@@ -124,8 +129,9 @@ GgufVocab vocab_from_hf(const std::string& dir, int64_t vocab_size) {
     v.token_types.push_back(it == by_id.end() ? 5 : it->second.second);
   }
   for (const auto& m : model.at("merges"))
-    v.merges.push_back(m.is_string() ? m.get<std::string>()
-                                     : m.at(0).get<std::string>() + " " + m.at(1).get<std::string>());
+    v.merges.push_back(m.is_string()
+                           ? m.get<std::string>()
+                           : m.at(0).get<std::string>() + " " + m.at(1).get<std::string>());
   const Tokenizer tok = Tokenizer::load(dir);
   v.bos_id = tok.bos_id;
   v.eos_id = tok.eos_id;
@@ -203,7 +209,8 @@ void write_gguf_tokenizer_files(const std::string& gguf_path, const std::string&
   const json tc = tokenizer_config(file, vocab);
   write_json(out / "tokenizer_config.json", tc);
   if (tc.contains("chat_template") && tc["chat_template"].is_string())
-    write_file_atomic((out / "chat_template.jinja").string(), tc["chat_template"].get<std::string>());
+    write_file_atomic((out / "chat_template.jinja").string(),
+                      tc["chat_template"].get<std::string>());
   write_json(out / "generation_config.json", generation_config(gguf_config_json(file)));
 }
 

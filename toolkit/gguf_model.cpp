@@ -46,8 +46,8 @@ constexpr NamePair kGlobalNames[] = {
 std::optional<int64_t> opt_int(const GgufFile& f, const std::string& key) {
   if (!f.has(key)) return std::nullopt;
   const json& v = f.at(key);
-  check(v.is_number_integer(), f.path() + ": metadata " + key + " is not an integer (" +
-                                   v.dump().substr(0, 80) + ")");
+  check(v.is_number_integer(),
+        f.path() + ": metadata " + key + " is not an integer (" + v.dump().substr(0, 80) + ")");
   return v.get<int64_t>();
 }
 int64_t req_int(const GgufFile& f, const std::string& key) {
@@ -79,8 +79,9 @@ void check_rope_scaling(const GgufFile& f, const std::string& arch) {
               " is not supported (r1 reads GGUF files without rope scaling)");
   }
   check(f.find("rope_freqs.weight") == nullptr,
-        f.path() + ": rope_freqs.weight (Llama 3.1-style rope scaling) is not supported for GGUF "
-                   "files; convert the Hugging Face checkpoint instead");
+        f.path() +
+            ": rope_freqs.weight (Llama 3.1-style rope scaling) is not supported for GGUF "
+            "files; convert the Hugging Face checkpoint instead");
 }
 
 // The dtype a checkpoint of this file would have: its float type when unquantized, else bf16.
@@ -132,7 +133,8 @@ ModelConfig gguf_model_config(const GgufFile& f) {
   if (auto rot = opt_int(f, arch + ".rope.dimension_count"))
     check(*rot == c.head_dim, f.path() + ": " + arch + ".rope.dimension_count " +
                                   std::to_string(*rot) + " differs from the head size " +
-                                  std::to_string(c.head_dim) + " (partial rotary is not supported)");
+                                  std::to_string(c.head_dim) +
+                                  " (partial rotary is not supported)");
   // GGUF keeps one end-of-turn id beside eos: both end a sample.
   if (auto eot = opt_int(f, "tokenizer.ggml.eot_token_id"))
     if (std::find(c.eos_token_ids.begin(), c.eos_token_ids.end(), *eot) == c.eos_token_ids.end())

@@ -1,11 +1,12 @@
 // A GGUF file as a Hugging Face checkpoint of the llama and qwen2 architectures: its metadata as
 // config.json, its tensor names as transformers' names, with the Q/K row permutation that
 // llama.cpp's converter applies to Llama undone. The reverse mapping serves the GGUF writer.
-// Leaves out other architectures and rope scaling stored as rope_freqs (Llama 3.1): refused by name.
+// Leaves out other architectures and rope scaling stored as rope_freqs (Llama 3.1): refused by
+// name.
 #pragma once
 
-#include <nlohmann/json.hpp>  // nlohmann::json
 #include <torch/types.h>      // torch::Tensor
+#include <nlohmann/json.hpp>  // nlohmann::json
 
 #include <string>  // std::string
 

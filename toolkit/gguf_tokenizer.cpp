@@ -123,7 +123,8 @@ std::string byte_level_spelling(const std::string& token) {
     std::array<std::string, 256> t;
     for (int b = 0; b < 256; ++b) {
       utf8proc_uint8_t buf[4];
-      const auto cp = static_cast<utf8proc_int32_t>(byte_alphabet_char(static_cast<unsigned char>(b)));
+      const auto cp =
+          static_cast<utf8proc_int32_t>(byte_alphabet_char(static_cast<unsigned char>(b)));
       t[b].assign(reinterpret_cast<char*>(buf), utf8proc_encode_char(cp, buf));
     }
     return t;

@@ -10,7 +10,15 @@ namespace r1 {
 namespace {
 
 constexpr uint64_t kAlignment = 32;
-enum ValueType : uint32_t { kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kString = 8, kArray = 9, kU64 = 10 };
+enum ValueType : uint32_t {
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10
+};
 
 template <typename T>
 void put(std::string& out, T v) {

@@ -28,12 +28,12 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // The checkpoint's small files, fetched when the repo has them; the weights come after.
-const std::vector<std::string> kCheckpointFiles = {"config.json", "generation_config.json",
-                                                   "tokenizer.json", "tokenizer_config.json",
+const std::vector<std::string> kCheckpointFiles = {"config.json",         "generation_config.json",
+                                                   "tokenizer.json",      "tokenizer_config.json",
                                                    "chat_template.jinja", "chat_template.json"};
 // What a tokenizer alone needs (r1tok, r1eval --tokenizer): no config, no weights.
-const std::vector<std::string> kTokenizerFiles = {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
-                                                  "chat_template.json"};
+const std::vector<std::string> kTokenizerFiles = {"tokenizer.json", "tokenizer_config.json",
+                                                  "chat_template.jinja", "chat_template.json"};
 
 // additional_chat_templates/NAME.jinja: a model's named chat templates, as transformers loads them.
 bool is_extra_chat_template(const std::string& f) {
@@ -419,13 +419,15 @@ std::string Hub::checkpoint() {
 std::string Hub::tokenizer() {
   const std::string cached = cached_commit();
   std::error_code ec;
-  if (!cached.empty() && fs::exists(snapshot(cached) / "tokenizer.json", ec)) return snapshot(cached).string();
+  if (!cached.empty() && fs::exists(snapshot(cached) / "tokenizer.json", ec))
+    return snapshot(cached).string();
   if (options_.offline) offline_error(cached, "tokenizer.json");
   const RevisionInfo info = revision_info();
   auto has = [&](const std::string& f) {
     return std::find(info.siblings.begin(), info.siblings.end(), f) != info.siblings.end();
   };
-  check(has("tokenizer.json"), ref_.str() + " (commit " + info.sha + "): no tokenizer.json (r1 reads tokenizer.json)");
+  check(has("tokenizer.json"),
+        ref_.str() + " (commit " + info.sha + "): no tokenizer.json (r1 reads tokenizer.json)");
   std::string commit;
   for (const auto& f : kTokenizerFiles)
     if (has(f)) fetch_file(f, info.sha, &commit);
@@ -523,7 +525,8 @@ std::string resolve_tokenizer_path(const std::string& spec, const HubOptions& op
   try {
     return hub.tokenizer();
   } catch (const HttpError& e) {
-    throw Error(ref->str() + ": cannot reach the hub: " + e.what() + " (HF_HUB_OFFLINE=1 uses the cache alone)");
+    throw Error(ref->str() + ": cannot reach the hub: " + e.what() +
+                " (HF_HUB_OFFLINE=1 uses the cache alone)");
   }
 }
 

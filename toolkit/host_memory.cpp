@@ -42,7 +42,8 @@ int64_t cgroup_headroom() {
   while (std::getline(in, line)) {
     if (line.rfind("0::", 0) != 0) continue;
     const std::string dir = "/sys/fs/cgroup" + line.substr(3);
-    const int64_t max = file_number(dir + "/memory.max"), current = file_number(dir + "/memory.current");
+    const int64_t max = file_number(dir + "/memory.max"),
+                  current = file_number(dir + "/memory.current");
     if (max == kUnknown || current == kUnknown) return kUnknown;
     return std::max<int64_t>(max - current, 0);
   }

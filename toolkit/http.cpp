@@ -14,9 +14,9 @@
 #include <boost/beast/ssl.hpp>    // beast::ssl_stream
 
 #include <openssl/ssl.h>       // SSL_set_tlsext_host_name
+#include <openssl/x509_vfy.h>  // X509_VERIFY_PARAM_set1_host
 #include <poll.h>              // poll, POLLRDHUP
 #include <sys/socket.h>        // recv, MSG_PEEK
-#include <openssl/x509_vfy.h>  // X509_VERIFY_PARAM_set1_host
 
 #include <algorithm>           // std::min
 #include <atomic>              // std::atomic
@@ -545,8 +545,8 @@ beast::error_code HttpServer::Impl::write_reply(Connection& c, HttpReply reply, 
   return ec;
 }
 
-beast::error_code HttpServer::Impl::write_streamed(Connection& c, HttpReply reply,
-                                                   unsigned version, bool keep_alive, bool head) {
+beast::error_code HttpServer::Impl::write_streamed(Connection& c, HttpReply reply, unsigned version,
+                                                   bool keep_alive, bool head) {
   if (version < 11 || head) {  // no chunked encoding: the pieces become one body
     std::string body;
     reply.stream([&body](std::string_view piece) {
@@ -578,7 +578,8 @@ beast::error_code HttpServer::Impl::write_streamed(Connection& c, HttpReply repl
   } catch (...) {  // the header is out: the only way left to say it failed is to drop the body
     return net::error::connection_aborted;
   }
-  if (!ec) ec = run_op(c.ioc, [&](auto h) { net::async_write(*c.stream, http::make_chunk_last(), h); });
+  if (!ec)
+    ec = run_op(c.ioc, [&](auto h) { net::async_write(*c.stream, http::make_chunk_last(), h); });
   return ec;
 }
 
@@ -632,7 +633,8 @@ void HttpServer::Impl::serve(Connection& c) {
       if (!ec) ec = run_op(c.ioc, [&](auto h) { http::async_read(stream, buffer, parser, h); });
     }
     std::string why;
-    if (const int status = request_read_status(ec, &why)) write_reply(c, error_reply(status, why), 11, false);
+    if (const int status = request_read_status(ec, &why))
+      write_reply(c, error_reply(status, why), 11, false);
     if (ec) break;
 
     const bool request_keep_alive = parser.get().keep_alive();

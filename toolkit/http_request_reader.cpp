@@ -36,14 +36,18 @@ int request_read_status(const beast::error_code& ec, std::string* message) {
 
 HttpRequest to_http_request(HttpRequestParser& parser, std::function<bool()> client_gone) {
   auto msg = parser.release();
-  HttpRequest req{std::string(msg.method_string()), std::string(msg.target()), std::move(msg.body()), {},
+  HttpRequest req{std::string(msg.method_string()),
+                  std::string(msg.target()),
+                  std::move(msg.body()),
+                  {},
                   std::move(client_gone)};
   for (const auto& field : msg)
     req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   return req;
 }
 
-int read_http_requests(std::string_view bytes, const std::function<void(HttpRequest&&)>& on_request) {
+int read_http_requests(std::string_view bytes,
+                       const std::function<void(HttpRequest&&)>& on_request) {
   while (!bytes.empty()) {
     HttpRequestParser parser;
     limit_request_parser(parser);

@@ -30,6 +30,7 @@ HttpRequest to_http_request(HttpRequestParser& parser, std::function<bool()> cli
 // Reads `bytes` as one kept-alive connection's requests (pipelined, as the server reads them) and
 // calls `on_request` for each complete one. Returns the status the first bad request is answered
 // with (the connection closes there), or 0 when every request parsed or the bytes end mid-request.
-int read_http_requests(std::string_view bytes, const std::function<void(HttpRequest&&)>& on_request);
+int read_http_requests(std::string_view bytes,
+                       const std::function<void(HttpRequest&&)>& on_request);
 
 }  // namespace r1

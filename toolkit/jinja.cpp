@@ -14,9 +14,9 @@
 namespace r1::jinja {
 namespace {
 
-constexpr int64_t kMaxSteps = 10'000'000;      // loop iterations and macro calls per render
-constexpr size_t kMaxOutput = 256u << 20;      // bytes a render may produce
-constexpr int kMaxDepth = 200;                 // nested macro calls
+constexpr int64_t kMaxSteps = 10'000'000;  // loop iterations and macro calls per render
+constexpr size_t kMaxOutput = 256u << 20;  // bytes a render may produce
+constexpr int kMaxDepth = 200;             // nested macro calls
 
 // An r1::Error that already names the template and line.
 class LocatedError : public Error {
@@ -83,35 +83,51 @@ class Interp {
   }
 
   void step(int line) {
-    if (++steps_ > kMaxSteps) fail(line, "the template ran more than 10000000 loop iterations and macro calls; stopped");
+    if (++steps_ > kMaxSteps)
+      fail(line, "the template ran more than 10000000 loop iterations and macro calls; stopped");
   }
 
   Flow exec_node(const Node& n, const ScopePtr& scope, std::string& out) {
     switch (n.kind) {
-      case Node::Kind::kText: out += n.text; break;
-      case Node::Kind::kOutput: out += eval(*n.expr, scope).to_str(); break;
+      case Node::Kind::kText:
+        out += n.text;
+        break;
+      case Node::Kind::kOutput:
+        out += eval(*n.expr, scope).to_str();
+        break;
       case Node::Kind::kIf:
         for (size_t i = 0; i < n.bodies.size(); ++i)
-          if (i >= n.conds.size() || eval(*n.conds[i], scope).truthy()) return exec(n.bodies[i], scope, out);
+          if (i >= n.conds.size() || eval(*n.conds[i], scope).truthy())
+            return exec(n.bodies[i], scope, out);
         break;
-      case Node::Kind::kFor: exec_for(n, scope, out); break;
-      case Node::Kind::kSet: exec_set(n, eval(*n.expr, scope), scope); break;
+      case Node::Kind::kFor:
+        exec_for(n, scope, out);
+        break;
+      case Node::Kind::kSet:
+        exec_set(n, eval(*n.expr, scope), scope);
+        break;
       case Node::Kind::kSetBlock: {
         std::string text;
         exec(n.bodies[0], scope, text);
         scope->set(n.targets[0], apply_filters(n, Value(std::move(text)), scope));
         break;
       }
-      case Node::Kind::kMacro: scope->set(n.text, make_macro(n, scope)); break;
-      case Node::Kind::kCallBlock: out += call_block(n, scope); break;
+      case Node::Kind::kMacro:
+        scope->set(n.text, make_macro(n, scope));
+        break;
+      case Node::Kind::kCallBlock:
+        out += call_block(n, scope);
+        break;
       case Node::Kind::kFilterBlock: {
         std::string text;
         exec(n.bodies[0], scope, text);
         out += apply_filters(n, Value(std::move(text)), scope).to_str();
         break;
       }
-      case Node::Kind::kBreak: return Flow::kBreak;
-      case Node::Kind::kContinue: return Flow::kContinue;
+      case Node::Kind::kBreak:
+        return Flow::kBreak;
+      case Node::Kind::kContinue:
+        return Flow::kContinue;
       case Node::Kind::kScope: {
         if (!n.new_scope) return exec(n.bodies[0], scope, out);
         ScopePtr inner = child(scope);
@@ -128,15 +144,16 @@ class Interp {
     return v;
   }
 
-  void bind_targets(const std::vector<std::string>& targets, const Value& v, Scope& scope, int line) {
+  void bind_targets(const std::vector<std::string>& targets, const Value& v, Scope& scope,
+                    int line) {
     if (targets.size() == 1) {
       scope.set(targets[0], v);
       return;
     }
     const auto items = v.iterate();
     if (items.size() != targets.size())
-      fail(line, "cannot unpack " + std::to_string(items.size()) + " values into " + std::to_string(targets.size()) +
-                     " names");
+      fail(line, "cannot unpack " + std::to_string(items.size()) + " values into " +
+                     std::to_string(targets.size()) + " names");
     for (size_t i = 0; i < targets.size(); ++i) scope.set(targets[i], items[i]);
   }
 
@@ -146,10 +163,12 @@ class Interp {
     if (dot == std::string::npos) return bind_targets(n.targets, v, *scope, n.line);
     const std::string ns_name = t.substr(0, dot), attr = t.substr(dot + 1);
     const Value* ns = scope->find(ns_name);
-    if (!ns || ns->kind() != Value::Kind::kNamespace) fail(n.line, "cannot assign attribute on non-namespace object");
+    if (!ns || ns->kind() != Value::Kind::kNamespace)
+      fail(n.line, "cannot assign attribute on non-namespace object");
     if (!attr.empty() && attr[0] == '_')
-      fail(n.line, "Chat templates cannot store underscore-prefixed attributes on a namespace, but got '" + attr +
-                       "'. Please rename the attribute.");
+      fail(n.line,
+           "Chat templates cannot store underscore-prefixed attributes on a namespace, but got '" +
+               attr + "'. Please rename the attribute.");
     ns->dict_ref().set(Value(attr), v);
   }
 
@@ -202,9 +221,8 @@ class Interp {
 
   Value make_macro(const Node& n, const ScopePtr& def_scope) {
     const Node* node = &n;
-    return Value::callable(n.text, [this, node, def_scope](CallArgs& a) {
-      return call_macro(*node, def_scope, a);
-    });
+    return Value::callable(
+        n.text, [this, node, def_scope](CallArgs& a) { return call_macro(*node, def_scope, a); });
   }
 
   Value call_macro(const Node& n, const ScopePtr& def_scope, CallArgs& a) {
@@ -214,22 +232,27 @@ class Interp {
     ScopePtr s = child(def_scope);
     std::vector<Value> varargs;
     for (size_t i = 0; i < a.args.size(); ++i) {
-      if (i < n.targets.size()) s->set(n.targets[i], a.args[i]);
-      else varargs.push_back(a.args[i]);
+      if (i < n.targets.size())
+        s->set(n.targets[i], a.args[i]);
+      else
+        varargs.push_back(a.args[i]);
     }
     Value kwargs = Value::dict();
     for (const auto& [k, v] : a.kwargs) {
       bool is_param = false;
       for (const auto& t : n.targets) is_param = is_param || t == k;
-      if (is_param) s->set(k, v);
-      else kwargs.dict_ref().set(Value(k), v);
+      if (is_param)
+        s->set(k, v);
+      else
+        kwargs.dict_ref().set(Value(k), v);
     }
     for (size_t i = 0; i < n.targets.size(); ++i) {
       bool given = i < a.args.size();
       for (const auto& kv : a.kwargs) given = given || kv.first == n.targets[i];
       if (given) continue;
-      s->set(n.targets[i], n.defaults[i] ? eval(*n.defaults[i], s)
-                                         : Value::undefined("parameter '" + n.targets[i] + "' was not provided"));
+      s->set(n.targets[i],
+             n.defaults[i] ? eval(*n.defaults[i], s)
+                           : Value::undefined("parameter '" + n.targets[i] + "' was not provided"));
     }
     s->set("varargs", Value::tuple(std::move(varargs)));
     s->set("kwargs", kwargs);
@@ -275,7 +298,8 @@ class Interp {
       if (name == "*") {
         for (auto& x : v.iterate()) a.args.push_back(std::move(x));
       } else if (name == "**") {
-        if (!v.is_mapping()) throw Error("argument after ** must be a mapping, not " + v.type_name());
+        if (!v.is_mapping())
+          throw Error("argument after ** must be a mapping, not " + v.type_name());
         for (const auto& [k, x] : v.dict_ref().items) a.kwargs.emplace_back(k.to_str(), x);
       } else {
         a.kwargs.emplace_back(name, std::move(v));
@@ -291,14 +315,17 @@ class Interp {
 
   Value eval(const Expr& e, const ScopePtr& scope) {
     switch (e.kind) {
-      case Expr::Kind::kLiteral: return e.value;
-      case Expr::Kind::kName: return lookup(e.name, scope);
+      case Expr::Kind::kLiteral:
+        return e.value;
+      case Expr::Kind::kName:
+        return lookup(e.name, scope);
       case Expr::Kind::kList:
       case Expr::Kind::kTuple: {
         std::vector<Value> items;
         items.reserve(e.items.size());
         for (const auto& c : e.items) items.push_back(eval(*c, scope));
-        return e.kind == Expr::Kind::kList ? Value::list(std::move(items)) : Value::tuple(std::move(items));
+        return e.kind == Expr::Kind::kList ? Value::list(std::move(items))
+                                           : Value::tuple(std::move(items));
       }
       case Expr::Kind::kDict: {
         Value d = Value::dict();
@@ -306,13 +333,16 @@ class Interp {
           d.dict_ref().set(eval(*e.items[i], scope), eval(*e.items[i + 1], scope));
         return d;
       }
-      case Expr::Kind::kAttr: return get_attr(eval(*e.items[0], scope), e.name);
-      case Expr::Kind::kItem: return get_item(eval(*e.items[0], scope), eval(*e.items[1], scope));
+      case Expr::Kind::kAttr:
+        return get_attr(eval(*e.items[0], scope), e.name);
+      case Expr::Kind::kItem:
+        return get_item(eval(*e.items[0], scope), eval(*e.items[1], scope));
       case Expr::Kind::kSlice: {
         auto part = [&](size_t i) { return e.items[i] ? eval(*e.items[i], scope) : Value::none(); };
         return get_slice(eval(*e.items[0], scope), part(1), part(2), part(3));
       }
-      case Expr::Kind::kCall: return eval_call(e, scope);
+      case Expr::Kind::kCall:
+        return eval_call(e, scope);
       case Expr::Kind::kFilter: {
         const Value subject = e.items[0] ? eval(*e.items[0], scope) : Value();
         return filter(e, subject, scope);
@@ -322,8 +352,10 @@ class Interp {
         CallArgs a = eval_args(e, 1, scope);
         return Value(call_test(e.name, subject, a) != e.negated);
       }
-      case Expr::Kind::kUnary: return eval_unary(e, scope);
-      case Expr::Kind::kBinary: return eval_binary(e, scope);
+      case Expr::Kind::kUnary:
+        return eval_unary(e, scope);
+      case Expr::Kind::kBinary:
+        return eval_binary(e, scope);
       case Expr::Kind::kCompare: {
         Value left = eval(*e.items[0], scope);
         for (size_t i = 0; i < e.ops.size(); ++i) {
@@ -335,7 +367,10 @@ class Interp {
       }
       case Expr::Kind::kCondition:
         if (eval(*e.items[0], scope).truthy()) return eval(*e.items[1], scope);
-        return e.items[2] ? eval(*e.items[2], scope) : Value::undefined("the inline if-expression evaluated to false and no else section was defined.");
+        return e.items[2] ? eval(*e.items[2], scope)
+                          : Value::undefined(
+                                "the inline if-expression evaluated to false and no else section "
+                                "was defined.");
     }
     return Value();
   }
@@ -351,7 +386,8 @@ class Interp {
     const Value fn = eval(*e.items[0], scope);
     CallArgs a = eval_args(e, 1, scope);
     if (!fn.is_callable()) {
-      if (fn.is_undefined()) throw Error(fn.str_ref().empty() ? "an undefined value is not callable" : fn.str_ref());
+      if (fn.is_undefined())
+        throw Error(fn.str_ref().empty() ? "an undefined value is not callable" : fn.str_ref());
       throw Error("'" + fn.type_name() + "' object is not callable");
     }
     a.callee = fn.callable_name();

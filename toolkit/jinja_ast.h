@@ -37,8 +37,9 @@ struct Expr {
   Value value;       // literals
   bool negated = false;
   std::vector<ExprPtr> items;
-  std::vector<std::string> kwarg_names;  // keyword argument names of calls, filters and tests ("*"/"**": spread)
-  std::vector<std::string> ops;          // comparison operators of kCompare
+  std::vector<std::string>
+      kwarg_names;  // keyword argument names of calls, filters and tests ("*"/"**": spread)
+  std::vector<std::string> ops;  // comparison operators of kCompare
 };
 
 struct Node;
@@ -47,33 +48,33 @@ using Body = std::vector<NodePtr>;
 
 struct Node {
   enum class Kind {
-    kText,        // text
-    kOutput,      // {{ expr }}
-    kIf,          // conds[i] -> bodies[i]; bodies.back() is the else body when conds.size() < bodies.size()
-    kFor,         // for targets in expr [if cond] body [else else_body]
-    kSet,         // targets = expr  (a single target "ns.attr" sets a namespace attribute)
-    kSetBlock,    // {% set target %}body{% endset %}, filters applied
-    kMacro,       // macro name(params=defaults) body
-    kCallBlock,   // {% call(params) expr %}body{% endcall %}
-    kFilterBlock, // {% filter f %}body{% endfilter %}
+    kText,    // text
+    kOutput,  // {{ expr }}
+    kIf,  // conds[i] -> bodies[i]; bodies.back() is the else body when conds.size() < bodies.size()
+    kFor,          // for targets in expr [if cond] body [else else_body]
+    kSet,          // targets = expr  (a single target "ns.attr" sets a namespace attribute)
+    kSetBlock,     // {% set target %}body{% endset %}, filters applied
+    kMacro,        // macro name(params=defaults) body
+    kCallBlock,    // {% call(params) expr %}body{% endcall %}
+    kFilterBlock,  // {% filter f %}body{% endfilter %}
     kBreak,
     kContinue,
-    kScope        // generation / with blocks: just their body (with: in a new scope, after sets)
+    kScope  // generation / with blocks: just their body (with: in a new scope, after sets)
   };
   Kind kind;
   int line = 0;
   std::string text;
-  std::vector<std::string> targets;   // for/set targets; macro and call-block parameter names
-  std::vector<ExprPtr> defaults;      // macro/call parameter defaults (null: none)
-  ExprPtr expr;                       // output, for iterable, set value, call expression
-  ExprPtr cond;                       // for ... if cond
-  std::vector<ExprPtr> conds;         // if/elif conditions
-  std::vector<Body> bodies;           // if branches; [0] is the body of the other kinds
-  Body else_body;                     // for ... else
-  std::vector<ExprPtr> filters;       // set-block / filter-block filters (kFilter with null subject)
+  std::vector<std::string> targets;  // for/set targets; macro and call-block parameter names
+  std::vector<ExprPtr> defaults;     // macro/call parameter defaults (null: none)
+  ExprPtr expr;                      // output, for iterable, set value, call expression
+  ExprPtr cond;                      // for ... if cond
+  std::vector<ExprPtr> conds;        // if/elif conditions
+  std::vector<Body> bodies;          // if branches; [0] is the body of the other kinds
+  Body else_body;                    // for ... else
+  std::vector<ExprPtr> filters;      // set-block / filter-block filters (kFilter with null subject)
   std::vector<std::pair<std::string, ExprPtr>> with_vars;  // with a=1, b=2
-  bool new_scope = false;             // kScope: with-block
-  bool uses_loop = true;              // kFor: the body reads `loop` (else no loop object is made)
+  bool new_scope = false;                                  // kScope: with-block
+  bool uses_loop = true;  // kFor: the body reads `loop` (else no loop object is made)
 };
 
 struct Program {

@@ -28,9 +28,11 @@ Value attribute_path(const Value& v, const std::string& path, const Value* fallb
   size_t start = 0;
   while (true) {
     const size_t dot = path.find('.', start);
-    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     const bool digits = !part.empty() && part.find_first_not_of("0123456789") == std::string::npos;
-    cur = digits ? get_item(cur, Value(static_cast<int64_t>(std::stoll(part)))) : get_item(cur, Value(part));
+    cur = digits ? get_item(cur, Value(static_cast<int64_t>(std::stoll(part))))
+                 : get_item(cur, Value(part));
     if (fallback && cur.is_undefined()) cur = *fallback;
     if (dot == std::string::npos) return cur;
     start = dot + 1;
@@ -58,13 +60,16 @@ Value f_tojson(const Value& v, CallArgs& a) {
   const bool sort_keys = a.get(3, "sort_keys", Value(false)).truthy();
   const bool ensure_ascii = a.get(0, "ensure_ascii", Value(false)).truthy();
   int ind = -1;
-  if (indent.is_int()) ind = static_cast<int>(std::max<int64_t>(0, indent.integer()));
-  else if (!indent.is_none()) throw Error("tojson: indent must be an integer");
+  if (indent.is_int())
+    ind = static_cast<int>(std::max<int64_t>(0, indent.integer()));
+  else if (!indent.is_none())
+    throw Error("tojson: indent must be an integer");
   std::string item_sep, key_sep;
   const std::string* is = nullptr;
   const std::string* ks = nullptr;
   if (!seps.is_none()) {
-    if (!seps.is_sequence() || seps.items().size() != 2) throw Error("tojson: separators must be a pair of strings");
+    if (!seps.is_sequence() || seps.items().size() != 2)
+      throw Error("tojson: separators must be a pair of strings");
     item_sep = seps.items()[0].to_str();
     key_sep = seps.items()[1].to_str();
     is = &item_sep;
@@ -93,7 +98,9 @@ Value f_tojson(const Value& v, CallArgs& a) {
 
 Value f_indent(const Value& v, CallArgs& a) {
   const Value w = a.get(0, "width", Value(4));
-  const std::string ind = w.is_string() ? w.str_ref() : std::string(static_cast<size_t>(std::max<int64_t>(0, w.integer())), ' ');
+  const std::string ind =
+      w.is_string() ? w.str_ref()
+                    : std::string(static_cast<size_t>(std::max<int64_t>(0, w.integer())), ' ');
   const bool first = a.get(1, "first", Value(false)).truthy();
   const bool blank = a.get(2, "blank", Value(false)).truthy();
   CallArgs none;
@@ -181,7 +188,8 @@ Value f_float(const Value& v, CallArgs& a) {
 
 Value f_items(const Value& v, CallArgs&) {
   if (v.is_undefined()) return Value::list();
-  if (!v.is_mapping()) throw Error("items filter: can only get item pairs from a mapping, not " + v.type_name());
+  if (!v.is_mapping())
+    throw Error("items filter: can only get item pairs from a mapping, not " + v.type_name());
   std::vector<Value> out;
   for (const auto& [k, x] : v.dict_ref().items) out.push_back(Value::tuple({k, x}));
   return Value::list(std::move(out));
@@ -190,7 +198,9 @@ Value f_items(const Value& v, CallArgs&) {
 Value f_list(const Value& v, CallArgs&) { return Value::list(v.iterate()); }
 Value f_string(const Value& v, CallArgs&) { return Value(v.to_str()); }
 Value f_length(const Value& v, CallArgs&) { return Value(static_cast<int64_t>(length_of(v))); }
-Value f_safe(const Value& v, CallArgs&) { return v.is_string() ? Value::markup(v.str_ref()) : Value::markup(v.to_str()); }
+Value f_safe(const Value& v, CallArgs&) {
+  return v.is_string() ? Value::markup(v.str_ref()) : Value::markup(v.to_str());
+}
 
 Value method_on_str(const Value& v, const char* method, CallArgs& a) {
   return get_attr(Value(v.to_str()), method).call(a);
@@ -276,7 +286,8 @@ Value f_dictsort(const Value& v, CallArgs& a) {
   for (const auto& [k, x] : v.dict_ref().items) pairs.push_back(Value::tuple({k, x}));
   const size_t pos = by == "value" ? 1 : 0;
   std::stable_sort(pairs.begin(), pairs.end(), [&](const Value& x, const Value& y) {
-    const Value kx = sort_key(x.items()[pos], Value(), cs), ky = sort_key(y.items()[pos], Value(), cs);
+    const Value kx = sort_key(x.items()[pos], Value(), cs),
+                ky = sort_key(y.items()[pos], Value(), cs);
     return rev ? less(ky, kx) : less(kx, ky);
   });
   return Value::list(std::move(pairs));
@@ -301,7 +312,8 @@ Value f_min_max(const Value& v, CallArgs& a, bool want_max) {
   const bool cs = a.get(0, "case_sensitive", Value(false)).truthy();
   const Value attr = a.get(1, "attribute");
   const auto items = v.iterate();
-  if (items.empty()) return Value::undefined(std::string("No aggregated item, sequence was empty."));
+  if (items.empty())
+    return Value::undefined(std::string("No aggregated item, sequence was empty."));
   size_t best = 0;
   for (size_t i = 1; i < items.size(); ++i) {
     const Value ki = sort_key(items[i], attr, cs), kb = sort_key(items[best], attr, cs);
@@ -316,7 +328,8 @@ Value f_sum(const Value& v, CallArgs& a) {
   const Value attr = a.get(0, "attribute");
   Value total = a.get(1, "start", Value(0));
   for (const auto& e : v.iterate())
-    total = binary_op("+", total, attr.is_undefined() || attr.is_none() ? e : attribute_path(e, attr.to_str()));
+    total = binary_op("+", total,
+                      attr.is_undefined() || attr.is_none() ? e : attribute_path(e, attr.to_str()));
   return total;
 }
 
@@ -333,10 +346,14 @@ Value f_round(const Value& v, CallArgs& a) {
   const double scale = std::pow(10.0, static_cast<double>(prec));
   const double x = v.number() * scale;
   double r;
-  if (method == "ceil") r = std::ceil(x);
-  else if (method == "floor") r = std::floor(x);
-  else if (method == "common") r = std::nearbyint(x);  // Python's round: half to even
-  else throw Error("round: method must be common, ceil or floor");
+  if (method == "ceil")
+    r = std::ceil(x);
+  else if (method == "floor")
+    r = std::floor(x);
+  else if (method == "common")
+    r = std::nearbyint(x);  // Python's round: half to even
+  else
+    throw Error("round: method must be common, ceil or floor");
   return Value(r / scale);
 }
 
@@ -353,7 +370,8 @@ Value f_wordcount(const Value& v, CallArgs&) {
 
 Value f_center(const Value& v, CallArgs& a) {
   const std::string s = v.to_str();
-  const auto width = static_cast<size_t>(std::max<int64_t>(0, a.get(0, "width", Value(80)).integer()));
+  const auto width =
+      static_cast<size_t>(std::max<int64_t>(0, a.get(0, "width", Value(80)).integer()));
   const size_t len = utf8_length(s);
   if (len >= width) return Value(s);
   const size_t pad = width - len, left = pad / 2 + (pad & width & 1);
@@ -439,7 +457,8 @@ Value f_map(const Value& v, CallArgs& a) {
   if (!attr.is_undefined()) {
     const Value dflt = a.get(static_cast<size_t>(-1), "default");
     const bool has_default = !dflt.is_undefined() && !dflt.is_none();
-    for (const auto& e : v.iterate()) out.push_back(attribute_path(e, attr.to_str(), has_default ? &dflt : nullptr));
+    for (const auto& e : v.iterate())
+      out.push_back(attribute_path(e, attr.to_str(), has_default ? &dflt : nullptr));
     return Value::list(std::move(out));
   }
   if (a.args.empty()) throw Error("map requires a filter argument");
@@ -454,15 +473,49 @@ Value f_map(const Value& v, CallArgs& a) {
 
 const std::map<std::string, FilterFn>& filters() {
   static const std::map<std::string, FilterFn> m = {
-      {"abs", f_abs}, {"attr", f_attr}, {"batch", f_batch}, {"capitalize", f_capitalize}, {"center", f_center},
-      {"count", f_length}, {"d", f_default}, {"default", f_default}, {"dictsort", f_dictsort}, {"e", f_escape},
-      {"escape", f_escape}, {"first", f_first}, {"float", f_float}, {"format", f_format}, {"indent", f_indent},
-      {"int", f_int}, {"items", f_items}, {"join", f_join}, {"last", f_last}, {"length", f_length},
-      {"list", f_list}, {"lower", f_lower}, {"map", f_map}, {"max", f_max}, {"min", f_min},
-      {"reject", f_reject}, {"rejectattr", f_rejectattr}, {"replace", f_replace}, {"reverse", f_reverse},
-      {"round", f_round}, {"safe", f_safe}, {"select", f_select}, {"selectattr", f_selectattr}, {"sort", f_sort},
-      {"string", f_string}, {"sum", f_sum}, {"title", f_title}, {"tojson", f_tojson}, {"trim", f_trim},
-      {"truncate", f_truncate}, {"unique", f_unique}, {"upper", f_upper}, {"wordcount", f_wordcount},
+      {"abs", f_abs},
+      {"attr", f_attr},
+      {"batch", f_batch},
+      {"capitalize", f_capitalize},
+      {"center", f_center},
+      {"count", f_length},
+      {"d", f_default},
+      {"default", f_default},
+      {"dictsort", f_dictsort},
+      {"e", f_escape},
+      {"escape", f_escape},
+      {"first", f_first},
+      {"float", f_float},
+      {"format", f_format},
+      {"indent", f_indent},
+      {"int", f_int},
+      {"items", f_items},
+      {"join", f_join},
+      {"last", f_last},
+      {"length", f_length},
+      {"list", f_list},
+      {"lower", f_lower},
+      {"map", f_map},
+      {"max", f_max},
+      {"min", f_min},
+      {"reject", f_reject},
+      {"rejectattr", f_rejectattr},
+      {"replace", f_replace},
+      {"reverse", f_reverse},
+      {"round", f_round},
+      {"safe", f_safe},
+      {"select", f_select},
+      {"selectattr", f_selectattr},
+      {"sort", f_sort},
+      {"string", f_string},
+      {"sum", f_sum},
+      {"title", f_title},
+      {"tojson", f_tojson},
+      {"trim", f_trim},
+      {"truncate", f_truncate},
+      {"unique", f_unique},
+      {"upper", f_upper},
+      {"wordcount", f_wordcount},
   };
   return m;
 }
@@ -483,7 +536,9 @@ bool t_mapping(const Value& v, CallArgs&) { return v.kind() == Value::Kind::kDic
 bool t_iterable(const Value& v, CallArgs&) {
   return v.is_undefined() || v.is_string() || v.is_sequence() || v.is_mapping();
 }
-bool t_sequence(const Value& v, CallArgs&) { return v.is_string() || v.is_sequence() || v.is_mapping(); }
+bool t_sequence(const Value& v, CallArgs&) {
+  return v.is_string() || v.is_sequence() || v.is_mapping();
+}
 bool t_callable(const Value& v, CallArgs&) { return v.is_callable(); }
 bool t_escaped(const Value&, CallArgs&) { return false; }
 bool t_eq(const Value& v, CallArgs& a) { return equal(v, a.get(0, "other")); }
@@ -496,11 +551,13 @@ bool t_in(const Value& v, CallArgs& a) { return compare_op("in", v, a.get(0, "se
 bool t_sameas(const Value& v, CallArgs& a) {
   const Value o = a.get(0, "other");
   if (v.is_mapping() || v.is_sequence() || o.is_mapping() || o.is_sequence())
-    return v.kind() == o.kind() && (v.is_sequence() ? &v.items() == &o.items() : &v.dict_ref() == &o.dict_ref());
+    return v.kind() == o.kind() &&
+           (v.is_sequence() ? &v.items() == &o.items() : &v.dict_ref() == &o.dict_ref());
   return v.kind() == o.kind() && equal(v, o);
 }
 int64_t int_subject(const Value& v, const char* test) {
-  if (!v.is_int()) throw Error(std::string("test '") + test + "' needs an integer, not " + v.type_name());
+  if (!v.is_int())
+    throw Error(std::string("test '") + test + "' needs an integer, not " + v.type_name());
   return v.integer();
 }
 bool t_odd(const Value& v, CallArgs&) { return int_subject(v, "odd") % 2 != 0; }
@@ -523,14 +580,45 @@ bool t_test(const Value& v, CallArgs&) { return v.is_string() && is_test(v.str_r
 
 const std::map<std::string, TestFn>& tests() {
   static const std::map<std::string, TestFn> m = {
-      {"!=", t_ne}, {"<", t_lt}, {"<=", t_le}, {"==", t_eq}, {">", t_gt}, {">=", t_ge},
-      {"boolean", t_boolean}, {"callable", t_callable}, {"defined", t_defined}, {"divisibleby", t_divisibleby},
-      {"eq", t_eq}, {"equalto", t_eq}, {"escaped", t_escaped}, {"even", t_even}, {"false", t_false},
-      {"filter", t_filter}, {"float", t_float}, {"ge", t_ge}, {"greaterthan", t_gt}, {"gt", t_gt}, {"in", t_in},
-      {"integer", t_integer}, {"iterable", t_iterable}, {"le", t_le}, {"lessthan", t_lt}, {"lower", t_lower},
-      {"lt", t_lt}, {"mapping", t_mapping}, {"ne", t_ne}, {"none", t_none}, {"number", t_number},
-      {"odd", t_odd}, {"sameas", t_sameas}, {"sequence", t_sequence}, {"string", t_string}, {"test", t_test},
-      {"true", t_true}, {"undefined", t_undefined}, {"upper", t_upper},
+      {"!=", t_ne},
+      {"<", t_lt},
+      {"<=", t_le},
+      {"==", t_eq},
+      {">", t_gt},
+      {">=", t_ge},
+      {"boolean", t_boolean},
+      {"callable", t_callable},
+      {"defined", t_defined},
+      {"divisibleby", t_divisibleby},
+      {"eq", t_eq},
+      {"equalto", t_eq},
+      {"escaped", t_escaped},
+      {"even", t_even},
+      {"false", t_false},
+      {"filter", t_filter},
+      {"float", t_float},
+      {"ge", t_ge},
+      {"greaterthan", t_gt},
+      {"gt", t_gt},
+      {"in", t_in},
+      {"integer", t_integer},
+      {"iterable", t_iterable},
+      {"le", t_le},
+      {"lessthan", t_lt},
+      {"lower", t_lower},
+      {"lt", t_lt},
+      {"mapping", t_mapping},
+      {"ne", t_ne},
+      {"none", t_none},
+      {"number", t_number},
+      {"odd", t_odd},
+      {"sameas", t_sameas},
+      {"sequence", t_sequence},
+      {"string", t_string},
+      {"test", t_test},
+      {"true", t_true},
+      {"undefined", t_undefined},
+      {"upper", t_upper},
   };
   return m;
 }

@@ -8,7 +8,9 @@
 namespace r1::jinja {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string normalize_newlines(const std::string& s) {
   std::string out;
@@ -44,7 +46,8 @@ void append_utf8(uint32_t cp, std::string& out) {
 
 class Lexer {
  public:
-  Lexer(const std::string& source, const std::string& origin) : src_(normalize_newlines(source)), origin_(origin) {
+  Lexer(const std::string& source, const std::string& origin)
+      : src_(normalize_newlines(source)), origin_(origin) {
     if (!src_.empty() && src_.back() == '\n') src_.pop_back();  // keep_trailing_newline=False
   }
 
@@ -57,7 +60,10 @@ class Lexer {
         break;
       }
       const char type = src_[start + 1];
-      const char sign = start + 2 < src_.size() && (src_[start + 2] == '-' || src_[start + 2] == '+') ? src_[start + 2] : 0;
+      const char sign =
+          start + 2 < src_.size() && (src_[start + 2] == '-' || src_[start + 2] == '+')
+              ? src_[start + 2]
+              : 0;
       strip_before(text, type, sign);
       emit_text(text);
       advance_lines(src_.substr(pos_, start - pos_));
@@ -80,7 +86,8 @@ class Lexer {
 
   size_t find_tag(size_t from) const {
     for (size_t i = from; i + 1 < src_.size(); ++i)
-      if (src_[i] == '{' && (src_[i + 1] == '{' || src_[i + 1] == '%' || src_[i + 1] == '#')) return i;
+      if (src_[i] == '{' && (src_[i + 1] == '{' || src_[i + 1] == '%' || src_[i + 1] == '#'))
+        return i;
     return src_.size();
   }
 
@@ -128,7 +135,8 @@ class Lexer {
   void skip_comment() {
     const size_t end = src_.find("#}", pos_);
     if (end == std::string::npos) fail("unclosed comment ({# without #})");
-    const char sign = end > pos_ && (src_[end - 1] == '-' || src_[end - 1] == '+') ? src_[end - 1] : 0;
+    const char sign =
+        end > pos_ && (src_[end - 1] == '-' || src_[end - 1] == '+') ? src_[end - 1] : 0;
     advance_lines(src_.substr(pos_, end - pos_));
     pos_ = end + 2;
     skip_after_end(sign, true);
@@ -185,7 +193,8 @@ class Lexer {
       }
       if (pos_ >= src_.size()) {
         line_ = open_line;
-        fail(std::string("unclosed tag (") + (type == '{' ? "{{ without }}" : "{% without %}") + ")");
+        fail(std::string("unclosed tag (") + (type == '{' ? "{{ without }}" : "{% without %}") +
+             ")");
       }
       if (balance.empty() && end_of_tag(close)) return;
       read_token(balance);
@@ -208,7 +217,9 @@ class Lexer {
     const char c = src_[pos_];
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t e = pos_;
-      while (e < src_.size() && (std::isalnum(static_cast<unsigned char>(src_[e])) || src_[e] == '_')) ++e;
+      while (e < src_.size() &&
+             (std::isalnum(static_cast<unsigned char>(src_[e])) || src_[e] == '_'))
+        ++e;
       tokens_.push_back({Token::Kind::kName, src_.substr(pos_, e - pos_), line_});
       pos_ = e;
     } else if (std::isdigit(static_cast<unsigned char>(c))) {
@@ -223,11 +234,14 @@ class Lexer {
   void read_number() {
     size_t e = pos_;
     auto digits = [&] {
-      while (e < src_.size() && (std::isdigit(static_cast<unsigned char>(src_[e])) || src_[e] == '_')) ++e;
+      while (e < src_.size() &&
+             (std::isdigit(static_cast<unsigned char>(src_[e])) || src_[e] == '_'))
+        ++e;
     };
     digits();
     bool is_float = false;
-    if (e + 1 < src_.size() && src_[e] == '.' && std::isdigit(static_cast<unsigned char>(src_[e + 1]))) {
+    if (e + 1 < src_.size() && src_[e] == '.' &&
+        std::isdigit(static_cast<unsigned char>(src_[e + 1]))) {
       is_float = true;
       ++e;
       digits();
@@ -272,26 +286,53 @@ class Lexer {
   size_t read_escape(size_t i, std::string& out) {
     const char e = src_[i];
     switch (e) {
-      case 'n': out += '\n'; return i;
-      case 't': out += '\t'; return i;
-      case 'r': out += '\r'; return i;
-      case '\\': out += '\\'; return i;
-      case '\'': out += '\''; return i;
-      case '"': out += '"'; return i;
-      case 'a': out += '\a'; return i;
-      case 'b': out += '\b'; return i;
-      case 'f': out += '\f'; return i;
-      case 'v': out += '\v'; return i;
-      case '\n': ++line_; return i;  // line continuation
-      case 'x': return read_hex(i, 2, out);
-      case 'u': return read_hex(i, 4, out);
-      case 'U': return read_hex(i, 8, out);
-      default: break;
+      case 'n':
+        out += '\n';
+        return i;
+      case 't':
+        out += '\t';
+        return i;
+      case 'r':
+        out += '\r';
+        return i;
+      case '\\':
+        out += '\\';
+        return i;
+      case '\'':
+        out += '\'';
+        return i;
+      case '"':
+        out += '"';
+        return i;
+      case 'a':
+        out += '\a';
+        return i;
+      case 'b':
+        out += '\b';
+        return i;
+      case 'f':
+        out += '\f';
+        return i;
+      case 'v':
+        out += '\v';
+        return i;
+      case '\n':
+        ++line_;
+        return i;  // line continuation
+      case 'x':
+        return read_hex(i, 2, out);
+      case 'u':
+        return read_hex(i, 4, out);
+      case 'U':
+        return read_hex(i, 8, out);
+      default:
+        break;
     }
     if (e >= '0' && e <= '7') {
       uint32_t v = 0;
       size_t k = i;
-      for (; k < i + 3 && k < src_.size() && src_[k] >= '0' && src_[k] <= '7'; ++k) v = v * 8 + (src_[k] - '0');
+      for (; k < i + 3 && k < src_.size() && src_[k] >= '0' && src_[k] <= '7'; ++k)
+        v = v * 8 + (src_[k] - '0');
       append_utf8(v, out);
       return k - 1;
     }
@@ -304,8 +345,11 @@ class Lexer {
     uint32_t v = 0;
     for (size_t k = 1; k <= n; ++k) {
       const char h = i + k < src_.size() ? src_[i + k] : 0;
-      if (!std::isxdigit(static_cast<unsigned char>(h))) fail(std::string("bad \\") + src_[i] + " escape in a string literal");
-      v = v * 16 + static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (std::tolower(h) - 'a' + 10));
+      if (!std::isxdigit(static_cast<unsigned char>(h)))
+        fail(std::string("bad \\") + src_[i] + " escape in a string literal");
+      v = v * 16 + static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(h))
+                                             ? h - '0'
+                                             : (std::tolower(h) - 'a' + 10));
     }
     if (v > 0x10FFFF) fail("bad \\U escape in a string literal");
     append_utf8(v, out);
@@ -326,7 +370,8 @@ class Lexer {
     if (c == '(' || c == '[' || c == '{') balance.push_back(c == '(' ? ')' : c == '[' ? ']' : '}');
     if (c == ')' || c == ']' || c == '}') {
       if (balance.empty()) fail(std::string("unexpected '") + c + "'");
-      if (balance.back() != c) fail(std::string("unexpected '") + c + "', expected '" + balance.back() + "'");
+      if (balance.back() != c)
+        fail(std::string("unexpected '") + c + "', expected '" + balance.back() + "'");
       balance.pop_back();
     }
     tokens_.push_back({Token::Kind::kOp, std::string(1, c), line_});

@@ -13,11 +13,10 @@ namespace r1::jinja {
 namespace {
 
 bool py_space(uint32_t cp) {
-  return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
-         cp == 0x3000;
+  return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 || cp == 0xA0 ||
+         cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+         cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
-
 
 std::string encode(uint32_t cp) {
   utf8proc_uint8_t buf[4];
@@ -29,8 +28,9 @@ std::string map_case(const std::string& s, bool upper) {
   std::string out;
   for (const auto& ch : utf8_chars(s)) {
     const uint32_t cp = utf8_code_point(ch);
-    const auto m = static_cast<uint32_t>(upper ? utf8proc_toupper(static_cast<utf8proc_int32_t>(cp))
-                                               : utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
+    const auto m =
+        static_cast<uint32_t>(upper ? utf8proc_toupper(static_cast<utf8proc_int32_t>(cp))
+                                    : utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
     out += m == cp ? ch : encode(m);
   }
   return out;
@@ -43,7 +43,8 @@ bool is_cased_letter(uint32_t cp) {
 
 const std::string& arg_str(const CallArgs& a, size_t pos, const char* name, const Value& v) {
   if (!v.is_string())
-    throw Error(a.callee + "() argument " + std::to_string(pos + 1) + " (" + name + ") must be str, not " + v.type_name());
+    throw Error(a.callee + "() argument " + std::to_string(pos + 1) + " (" + name +
+                ") must be str, not " + v.type_name());
   return v.str_ref();
 }
 
@@ -102,10 +103,15 @@ std::vector<Value> splitlines(const std::string& s, bool keepends) {
   size_t start = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     size_t len = 0;
-    if (s[i] == '\n' || s[i] == '\v' || s[i] == '\f' || s[i] == '\x1c' || s[i] == '\x1d' || s[i] == '\x1e') len = 1;
-    else if (s[i] == '\r') len = i + 1 < s.size() && s[i + 1] == '\n' ? 2 : 1;
-    else if (s.compare(i, 2, "\xc2\x85") == 0) len = 2;
-    else if (s.compare(i, 3, "\xe2\x80\xa8") == 0 || s.compare(i, 3, "\xe2\x80\xa9") == 0) len = 3;
+    if (s[i] == '\n' || s[i] == '\v' || s[i] == '\f' || s[i] == '\x1c' || s[i] == '\x1d' ||
+        s[i] == '\x1e')
+      len = 1;
+    else if (s[i] == '\r')
+      len = i + 1 < s.size() && s[i + 1] == '\n' ? 2 : 1;
+    else if (s.compare(i, 2, "\xc2\x85") == 0)
+      len = 2;
+    else if (s.compare(i, 3, "\xe2\x80\xa8") == 0 || s.compare(i, 3, "\xe2\x80\xa9") == 0)
+      len = 3;
     if (!len) continue;
     out.emplace_back(s.substr(start, (keepends ? i + len : i) - start));
     i += len - 1;
@@ -119,7 +125,8 @@ bool affix_match(const std::string& s, const Value& affix, bool prefix, const Ca
   auto one = [&](const Value& v) {
     const std::string& x = arg_str(a, 0, prefix ? "prefix" : "suffix", v);
     if (x.size() > s.size()) return false;
-    return prefix ? s.compare(0, x.size(), x) == 0 : s.compare(s.size() - x.size(), x.size(), x) == 0;
+    return prefix ? s.compare(0, x.size(), x) == 0
+                  : s.compare(s.size() - x.size(), x.size(), x) == 0;
   };
   if (affix.kind() == Value::Kind::kTuple) {
     for (const auto& v : affix.items())
@@ -129,7 +136,8 @@ bool affix_match(const std::string& s, const Value& affix, bool prefix, const Ca
   return one(affix);
 }
 
-std::string replace(const std::string& s, const std::string& old, const std::string& with, int64_t count) {
+std::string replace(const std::string& s, const std::string& old, const std::string& with,
+                    int64_t count) {
   std::string out;
   if (old.empty()) {
     const auto chars = utf8_chars(s);
@@ -191,7 +199,8 @@ std::string str_format(const std::string& fmt, const CallArgs& a) {
       const size_t close = fmt.find('}', i);
       if (close == std::string::npos) throw Error("Single '{' encountered in format string");
       const std::string field = fmt.substr(i + 1, close - i - 1);
-      if (field.find_first_of(":!") != std::string::npos) throw Error("str.format: format specs are not supported");
+      if (field.find_first_of(":!") != std::string::npos)
+        throw Error("str.format: format specs are not supported");
       Value v;
       if (field.empty()) {
         v = a.get(auto_index++, "\x01");
@@ -231,14 +240,17 @@ Value str_method(const std::string& name, const Value& self, CallArgs& a) {
   if (name == "strip") return Value(py_strip_chars(s, chars_arg(0), true, true));
   if (name == "lstrip") return Value(py_strip_chars(s, chars_arg(0), true, false));
   if (name == "rstrip") return Value(py_strip_chars(s, chars_arg(0), false, true));
-  if (name == "split") return Value::list(split(s, a.get(0, "sep", Value::none()), int_arg(a, 1, "maxsplit", -1)));
-  if (name == "rsplit") return Value::list(rsplit(s, a.get(0, "sep", Value::none()), int_arg(a, 1, "maxsplit", -1)));
-  if (name == "splitlines") return Value::list(splitlines(s, a.get(0, "keepends", Value(false)).truthy()));
+  if (name == "split")
+    return Value::list(split(s, a.get(0, "sep", Value::none()), int_arg(a, 1, "maxsplit", -1)));
+  if (name == "rsplit")
+    return Value::list(rsplit(s, a.get(0, "sep", Value::none()), int_arg(a, 1, "maxsplit", -1)));
+  if (name == "splitlines")
+    return Value::list(splitlines(s, a.get(0, "keepends", Value(false)).truthy()));
   if (name == "startswith") return Value(affix_match(s, a.get(0, "prefix"), true, a));
   if (name == "endswith") return Value(affix_match(s, a.get(0, "suffix"), false, a));
   if (name == "replace")
-    return Value(replace(s, arg_str(a, 0, "old", a.get(0, "old")), arg_str(a, 1, "new", a.get(1, "new")),
-                         int_arg(a, 2, "count", -1)));
+    return Value(replace(s, arg_str(a, 0, "old", a.get(0, "old")),
+                         arg_str(a, 1, "new", a.get(1, "new")), int_arg(a, 2, "count", -1)));
   if (name == "upper") return Value(map_case(s, true));
   if (name == "lower") return Value(map_case(s, false));
   if (name == "title") return Value(title(s));
@@ -272,12 +284,13 @@ Value str_method(const std::string& name, const Value& self, CallArgs& a) {
   if (name == "removeprefix" || name == "removesuffix") {
     const std::string& x = arg_str(a, 0, "affix", a.get(0, "affix"));
     if (name == "removeprefix" && s.compare(0, x.size(), x) == 0) return Value(s.substr(x.size()));
-    if (name == "removesuffix" && !x.empty() && s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0)
+    if (name == "removesuffix" && !x.empty() && s.size() >= x.size() &&
+        s.compare(s.size() - x.size(), x.size(), x) == 0)
       return Value(s.substr(0, s.size() - x.size()));
     return self;
   }
-  if (name == "isdigit" || name == "isalpha" || name == "isalnum" || name == "isspace" || name == "isupper" ||
-      name == "islower" || name == "isnumeric" || name == "isdecimal") {
+  if (name == "isdigit" || name == "isalpha" || name == "isalnum" || name == "isspace" ||
+      name == "isupper" || name == "islower" || name == "isnumeric" || name == "isdecimal") {
     if (s.empty()) return Value(false);
     bool cased = false;
     for (const auto& ch : utf8_chars(s)) {
@@ -285,7 +298,8 @@ Value str_method(const std::string& name, const Value& self, CallArgs& a) {
       const auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
       const bool digit = cat == UTF8PROC_CATEGORY_ND;
       const bool alpha = cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
-      if ((name == "isdigit" || name == "isnumeric" || name == "isdecimal") && !digit) return Value(false);
+      if ((name == "isdigit" || name == "isnumeric" || name == "isdecimal") && !digit)
+        return Value(false);
       if (name == "isalpha" && !alpha) return Value(false);
       if (name == "isalnum" && !alpha && !digit) return Value(false);
       if (name == "isspace" && !py_space(cp)) return Value(false);
@@ -300,20 +314,23 @@ Value str_method(const std::string& name, const Value& self, CallArgs& a) {
     const auto len = static_cast<int64_t>(utf8_length(s));
     if (len >= w) return self;
     const size_t sign = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
-    return Value(s.substr(0, sign) + std::string(static_cast<size_t>(w - len), '0') + s.substr(sign));
+    return Value(s.substr(0, sign) + std::string(static_cast<size_t>(w - len), '0') +
+                 s.substr(sign));
   }
   throw Error("'str' object has no attribute '" + name + "'");
 }
 
-const char* const kStrMethods[] = {"strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "startswith",
-                                   "endswith", "replace", "upper", "lower", "title", "capitalize", "format", "join",
-                                   "find", "rfind", "index", "rindex", "count", "removeprefix", "removesuffix",
-                                   "isdigit", "isalpha", "isalnum", "isspace", "isupper", "islower", "isnumeric",
-                                   "isdecimal", "zfill"};
+const char* const kStrMethods[] = {
+    "strip",        "lstrip",    "rstrip",  "split",   "rsplit",  "splitlines", "startswith",
+    "endswith",     "replace",   "upper",   "lower",   "title",   "capitalize", "format",
+    "join",         "find",      "rfind",   "index",   "rindex",  "count",      "removeprefix",
+    "removesuffix", "isdigit",   "isalpha", "isalnum", "isspace", "isupper",    "islower",
+    "isnumeric",    "isdecimal", "zfill"};
 const char* const kDictMethods[] = {"get", "items", "keys", "values", "copy"};
 const char* const kDictUnsafe[] = {"update", "pop", "popitem", "setdefault", "clear"};
 const char* const kListMethods[] = {"index", "count", "copy"};
-const char* const kListUnsafe[] = {"append", "extend", "pop", "insert", "remove", "sort", "reverse", "clear"};
+const char* const kListUnsafe[] = {"append", "extend", "pop",     "insert",
+                                   "remove", "sort",   "reverse", "clear"};
 
 template <size_t N>
 bool one_of(const std::string& name, const char* const (&names)[N]) {
@@ -335,8 +352,10 @@ Value dict_method(const std::string& name, const Value& self, CallArgs& a) {
   }
   std::vector<Value> out;
   for (const auto& [k, v] : d.items) {
-    if (name == "items") out.push_back(Value::tuple({k, v}));
-    else out.push_back(name == "keys" ? k : v);
+    if (name == "items")
+      out.push_back(Value::tuple({k, v}));
+    else
+      out.push_back(name == "keys" ? k : v);
   }
   return Value::list(std::move(out));
 }
@@ -355,7 +374,8 @@ Value list_method(const std::string& name, const Value& self, CallArgs& a) {
   return Value(n);
 }
 
-Value bound(const std::string& name, const Value& self, Value (*fn)(const std::string&, const Value&, CallArgs&)) {
+Value bound(const std::string& name, const Value& self,
+            Value (*fn)(const std::string&, const Value&, CallArgs&)) {
   return Value::callable(name, [name, self, fn](CallArgs& a) {
     a.callee = name;
     return fn(name, self, a);
@@ -403,7 +423,8 @@ Value get_attr(const Value& obj, const std::string& name) {
       break;
     case Value::Kind::kDict:
       if (one_of(name, kDictMethods)) return bound(name, obj, dict_method);
-      if (one_of(name, kDictUnsafe)) throw Error("access to attribute '" + name + "' of 'dict' object is unsafe.");
+      if (one_of(name, kDictUnsafe))
+        throw Error("access to attribute '" + name + "' of 'dict' object is unsafe.");
       if (const Value* v = obj.dict_ref().find(name)) return *v;
       break;
     case Value::Kind::kNamespace:
@@ -415,7 +436,8 @@ Value get_attr(const Value& obj, const std::string& name) {
       if (obj.kind() == Value::Kind::kList && one_of(name, kListUnsafe))
         throw Error("access to attribute '" + name + "' of 'list' object is unsafe.");
       break;
-    default: break;
+    default:
+      break;
   }
   return Value::undefined(object_name(obj) + " has no attribute '" + name + "'");
 }
@@ -445,7 +467,8 @@ Value get_item(const Value& obj, const Value& key) {
         return Value::undefined(object_name(obj) + " has no element " + key.repr());
       }
       break;
-    default: break;
+    default:
+      break;
   }
   if (key.is_string()) return get_attr(obj, key.str_ref());
   return Value::undefined(object_name(obj) + " has no element " + key.repr());
@@ -485,7 +508,8 @@ Value get_slice(const Value& obj, const Value& start, const Value& stop, const V
     for (const auto& v : out) s += v.str_ref();
     return Value(std::move(s));
   }
-  return obj.kind() == Value::Kind::kTuple ? Value::tuple(std::move(out)) : Value::list(std::move(out));
+  return obj.kind() == Value::Kind::kTuple ? Value::tuple(std::move(out))
+                                           : Value::list(std::move(out));
 }
 
 namespace {
@@ -514,13 +538,15 @@ Value range_fn(CallArgs& a) {
 
 Value mapping_from_args(CallArgs& a, Value target, bool check_underscore) {
   for (const auto& v : a.args) {
-    if (!v.is_mapping()) throw Error("namespace()/dict() takes a mapping as its positional argument");
+    if (!v.is_mapping())
+      throw Error("namespace()/dict() takes a mapping as its positional argument");
     for (const auto& [k, x] : v.dict_ref().items) target.dict_ref().set(k, x);
   }
   for (const auto& [k, v] : a.kwargs) {
     if (check_underscore && !k.empty() && k[0] == '_')
-      throw Error("Chat templates cannot store underscore-prefixed attributes on a namespace, but got '" + k +
-                  "'. Please rename the attribute.");
+      throw Error(
+          "Chat templates cannot store underscore-prefixed attributes on a namespace, but got '" +
+          k + "'. Please rename the attribute.");
     target.dict_ref().set(Value(k), v);
   }
   return target;
@@ -531,9 +557,11 @@ Value mapping_from_args(CallArgs& a, Value target, bool check_underscore) {
 Value global_value(const std::string& name, const std::tm& now) {
   if (name == "range") return Value::callable("range", range_fn);
   if (name == "namespace")
-    return Value::callable("namespace", [](CallArgs& a) { return mapping_from_args(a, Value::ns(), true); });
+    return Value::callable("namespace",
+                           [](CallArgs& a) { return mapping_from_args(a, Value::ns(), true); });
   if (name == "dict")
-    return Value::callable("dict", [](CallArgs& a) { return mapping_from_args(a, Value::dict(), false); });
+    return Value::callable("dict",
+                           [](CallArgs& a) { return mapping_from_args(a, Value::dict(), false); });
   if (name == "raise_exception")
     return Value::callable("raise_exception", [](CallArgs& a) -> Value {
       throw TemplateRaised(a.get(0, "message").to_str());

@@ -11,7 +11,8 @@ namespace {
 [[noreturn]] void unsupported(const std::string& op, const Value& a, const Value& b) {
   if (a.is_undefined()) throw Error(a.str_ref().empty() ? "undefined value" : a.str_ref());
   if (b.is_undefined()) throw Error(b.str_ref().empty() ? "undefined value" : b.str_ref());
-  throw Error("unsupported operand type(s) for " + op + ": '" + a.type_name() + "' and '" + b.type_name() + "'");
+  throw Error("unsupported operand type(s) for " + op + ": '" + a.type_name() + "' and '" +
+              b.type_name() + "'");
 }
 
 bool is_float(const Value& v) { return v.kind() == Value::Kind::kFloat; }
@@ -24,26 +25,39 @@ Value repeat(const Value& seq, int64_t n) {
   }
   std::vector<Value> out;
   for (int64_t i = 0; i < n; ++i) out.insert(out.end(), seq.items().begin(), seq.items().end());
-  return seq.kind() == Value::Kind::kTuple ? Value::tuple(std::move(out)) : Value::list(std::move(out));
+  return seq.kind() == Value::Kind::kTuple ? Value::tuple(std::move(out))
+                                           : Value::list(std::move(out));
 }
 
 std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
 }
 
 Value add(const Value& a, const Value& b) {
-  if (a.is_string() && b.is_string() && (a.is_markup() || b.is_markup()))  // Markup.__add__ / __radd__
+  if (a.is_string() && b.is_string() &&
+      (a.is_markup() || b.is_markup()))  // Markup.__add__ / __radd__
     return Value::markup((a.is_markup() ? a.str_ref() : html_escape(a.str_ref())) +
                          (b.is_markup() ? b.str_ref() : html_escape(b.str_ref())));
   if (a.is_number() && b.is_number()) {
@@ -54,7 +68,8 @@ Value add(const Value& a, const Value& b) {
   if (a.is_sequence() && a.kind() == b.kind()) {
     std::vector<Value> out = a.items();
     out.insert(out.end(), b.items().begin(), b.items().end());
-    return a.kind() == Value::Kind::kTuple ? Value::tuple(std::move(out)) : Value::list(std::move(out));
+    return a.kind() == Value::Kind::kTuple ? Value::tuple(std::move(out))
+                                           : Value::list(std::move(out));
   }
   unsupported("+", a, b);
 }
@@ -71,7 +86,8 @@ Value multiply(const Value& a, const Value& b) {
 
 Value floor_div_or_mod(const std::string& op, const Value& a, const Value& b) {
   if (!a.is_number() || !b.is_number()) unsupported(op, a, b);
-  if (b.number() == 0) throw Error(op == "//" ? "integer division or modulo by zero" : "modulo by zero");
+  if (b.number() == 0)
+    throw Error(op == "//" ? "integer division or modulo by zero" : "modulo by zero");
   if (is_float(a) || is_float(b)) {
     const double x = a.number(), y = b.number();
     if (op == "//") return Value(std::floor(x / y));
@@ -99,7 +115,8 @@ std::string format_one(char conv, const std::string& spec, const Value& v) {
       std::snprintf(buf, sizeof buf, (f + "s").c_str(), s.c_str());
       return buf;
     }
-    case 'r': return v.repr();
+    case 'r':
+      return v.repr();
     case 'd':
     case 'i':
     case 'u': {
@@ -111,8 +128,11 @@ std::string format_one(char conv, const std::string& spec, const Value& v) {
     case 'x':
     case 'X':
     case 'o': {
-      if (!v.is_int()) throw Error(std::string("%") + conv + " format: an integer is required, not " + v.type_name());
-      std::snprintf(buf, sizeof buf, (f + "ll" + conv).c_str(), static_cast<long long>(v.integer()));
+      if (!v.is_int())
+        throw Error(std::string("%") + conv + " format: an integer is required, not " +
+                    v.type_name());
+      std::snprintf(buf, sizeof buf, (f + "ll" + conv).c_str(),
+                    static_cast<long long>(v.integer()));
       return buf;
     }
     case 'f':
@@ -121,16 +141,20 @@ std::string format_one(char conv, const std::string& spec, const Value& v) {
     case 'E':
     case 'g':
     case 'G': {
-      if (!v.is_number()) throw Error(std::string("%") + conv + " format: a real number is required, not " + v.type_name());
+      if (!v.is_number())
+        throw Error(std::string("%") + conv + " format: a real number is required, not " +
+                    v.type_name());
       std::snprintf(buf, sizeof buf, (f + conv).c_str(), v.number());
       return buf;
     }
-    default: throw Error(std::string("unsupported format character '") + conv + "'");
+    default:
+      throw Error(std::string("unsupported format character '") + conv + "'");
   }
 }
 
 Value percent_format(const std::string& fmt, const Value& args) {
-  std::vector<Value> list = args.kind() == Value::Kind::kTuple ? args.items() : std::vector<Value>{args};
+  std::vector<Value> list =
+      args.kind() == Value::Kind::kTuple ? args.items() : std::vector<Value>{args};
   const Value* mapping = args.is_mapping() ? &args : nullptr;
   std::string out;
   size_t next = 0;
@@ -155,11 +179,13 @@ Value percent_format(const std::string& fmt, const Value& args) {
       v = list[next++];
     }
     std::string spec;
-    while (i < fmt.size() && std::string("-+ #0123456789.").find(fmt[i]) != std::string::npos) spec += fmt[i++];
+    while (i < fmt.size() && std::string("-+ #0123456789.").find(fmt[i]) != std::string::npos)
+      spec += fmt[i++];
     if (i >= fmt.size()) throw Error("incomplete format");
     out += format_one(fmt[i], spec, v);
   }
-  if (!mapping && next < list.size()) throw Error("not all arguments converted during string formatting");
+  if (!mapping && next < list.size())
+    throw Error("not all arguments converted during string formatting");
   return Value(std::move(out));
 }
 

@@ -5,7 +5,7 @@
 
 #include <initializer_list>  // std::initializer_list
 
-#include "toolkit/error.h"         // r1::Error
+#include "toolkit/error.h"        // r1::Error
 #include "toolkit/jinja_lexer.h"  // r1::jinja::lex_template
 
 namespace r1::jinja {
@@ -25,11 +25,16 @@ bool expr_reads(const Expr* e, const std::string& name) {
 bool body_reads(const Body& body, const std::string& name) {
   for (const auto& n : body) {
     if (expr_reads(n->expr.get(), name) || expr_reads(n->cond.get(), name)) return true;
-    for (const auto& c : n->conds) if (expr_reads(c.get(), name)) return true;
-    for (const auto& d : n->defaults) if (expr_reads(d.get(), name)) return true;
-    for (const auto& f : n->filters) if (expr_reads(f.get(), name)) return true;
-    for (const auto& w : n->with_vars) if (expr_reads(w.second.get(), name)) return true;
-    for (const auto& b : n->bodies) if (body_reads(b, name)) return true;
+    for (const auto& c : n->conds)
+      if (expr_reads(c.get(), name)) return true;
+    for (const auto& d : n->defaults)
+      if (expr_reads(d.get(), name)) return true;
+    for (const auto& f : n->filters)
+      if (expr_reads(f.get(), name)) return true;
+    for (const auto& w : n->with_vars)
+      if (expr_reads(w.second.get(), name)) return true;
+    for (const auto& b : n->bodies)
+      if (body_reads(b, name)) return true;
     if (body_reads(n->else_body, name)) return true;
   }
   return false;
@@ -51,7 +56,8 @@ NodePtr make_node(Node::Kind k, int line) {
 
 class Parser {
  public:
-  Parser(std::vector<Token> tokens, const std::string& origin) : t_(std::move(tokens)), origin_(origin) {}
+  Parser(std::vector<Token> tokens, const std::string& origin)
+      : t_(std::move(tokens)), origin_(origin) {}
 
   Body parse_all() {
     std::string end;
@@ -61,7 +67,8 @@ class Parser {
 
  private:
   [[noreturn]] void fail(const std::string& msg, int line = -1) const {
-    throw Error("chat template " + origin_ + " line " + std::to_string(line < 0 ? cur().line : line) + ": " + msg);
+    throw Error("chat template " + origin_ + " line " +
+                std::to_string(line < 0 ? cur().line : line) + ": " + msg);
   }
 
   const Token& cur() const { return t_[i_]; }
@@ -80,12 +87,18 @@ class Parser {
   }
   std::string describe(const Token& t) const {
     switch (t.kind) {
-      case TK::kEof: return "end of template";
-      case TK::kBlockEnd: return "end of statement block (%})";
-      case TK::kVarEnd: return "end of print statement (}})";
-      case TK::kText: return "template text";
-      case TK::kString: return "string literal";
-      default: return "'" + t.text + "'";
+      case TK::kEof:
+        return "end of template";
+      case TK::kBlockEnd:
+        return "end of statement block (%})";
+      case TK::kVarEnd:
+        return "end of print statement (}})";
+      case TK::kText:
+        return "template text";
+      case TK::kString:
+        return "string literal";
+      default:
+        return "'" + t.text + "'";
     }
   }
   void expect_op(const char* op) {
@@ -102,7 +115,8 @@ class Parser {
 
   // ---- statements -------------------------------------------------------------------------
 
-  // Parses until `{% <one of ends>`; leaves the position after the end tag's name, which goes to *end.
+  // Parses until `{% <one of ends>`; leaves the position after the end tag's name, which goes to
+  // *end.
   Body parse_body(std::initializer_list<const char*> ends, std::string* end, int open_line = 0) {
     Body body;
     while (true) {
@@ -112,7 +126,8 @@ class Parser {
         std::string closer;
         for (const char* e : ends)
           if (std::string(e).rfind("end", 0) == 0) closer = e;
-        fail("missing {% " + closer + " %} for the block opened at line " + std::to_string(open_line));
+        fail("missing {% " + closer + " %} for the block opened at line " +
+             std::to_string(open_line));
       }
       if (tok.kind == TK::kText) {
         auto n = make_node(Node::Kind::kText, tok.line);
@@ -160,8 +175,10 @@ class Parser {
       end_tag();
       return make_node(name == "break" ? Node::Kind::kBreak : Node::Kind::kContinue, kw.line);
     }
-    if (name == "extends" || name == "block" || name == "include" || name == "import" || name == "from")
-      fail("{% " + name + " %} is not supported in chat templates (a template is one file)", kw.line);
+    if (name == "extends" || name == "block" || name == "include" || name == "import" ||
+        name == "from")
+      fail("{% " + name + " %} is not supported in chat templates (a template is one file)",
+           kw.line);
     if (name.rfind("end", 0) == 0 || name == "elif" || name == "else")
       fail("unexpected {% " + name + " %} (no open block it closes)", kw.line);
     fail("unknown tag {% " + name + " %}", kw.line);
@@ -340,7 +357,8 @@ class Parser {
   }
 
   bool tuple_ends(bool explicit_parens) const {
-    if (cur().kind == TK::kVarEnd || cur().kind == TK::kBlockEnd || cur().kind == TK::kEof) return true;
+    if (cur().kind == TK::kVarEnd || cur().kind == TK::kBlockEnd || cur().kind == TK::kEof)
+      return true;
     if (explicit_parens && is_op(")")) return true;
     return is_name("in") && !explicit_parens;
   }
@@ -406,8 +424,9 @@ class Parser {
     e->items.push_back(std::move(first));
     while (true) {
       std::string op;
-      if (cur().kind == TK::kOp && (cur().text == "==" || cur().text == "!=" || cur().text == "<" ||
-                                    cur().text == "<=" || cur().text == ">" || cur().text == ">=")) {
+      if (cur().kind == TK::kOp &&
+          (cur().text == "==" || cur().text == "!=" || cur().text == "<" || cur().text == "<=" ||
+           cur().text == ">" || cur().text == ">=")) {
         op = cur().text;
         ++i_;
       } else if (is_name("in")) {
@@ -454,9 +473,12 @@ class Parser {
       case TK::kName: {
         ++i_;
         auto e = make_expr(Expr::Kind::kLiteral, line);
-        if (tok.text == "true" || tok.text == "True") e->value = Value(true);
-        else if (tok.text == "false" || tok.text == "False") e->value = Value(false);
-        else if (tok.text == "none" || tok.text == "None") e->value = Value::none();
+        if (tok.text == "true" || tok.text == "True")
+          e->value = Value(true);
+        else if (tok.text == "false" || tok.text == "False")
+          e->value = Value(false);
+        else if (tok.text == "none" || tok.text == "None")
+          e->value = Value::none();
         else {
           e->kind = Expr::Kind::kName;
           e->name = tok.text;
@@ -475,7 +497,8 @@ class Parser {
         ++i_;
         auto e = make_expr(Expr::Kind::kLiteral, line);
         try {
-          e->value = tok.kind == TK::kInt ? Value(static_cast<int64_t>(std::stoll(tok.text))) : Value(std::stod(tok.text));
+          e->value = tok.kind == TK::kInt ? Value(static_cast<int64_t>(std::stoll(tok.text)))
+                                          : Value(std::stod(tok.text));
         } catch (const std::exception&) {
           fail("number out of range: " + tok.text, line);
         }
@@ -490,7 +513,8 @@ class Parser {
         if (is_op("[")) return parse_list();
         if (is_op("{")) return parse_dict();
         break;
-      default: break;
+      default:
+        break;
     }
     fail("unexpected " + describe(tok));
   }
@@ -602,7 +626,8 @@ class Parser {
         i_ += 2;
         e.items.push_back(parse_expression());
       } else {
-        if (!e.kwarg_names.empty()) fail("a positional argument follows a keyword argument or *args");
+        if (!e.kwarg_names.empty())
+          fail("a positional argument follows a keyword argument or *args");
         e.items.push_back(parse_expression());
       }
     }

@@ -119,17 +119,28 @@ bool Value::truthy() const {
 
 std::string Value::type_name() const {
   switch (kind_) {
-    case Kind::kUndefined: return "Undefined";
-    case Kind::kNone: return "NoneType";
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kFloat: return "float";
-    case Kind::kString: return "str";
-    case Kind::kList: return "list";
-    case Kind::kTuple: return "tuple";
-    case Kind::kDict: return "dict";
-    case Kind::kNamespace: return "Namespace";
-    case Kind::kCallable: return "function";
+    case Kind::kUndefined:
+      return "Undefined";
+    case Kind::kNone:
+      return "NoneType";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kString:
+      return "str";
+    case Kind::kList:
+      return "list";
+    case Kind::kTuple:
+      return "tuple";
+    case Kind::kDict:
+      return "dict";
+    case Kind::kNamespace:
+      return "Namespace";
+    case Kind::kCallable:
+      return "function";
   }
   return "object";
 }
@@ -192,13 +203,27 @@ void json_string(const std::string& s, std::string& out) {
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           char b[8];
@@ -220,12 +245,18 @@ std::string json_float(double d) {
 
 std::string json_key(const Value& k) {
   switch (k.kind()) {
-    case Value::Kind::kString: return k.str_ref();
-    case Value::Kind::kBool: return k.boolean() ? "true" : "false";
-    case Value::Kind::kInt: return std::to_string(k.integer());
-    case Value::Kind::kFloat: return json_float(k.number());
-    case Value::Kind::kNone: return "null";
-    default: throw Error("tojson: keys must be str, int, float, bool or None, not " + k.type_name());
+    case Value::Kind::kString:
+      return k.str_ref();
+    case Value::Kind::kBool:
+      return k.boolean() ? "true" : "false";
+    case Value::Kind::kInt:
+      return std::to_string(k.integer());
+    case Value::Kind::kFloat:
+      return json_float(k.number());
+    case Value::Kind::kNone:
+      return "null";
+    default:
+      throw Error("tojson: keys must be str, int, float, bool or None, not " + k.type_name());
   }
 }
 
@@ -242,11 +273,21 @@ void to_json_into(const Value& v, const JsonStyle& st, int depth, std::string& o
     out.append(static_cast<size_t>(st.indent * d), ' ');
   };
   switch (v.kind()) {
-    case Value::Kind::kNone: out += "null"; return;
-    case Value::Kind::kBool: out += v.boolean() ? "true" : "false"; return;
-    case Value::Kind::kInt: out += std::to_string(v.integer()); return;
-    case Value::Kind::kFloat: out += json_float(v.number()); return;
-    case Value::Kind::kString: json_string(v.str_ref(), out); return;
+    case Value::Kind::kNone:
+      out += "null";
+      return;
+    case Value::Kind::kBool:
+      out += v.boolean() ? "true" : "false";
+      return;
+    case Value::Kind::kInt:
+      out += std::to_string(v.integer());
+      return;
+    case Value::Kind::kFloat:
+      out += json_float(v.number());
+      return;
+    case Value::Kind::kString:
+      json_string(v.str_ref(), out);
+      return;
     case Value::Kind::kList:
     case Value::Kind::kTuple: {
       if (v.items().empty()) {
@@ -273,7 +314,8 @@ void to_json_into(const Value& v, const JsonStyle& st, int depth, std::string& o
       std::vector<std::pair<std::string, const Value*>> kv;
       for (const auto& [k, e] : v.dict_ref().items) kv.emplace_back(json_key(k), &e);
       if (st.sort_keys)
-        std::stable_sort(kv.begin(), kv.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::stable_sort(kv.begin(), kv.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
       out += '{';
       bool first = true;
       for (const auto& [k, e] : kv) {
@@ -327,20 +369,29 @@ std::string py_str_repr(const std::string& s) {
 
 std::string Value::to_str() const {
   switch (kind_) {
-    case Kind::kUndefined: return "";
-    case Kind::kString: return s_;
-    default: return repr();
+    case Kind::kUndefined:
+      return "";
+    case Kind::kString:
+      return s_;
+    default:
+      return repr();
   }
 }
 
 std::string Value::repr() const {
   switch (kind_) {
-    case Kind::kUndefined: return "";
-    case Kind::kNone: return "None";
-    case Kind::kBool: return i_ ? "True" : "False";
-    case Kind::kInt: return std::to_string(i_);
-    case Kind::kFloat: return py_float_repr(f_);
-    case Kind::kString: return py_str_repr(s_);
+    case Kind::kUndefined:
+      return "";
+    case Kind::kNone:
+      return "None";
+    case Kind::kBool:
+      return i_ ? "True" : "False";
+    case Kind::kInt:
+      return std::to_string(i_);
+    case Kind::kFloat:
+      return py_float_repr(f_);
+    case Kind::kString:
+      return py_str_repr(s_);
     case Kind::kList:
     case Kind::kTuple: {
       std::string out = kind_ == Kind::kList ? "[" : "(";
@@ -359,7 +410,8 @@ std::string Value::repr() const {
       out += "}";
       return kind_ == Kind::kDict ? out : "<Namespace " + out + ">";
     }
-    case Kind::kCallable: return "<function " + s_ + ">";
+    case Kind::kCallable:
+      return "<function " + s_ + ">";
   }
   return "";
 }
@@ -376,11 +428,16 @@ std::string Value::to_json(int indent, const std::string* item_sep, const std::s
 nlohmann::ordered_json Value::to_json_value() const {
   switch (kind_) {
     case Kind::kNone:
-    case Kind::kUndefined: return nullptr;
-    case Kind::kBool: return i_ != 0;
-    case Kind::kInt: return i_;
-    case Kind::kFloat: return f_;
-    case Kind::kString: return s_;
+    case Kind::kUndefined:
+      return nullptr;
+    case Kind::kBool:
+      return i_ != 0;
+    case Kind::kInt:
+      return i_;
+    case Kind::kFloat:
+      return f_;
+    case Kind::kString:
+      return s_;
     case Kind::kList:
     case Kind::kTuple: {
       auto j = nlohmann::ordered_json::array();
@@ -393,16 +450,19 @@ nlohmann::ordered_json Value::to_json_value() const {
       for (const auto& [k, v] : dict_->items) j[k.to_str()] = v.to_json_value();
       return j;
     }
-    case Kind::kCallable: return s_;
+    case Kind::kCallable:
+      return s_;
   }
   return nullptr;
 }
 
 std::vector<Value> Value::iterate() const {
   switch (kind_) {
-    case Kind::kUndefined: return {};
+    case Kind::kUndefined:
+      return {};
     case Kind::kList:
-    case Kind::kTuple: return *list_;
+    case Kind::kTuple:
+      return *list_;
     case Kind::kDict:
     case Kind::kNamespace: {
       std::vector<Value> keys;
@@ -414,7 +474,8 @@ std::vector<Value> Value::iterate() const {
       for (auto& c : utf8_chars(s_)) chars.emplace_back(std::move(c));
       return chars;
     }
-    default: throw Error("'" + type_name() + "' object is not iterable");
+    default:
+      throw Error("'" + type_name() + "' object is not iterable");
   }
 }
 
@@ -433,7 +494,8 @@ bool CallArgs::has(size_t pos, const std::string& name) const {
 
 bool equal(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) {
-    if (a.kind() == Value::Kind::kFloat || b.kind() == Value::Kind::kFloat) return a.number() == b.number();
+    if (a.kind() == Value::Kind::kFloat || b.kind() == Value::Kind::kFloat)
+      return a.number() == b.number();
     return a.integer() == b.integer();
   }
   if (a.is_sequence() && b.is_sequence()) {
@@ -445,8 +507,10 @@ bool equal(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case Value::Kind::kUndefined:
-    case Value::Kind::kNone: return true;
-    case Value::Kind::kString: return a.str_ref() == b.str_ref();
+    case Value::Kind::kNone:
+      return true;
+    case Value::Kind::kString:
+      return a.str_ref() == b.str_ref();
     case Value::Kind::kDict: {
       const auto& x = a.dict_ref().items;
       if (x.size() != b.dict_ref().items.size()) return false;
@@ -456,17 +520,21 @@ bool equal(const Value& a, const Value& b) {
       }
       return true;
     }
-    case Value::Kind::kNamespace: return &a.dict_ref() == &b.dict_ref();
-    default: return a.callable_name() == b.callable_name();
+    case Value::Kind::kNamespace:
+      return &a.dict_ref() == &b.dict_ref();
+    default:
+      return a.callable_name() == b.callable_name();
   }
 }
 
 bool less(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) {
-    if (a.kind() == Value::Kind::kFloat || b.kind() == Value::Kind::kFloat) return a.number() < b.number();
+    if (a.kind() == Value::Kind::kFloat || b.kind() == Value::Kind::kFloat)
+      return a.number() < b.number();
     return a.integer() < b.integer();
   }
-  if (a.is_string() && b.is_string()) return a.str_ref() < b.str_ref();  // UTF-8 byte order = code point order
+  if (a.is_string() && b.is_string())
+    return a.str_ref() < b.str_ref();  // UTF-8 byte order = code point order
   if (a.is_sequence() && b.is_sequence()) {
     const auto& x = a.items();
     const auto& y = b.items();
@@ -476,7 +544,8 @@ bool less(const Value& a, const Value& b) {
     }
     return x.size() < y.size();
   }
-  throw Error("'<' not supported between instances of '" + a.type_name() + "' and '" + b.type_name() + "'");
+  throw Error("'<' not supported between instances of '" + a.type_name() + "' and '" +
+              b.type_name() + "'");
 }
 
 std::vector<std::string> utf8_chars(const std::string& s) {

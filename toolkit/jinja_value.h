@@ -30,7 +30,19 @@ struct Dict {
 
 class Value {
  public:
-  enum class Kind { kUndefined, kNone, kBool, kInt, kFloat, kString, kList, kTuple, kDict, kNamespace, kCallable };
+  enum class Kind {
+    kUndefined,
+    kNone,
+    kBool,
+    kInt,
+    kFloat,
+    kString,
+    kList,
+    kTuple,
+    kDict,
+    kNamespace,
+    kCallable
+  };
 
   Value() = default;  // undefined
   static Value undefined(std::string hint) {
@@ -46,12 +58,12 @@ class Value {
     return v;
   }
   bool is_markup() const { return kind_ == Kind::kString && i_ == 1; }
-  Value(bool b) : kind_(Kind::kBool), i_(b) {}  // NOLINT: implicit like Python's
-  Value(int v) : kind_(Kind::kInt), i_(v) {}     // NOLINT
-  Value(int64_t v) : kind_(Kind::kInt), i_(v) {}  // NOLINT
+  Value(bool b) : kind_(Kind::kBool), i_(b) {}     // NOLINT: implicit like Python's
+  Value(int v) : kind_(Kind::kInt), i_(v) {}       // NOLINT
+  Value(int64_t v) : kind_(Kind::kInt), i_(v) {}   // NOLINT
   Value(double v) : kind_(Kind::kFloat), f_(v) {}  // NOLINT
   Value(std::string s) : kind_(Kind::kString), s_(std::move(s)) {}  // NOLINT
-  Value(const char* s) : kind_(Kind::kString), s_(s) {}  // NOLINT
+  Value(const char* s) : kind_(Kind::kString), s_(s) {}             // NOLINT
   static Value list(std::vector<Value> items = {});
   static Value tuple(std::vector<Value> items);
   static Value dict();

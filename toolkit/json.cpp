@@ -31,8 +31,9 @@ nlohmann::ordered_json parse_ordered_json(const std::string& text, const std::st
 namespace {
 
 // Each non-blank line of `path` with "path:line" and its 1-based number.
-void for_each_jsonl_line(const std::string& path,
-                         const std::function<void(const std::string&, const std::string&, int64_t)>& f) {
+void for_each_jsonl_line(
+    const std::string& path,
+    const std::function<void(const std::string&, const std::string&, int64_t)>& f) {
   const std::string text = read_file(path);
   size_t begin = 0;
   int64_t line = 0;
@@ -52,17 +53,17 @@ void for_each_jsonl_line(const std::string& path,
 void for_each_jsonl_row(
     const std::string& path,
     const std::function<void(const nlohmann::json&, const std::string&, int64_t)>& row) {
-  for_each_jsonl_line(path, [&](const std::string& content, const std::string& where, int64_t line) {
-    row(parse_json(content, where), where, line);
-  });
+  for_each_jsonl_line(path, [&](const std::string& content, const std::string& where,
+                                int64_t line) { row(parse_json(content, where), where, line); });
 }
 
 void for_each_ordered_jsonl_row(
     const std::string& path,
     const std::function<void(const nlohmann::ordered_json&, const std::string&, int64_t)>& row) {
-  for_each_jsonl_line(path, [&](const std::string& content, const std::string& where, int64_t line) {
-    row(parse_ordered_json(content, where), where, line);
-  });
+  for_each_jsonl_line(path,
+                      [&](const std::string& content, const std::string& where, int64_t line) {
+                        row(parse_ordered_json(content, where), where, line);
+                      });
 }
 
 void for_each_jsonl_object(

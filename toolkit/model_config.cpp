@@ -10,7 +10,7 @@
 #include "toolkit/fs.h"
 #include "toolkit/gguf.h"        // r1::GgufFile, r1::is_gguf_file
 #include "toolkit/gguf_model.h"  // r1::gguf_model_config
-#include "toolkit/json.h"  // r1::parse_json     // r1::read_file
+#include "toolkit/json.h"        // r1::parse_json     // r1::read_file
 
 namespace r1 {
 namespace {

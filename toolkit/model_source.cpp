@@ -21,8 +21,8 @@ void check_model_path(const std::string& path, const std::string& flag) {
   if (is_model_path(path)) return;
   std::error_code ec;
   const std::string what = fs::is_directory(path, ec) ? " is a directory without config.json"
-                           : fs::exists(path, ec)      ? " is neither a directory nor a GGUF file"
-                                                       : " does not exist";
+                           : fs::exists(path, ec)     ? " is neither a directory nor a GGUF file"
+                                                      : " does not exist";
   throw Error(flag + " " + path + what +
               " (a Hugging Face checkpoint directory or a GGUF file is expected)");
 }

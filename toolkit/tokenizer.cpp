@@ -24,7 +24,7 @@
 #include "toolkit/fs.h"
 #include "toolkit/gguf.h"            // r1::is_gguf_file
 #include "toolkit/gguf_tokenizer.h"  // r1::load_gguf_tokenizer
-#include "toolkit/json.h"  // r1::parse_json     // r1::read_file
+#include "toolkit/json.h"            // r1::parse_json     // r1::read_file
 
 namespace r1 {
 namespace {

@@ -386,8 +386,7 @@ void save_transformer(Transformer& model, const std::string& dir) {
   c.dtype = model.options().dtype().toScalarType();
   safetensors_save((std::filesystem::path(dir) / "model.safetensors").string(), tensors,
                    {{"format", "pt"}});
-  write_file_atomic((std::filesystem::path(dir) / "config.json").string(),
-                    model_config_to_json(c));
+  write_file_atomic((std::filesystem::path(dir) / "config.json").string(), model_config_to_json(c));
 }
 
 torch::Device parse_device(const std::string& name, const std::string& flag) {

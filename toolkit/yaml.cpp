@@ -3,13 +3,13 @@
 #include <yaml-cpp/depthguard.h>  // YAML::DeepRecursion
 #include <yaml-cpp/yaml.h>        // YAML::Load, YAML::Node
 
-#include <algorithm>  // std::count
-#include <cerrno>   // errno
-#include <cstdio>   // std::snprintf
-#include <cstdint>  // int64_t
-#include <cstdlib>  // std::strtod, std::strtoll
-#include <limits>   // std::numeric_limits
-#include <regex>    // std::regex
+#include <algorithm>      // std::count
+#include <cerrno>         // errno
+#include <cstdint>        // int64_t
+#include <cstdio>         // std::snprintf
+#include <cstdlib>        // std::strtod, std::strtoll
+#include <limits>         // std::numeric_limits
+#include <regex>          // std::regex
 #include <unordered_set>  // std::unordered_set
 
 #include "toolkit/error.h"  // r1::Error, r1::check
@@ -128,7 +128,11 @@ size_t first_invalid_utf8(const std::string& text) {
   size_t i = 0;
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
-    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    const size_t len = c < 0x80           ? 1
+                       : (c >> 5) == 0x6  ? 2
+                       : (c >> 4) == 0xE  ? 3
+                       : (c >> 3) == 0x1E ? 4
+                                          : 0;
     if (len == 0 || (len == 2 && c < 0xC2) || i + len > text.size()) return i;
     for (size_t k = 1; k < len; ++k)
       if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return i;
@@ -143,9 +147,11 @@ void check_utf8(const std::string& text, const std::string& origin) {
   if (bad == std::string::npos) return;
   const size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
   const size_t line = 1 + std::count(text.begin(), text.begin() + bad, '\n');
-  const size_t column = bad - (line_start == std::string::npos || bad == 0 ? 0 : line_start + 1) + 1;
+  const size_t column =
+      bad - (line_start == std::string::npos || bad == 0 ? 0 : line_start + 1) + 1;
   char hex[8];
-  std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(text[bad])));
+  std::snprintf(hex, sizeof hex, "0x%02X",
+                static_cast<unsigned>(static_cast<unsigned char>(text[bad])));
   throw Error(origin + ":" + std::to_string(line) + ":" + std::to_string(column) +
               ": not UTF-8 (byte " + hex + "); save the file as UTF-8");
 }

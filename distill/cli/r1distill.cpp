@@ -6,11 +6,11 @@
 #include <cstdio>  // std::printf
 #include <string>  // std::string
 
-#include "distill/distill.h"   // r1::DistillConfig, r1::run_distill, r1::run_distill_toy
-#include "rl/config_flags.h"   // r1::add_config_flags
+#include "distill/distill.h"    // r1::DistillConfig, r1::run_distill, r1::run_distill_toy
+#include "rl/config_flags.h"    // r1::add_config_flags
 #include "toolkit/cli_flags.h"  // r1::parse_flags
-#include "toolkit/cli_main.h"  // r1::guarded_main
-#include "toolkit/hf_hub.h"    // r1::resolve_model_path
+#include "toolkit/cli_main.h"   // r1::guarded_main
+#include "toolkit/hf_hub.h"     // r1::resolve_model_path
 
 namespace {
 

@@ -200,7 +200,8 @@ std::unique_ptr<r1::Backend> make_backend(RunArgs& a) {
     a.native.model_dir = r1::resolve_model_path(a.native.model_dir);  // a hub id
     return r1::make_native_backend(a.native);
   }
-  if (!a.http.tokenizer_dir.empty()) a.http.tokenizer_dir = r1::resolve_tokenizer_path(a.http.tokenizer_dir);
+  if (!a.http.tokenizer_dir.empty())
+    a.http.tokenizer_dir = r1::resolve_tokenizer_path(a.http.tokenizer_dir);
   return r1::make_http_backend(a.http);
 }
 
@@ -256,8 +257,9 @@ int run(int argc, char** argv) {
                     "extraction preset for responses: boxed, boxed-or-phrase, lenient, anywhere");
   grade->add_option("--gold-preset", ga.gold_preset,
                     "also extract the gold answer from its text with this preset");
-  grade->add_option("--float-places", ga.float_places,
-                    "decimals a written decimal must match an exact gold to")
+  grade
+      ->add_option("--float-places", ga.float_places,
+                   "decimals a written decimal must match an exact gold to")
       ->check(CLI::Range(0, 15));
   grade->add_option("--threads", ga.threads, "grading threads")->check(CLI::Range(1, 256));
 
@@ -323,9 +325,10 @@ int run(int argc, char** argv) {
                    "answer extraction: boxed, boxed-or-phrase, lenient, anywhere");
   runc->add_option("--float-places", ra.float_places, "grader decimals")->check(CLI::Range(0, 15));
   runc->add_flag("--no-progress", ra.no_progress, "no progress line");
-  runc->add_flag("--print-prompts", ra.print_prompts,
-                 "print what would be sent for each problem (JSON lines: messages and the rendered prompt), "
-                 "then exit without generating");
+  runc->add_flag(
+      "--print-prompts", ra.print_prompts,
+      "print what would be sent for each problem (JSON lines: messages and the rendered prompt), "
+      "then exit without generating");
   runc->add_flag("--resume", ra.resume,
                  "require an existing run in --out (an existing run is always resumed)");
   runc->add_option("--model", ra.native.model_dir,
@@ -354,10 +357,12 @@ int run(int argc, char** argv) {
                  "endpoints: plain replies instead of \"stream\": true (no time to first token)");
   std::string chat_template, template_kwargs;
   runc->add_option("--chat-template", chat_template,
-                   "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file, or the name of one "
+                   "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file, or "
+                   "the name of one "
                    "of the model's templates (default: the model's own)");
   runc->add_option("--template-kwargs", template_kwargs,
-                   "JSON object of extra chat-template variables, e.g. '{\"enable_thinking\": false}' (chat API: "
+                   "JSON object of extra chat-template variables, e.g. '{\"enable_thinking\": "
+                   "false}' (chat API: "
                    "sent as chat_template_kwargs)");
 
   auto* regrade = app.add_subcommand("regrade", "re-grade a run's samples (no generation)");
@@ -368,14 +373,17 @@ int run(int argc, char** argv) {
   regrade->add_option("--float-places", rg.float_places, "grader decimals (default: the run's)")
       ->check(CLI::Range(0, 15));
   regrade->add_option("--data-dir", rg.data_dir, "where the datasets are now");
-  regrade->add_option("--time-limit", rg.code.time_limit_s,
-                      "code: CPU seconds per test (default: the run's)")
+  regrade
+      ->add_option("--time-limit", rg.code.time_limit_s,
+                   "code: CPU seconds per test (default: the run's)")
       ->check(CLI::NonNegativeNumber);
-  regrade->add_option("--memory-limit", rg.code.memory_mb,
-                      "code: memory per test in MB (default: the run's)")
+  regrade
+      ->add_option("--memory-limit", rg.code.memory_mb,
+                   "code: memory per test in MB (default: the run's)")
       ->check(CLI::NonNegativeNumber);
-  regrade->add_option("--sandbox-workers", rg.code.workers,
-                      "code: programs judged at once (default: CPU cores)")
+  regrade
+      ->add_option("--sandbox-workers", rg.code.workers,
+                   "code: programs judged at once (default: CPU cores)")
       ->check(CLI::NonNegativeNumber);
   bool regrade_no_progress = false;
   regrade->add_flag("--no-progress", regrade_no_progress, "no progress line");

@@ -1,36 +1,36 @@
 // r1serve: an OpenAI-compatible HTTP server over r1's engine, so any client (lighteval, the openai
 // package, r1eval's HTTP backend) can evaluate r1's models:
 //   r1serve --model DIR [--host 127.0.0.1] [--port 8000] [--max-batch 64]
-// GET /health, GET /metrics (engine counters), GET /v1/models, POST /v1/completions (prompt as text or token ids) and
-// POST /v1/chat/completions (the checkpoint's chat template), with n, temperature, top_p, top_k,
-// max_tokens, seed, stop and logprobs. Concurrent requests share the engine's batch (continuous
-// batching); with a seed, a request's samples are reproducible (n = 1: the seed is the sample's
-// seed; sample j of n > 1: derive_seed(seed, {j})). "stream": true sends one sample (n = 1) as
-// Server-Sent Events while it is generated, without logprobs. Leaves out echo, best_of,
-// logit_bias and penalties: asked for, they are refused with a 400 naming the field.
-#include <CLI/CLI.hpp>        // CLI::App
+// GET /health, GET /metrics (engine counters), GET /v1/models, POST /v1/completions (prompt as text
+// or token ids) and POST /v1/chat/completions (the checkpoint's chat template), with n,
+// temperature, top_p, top_k, max_tokens, seed, stop and logprobs. Concurrent requests share the
+// engine's batch (continuous batching); with a seed, a request's samples are reproducible (n = 1:
+// the seed is the sample's seed; sample j of n > 1: derive_seed(seed, {j})). "stream": true sends
+// one sample (n = 1) as Server-Sent Events while it is generated, without logprobs. Leaves out
+// echo, best_of, logit_bias and penalties: asked for, they are refused with a 400 naming the field.
 #include <ATen/Parallel.h>    // at::set_num_threads
+#include <CLI/CLI.hpp>        // CLI::App
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include <algorithm>   // std::min, std::max
-#include <atomic>      // std::atomic
-#include <chrono>      // std::chrono::milliseconds
+#include <algorithm>           // std::min, std::max
+#include <atomic>              // std::atomic
+#include <chrono>              // std::chrono::milliseconds
+#include <cmath>               // std::floor, std::fabs, std::isfinite
 #include <condition_variable>  // std::condition_variable
-#include <cmath>       // std::floor, std::fabs, std::isfinite
-#include <csignal>     // sigwait
-#include <cstdint>     // int64_t, INT64_MAX
-#include <cstdio>      // std::fprintf
-#include <ctime>       // std::time
-#include <filesystem>  // std::filesystem
-#include <future>      // std::future_status
-#include <memory>      // std::make_shared
-#include <random>      // std::random_device
+#include <csignal>             // sigwait
+#include <cstdint>             // int64_t, INT64_MAX
+#include <cstdio>              // std::fprintf
+#include <ctime>               // std::time
+#include <filesystem>          // std::filesystem
+#include <future>              // std::future_status
+#include <memory>              // std::make_shared
+#include <random>              // std::random_device
 
 #include "evals/openai_request.h"   // r1::parse_completion_request
 #include "evals/prompt_budget.h"    // r1::PromptBudget
 #include "evals/streamed_text.h"    // r1::StreamedText
 #include "toolkit/chat_template.h"  // r1::render_chat
-#include "toolkit/cli_flags.h"  // r1::parse_flags
+#include "toolkit/cli_flags.h"      // r1::parse_flags
 #include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/engine.h"         // r1::EngineLoop
 #include "toolkit/error.h"          // r1::Error
@@ -39,9 +39,9 @@
 #include "toolkit/http.h"           // r1::HttpServer
 #include "toolkit/json.h"           // r1::dump_json
 #include "toolkit/model_config.h"   // r1::load_generation_defaults
+#include "toolkit/model_source.h"   // r1::check_model_path, r1::check_model_tokenizer
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
 #include "toolkit/transformer.h"    // r1::load_transformer_for
-#include "toolkit/model_source.h"  // r1::check_model_path, r1::check_model_tokenizer
 
 namespace {
 
@@ -49,12 +49,11 @@ using nlohmann::json;
 
 // The method each served path takes; nullptr for a path not served.
 const char* route_method(const std::string& path) {
-  static const std::pair<const char*, const char*> routes[] = {
-      {"/health", "GET"},
-      {"/metrics", "GET"},
-      {"/v1/models", "GET"},
-      {"/v1/completions", "POST"},
-      {"/v1/chat/completions", "POST"}};
+  static const std::pair<const char*, const char*> routes[] = {{"/health", "GET"},
+                                                               {"/metrics", "GET"},
+                                                               {"/v1/models", "GET"},
+                                                               {"/v1/completions", "POST"},
+                                                               {"/v1/chat/completions", "POST"}};
   for (const auto& [p, method] : routes)
     if (path == p) return method;
   return nullptr;
@@ -144,8 +143,7 @@ class Server {
         tmpl_(std::move(tmpl)),
         eos_(std::move(eos)),
         name_(std::move(name)),
-        max_context_(eo.max_context > 0 ? eo.max_context
-                                        : model->config().max_position_embeddings),
+        max_context_(eo.max_context > 0 ? eo.max_context : model->config().max_position_embeddings),
         budget_(max_context_, r1::longest_token_bytes(tok_), max_bytes_in_flight),
         loop_(model, with_detokenizer(eo)) {}
 
@@ -155,9 +153,9 @@ class Server {
       if (const char* method = route_method(path); !method) {
         return error_reply(404, req.method + " " + path + " is not served here", "not_found");
       } else if (req.method != method) {  // as vLLM: 405 with the method that is allowed
-        r1::HttpReply r = error_reply(405, req.method + " " + path + ": method not allowed (use " +
-                                               method + ")",
-                                      "method_not_allowed");
+        r1::HttpReply r =
+            error_reply(405, req.method + " " + path + ": method not allowed (use " + method + ")",
+                        "method_not_allowed");
         r.headers.push_back({"Allow", method});
         return r;
       }
@@ -222,7 +220,8 @@ class Server {
     if (!q.chat && !q.prompt_ids.empty()) return q.prompt_ids;
     int64_t bytes = static_cast<int64_t>(q.prompt_text.size());
     for (const auto& m : q.messages)
-      bytes += static_cast<int64_t>(m.role.size() + m.content.size() + (m.extra.is_null() ? 0 : m.extra.dump().size()));
+      bytes += static_cast<int64_t>(m.role.size() + m.content.size() +
+                                    (m.extra.is_null() ? 0 : m.extra.dump().size()));
     if (!q.tools.is_null()) bytes += static_cast<int64_t>(q.tools.dump().size());
     const auto hold = budget_.admit(bytes);
     // The rendered prompt carries its own BOS, so no post-processor specials (as transformers).
@@ -255,8 +254,9 @@ class Server {
       throw r1::RequestError{400, "the prompt's " + std::to_string(prompt_len) +
                                       " tokens leave no room in the context of " +
                                       std::to_string(max_context_)};
-    g.seed = q.seed ? static_cast<uint64_t>(*q.seed)
-                    : (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
+    g.seed = q.seed
+                 ? static_cast<uint64_t>(*q.seed)
+                 : (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
     g.stop_strings = q.stop;
     // With n = 1 the request's seed is the sample's own seed, as in r1eval's native backend, so
     // a sample is the same whether r1eval runs the model itself or through r1serve.
@@ -293,7 +293,8 @@ class Server {
         if (chat) {
           json content = json::array();
           for (size_t t = 0; t < s.ids.size(); ++t)
-            content.push_back({{"token", tokens[t]}, {"logprob", values[t]}, {"token_id", s.ids[t]}});
+            content.push_back(
+                {{"token", tokens[t]}, {"logprob", values[t]}, {"token_id", s.ids[t]}});
           lp = {{"content", content}};
         } else {
           lp = {{"tokens", tokens}, {"token_logprobs", values}, {"token_ids", s.ids}};
@@ -308,16 +309,16 @@ class Server {
       choices.push_back(choice);
     }
     const auto created = static_cast<int64_t>(std::time(nullptr));
-    return json_reply(200, {{"id", std::string(chat ? "chatcmpl-" : "cmpl-") +
-                                       std::to_string(++counter_)},
-                            {"object", chat ? "chat.completion" : "text_completion"},
-                            {"created", created},
-                            {"model", name_},
-                            {"choices", choices},
-                            {"usage",
-                             {{"prompt_tokens", prompt_len},
-                              {"completion_tokens", completion_tokens},
-                              {"total_tokens", prompt_len + completion_tokens}}}});
+    return json_reply(
+        200, {{"id", std::string(chat ? "chatcmpl-" : "cmpl-") + std::to_string(++counter_)},
+              {"object", chat ? "chat.completion" : "text_completion"},
+              {"created", created},
+              {"model", name_},
+              {"choices", choices},
+              {"usage",
+               {{"prompt_tokens", prompt_len},
+                {"completion_tokens", completion_tokens},
+                {"total_tokens", prompt_len + completion_tokens}}}});
   }
 
   // A sample's text as the client gets it: OpenAI leaves the matched stop string out.
@@ -345,13 +346,14 @@ class Server {
     } catch (const r1::Error& e) {
       throw r1::RequestError{400, e.what()};
     }
-    const ChunkFormat chunks{std::string(q.chat ? "chatcmpl-" : "cmpl-") + std::to_string(++counter_),
-                             static_cast<int64_t>(std::time(nullptr)), name_, q.chat};
+    const ChunkFormat chunks{
+        std::string(q.chat ? "chatcmpl-" : "cmpl-") + std::to_string(++counter_),
+        static_cast<int64_t>(std::time(nullptr)), name_, q.chat};
     r1::HttpReply r;
     r.content_type = "text/event-stream";
     r.headers.push_back({"Cache-Control", "no-cache"});
-    r.stream = [this, feed, cancelled, future, stops, chunks, prompt_len,
-                usage = q.include_usage, gone = req.client_gone](const auto& write) {
+    r.stream = [this, feed, cancelled, future, stops, chunks, prompt_len, usage = q.include_usage,
+                gone = req.client_gone](const auto& write) {
       r1::StreamedText text([this](const auto& ids) { return tok_.decode(ids, true); }, stops);
       bool ok = !chunks.chat || write(chunks.text("", nullptr, true));
       std::vector<int64_t> ids;
@@ -361,7 +363,7 @@ class Server {
         if (const std::string delta = text.next(ids); !delta.empty())
           ok = write(chunks.text(delta, nullptr));
       }
-      if (!ok) {  // a failed write or a departed client
+      if (!ok) {            // a failed write or a departed client
         *cancelled = true;  // frees its cache row at the engine's next step
         return;
       }
@@ -393,8 +395,7 @@ int run(int argc, char** argv) {
   int port = 8000, threads = 0;
   int64_t max_bytes_in_flight = int64_t{16} << 20;
   r1::EngineOptions eo;
-  app.add_option("--model", model_dir,
-                 "Hugging Face checkpoint directory or hub id ORG/NAME[@REV]")
+  app.add_option("--model", model_dir, "Hugging Face checkpoint directory or hub id ORG/NAME[@REV]")
       ->required();
   app.add_option("--host", host, "address to listen on");
   app.add_option("--port", port, "port (0 = any free port)")->check(CLI::Range(0, 65535));
@@ -406,11 +407,14 @@ int run(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--max-context", eo.max_context, "context limit (0 = the model's)");
   std::string template_kwargs;
-  app.add_option("--chat-template", chat_template,
-                 "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file, or the name of one of "
-                 "the model's templates (default: the model's own; without one, chat requests get 400)");
+  app.add_option(
+      "--chat-template", chat_template,
+      "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file, or the name of "
+      "one of "
+      "the model's templates (default: the model's own; without one, chat requests get 400)");
   app.add_option("--template-kwargs", template_kwargs,
-                 "JSON object of default chat-template variables; a request's chat_template_kwargs override them");
+                 "JSON object of default chat-template variables; a request's chat_template_kwargs "
+                 "override them");
   app.add_option("--threads", threads, "CPU threads for the model (0 = default)");
   app.add_option("--max-bytes-in-flight", max_bytes_in_flight,
                  "prompt bytes tokenized at once; more gets 503 with Retry-After")

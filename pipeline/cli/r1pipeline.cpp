@@ -10,10 +10,10 @@
 
 #include "pipeline/pipeline.h"   // r1::run_pipeline, r1::kExitGateFailed
 #include "pipeline/preflight.h"  // r1::preflight_recipe
-#include "pipeline/recipe.h"    // r1::load_recipe
-#include "toolkit/cli_flags.h"  // r1::parse_flags
-#include "toolkit/cli_main.h"   // r1::guarded_main
-#include "toolkit/json.h"       // r1::dump_json
+#include "pipeline/recipe.h"     // r1::load_recipe
+#include "toolkit/cli_flags.h"   // r1::parse_flags
+#include "toolkit/cli_main.h"    // r1::guarded_main
+#include "toolkit/json.h"        // r1::dump_json
 
 namespace {
 

@@ -9,14 +9,14 @@
 #include <cstdio>  // std::fputs, std::fprintf
 #include <string>  // std::string
 
-#include "reports/baseline.h"  // r1::write_baseline
-#include "reports/compare.h"   // r1::compare_runs, r1::render_compare_markdown
-#include "reports/record.h"    // r1::load_run_record
-#include "reports/render.h"    // r1::render_run
+#include "reports/baseline.h"   // r1::write_baseline
+#include "reports/compare.h"    // r1::compare_runs, r1::render_compare_markdown
+#include "reports/record.h"     // r1::load_run_record
+#include "reports/render.h"     // r1::render_run
 #include "toolkit/cli_flags.h"  // r1::parse_flags
-#include "toolkit/cli_main.h"  // r1::guarded_main
-#include "toolkit/fs.h"        // r1::write_file_atomic
-#include "toolkit/json.h"      // r1::dump_json
+#include "toolkit/cli_main.h"   // r1::guarded_main
+#include "toolkit/fs.h"         // r1::write_file_atomic
+#include "toolkit/json.h"       // r1::dump_json
 
 namespace {
 
@@ -65,8 +65,8 @@ int run(int argc, char** argv) {
   }
   if (baseline->parsed()) {
     const int n = r1::write_baseline(baseline_run, baseline_out);
-    std::fprintf(stderr, "r1report: baseline %s written from %s (%d files)\n",
-                 baseline_out.c_str(), baseline_run.c_str(), n);
+    std::fprintf(stderr, "r1report: baseline %s written from %s (%d files)\n", baseline_out.c_str(),
+                 baseline_run.c_str(), n);
     return 0;
   }
   const nlohmann::json cmp = r1::compare_runs(c);

@@ -10,15 +10,15 @@
 #include <string>      // std::string
 #include <vector>      // std::vector
 
-#include "rl/config_flags.h"   // r1::add_config_flags
-#include "rl/distributed.h"    // r1::read_dist_env
-#include "rl/grpo_cli.h"       // r1::add_grpo_command
-#include "rl/sft.h"            // r1::SftConfig, r1::run_sft, r1::visit_sft_config
-#include "rl/zero.h"           // r1::ZeroRunConfig, r1::run_zero, r1::visit_zero_run_config
+#include "rl/config_flags.h"    // r1::add_config_flags
+#include "rl/distributed.h"     // r1::read_dist_env
+#include "rl/grpo_cli.h"        // r1::add_grpo_command
+#include "rl/sft.h"             // r1::SftConfig, r1::run_sft, r1::visit_sft_config
+#include "rl/zero.h"            // r1::ZeroRunConfig, r1::run_zero, r1::visit_zero_run_config
 #include "toolkit/cli_flags.h"  // r1::parse_flags
-#include "toolkit/cli_main.h"  // r1::guarded_main
-#include "toolkit/error.h"     // r1::check
-#include "toolkit/hf_hub.h"    // r1::resolve_model_path
+#include "toolkit/cli_main.h"   // r1::guarded_main
+#include "toolkit/error.h"      // r1::check
+#include "toolkit/hf_hub.h"     // r1::resolve_model_path
 
 namespace {
 

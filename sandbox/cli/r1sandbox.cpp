@@ -34,14 +34,18 @@ int run(int argc, char** argv) {
   cmd->add_option("--tests", tests_path, "JSONL tests {\"input\": ..., \"output\": ...}");
   cmd->add_option("--time-limit", time_limit, "CPU seconds per test")->capture_default_str();
   cmd->add_option("--wall-limit", wall_limit, "wall seconds per test (default 2 x time + 1)");
-  cmd->add_option("--memory-limit", memory_mb, "MB of address space per test")->capture_default_str();
-  cmd->add_option("--output-limit", output_mb, "MB of stdout + stderr per test")->capture_default_str();
+  cmd->add_option("--memory-limit", memory_mb, "MB of address space per test")
+      ->capture_default_str();
+  cmd->add_option("--output-limit", output_mb, "MB of stdout + stderr per test")
+      ->capture_default_str();
   cmd->add_option("--checker", checker,
                   "exact, tokens, float[:TOL], exitcode, or a checker program (checker in out ans)")
       ->capture_default_str();
-  cmd->add_flag("--all-tests", all_tests, "run every test instead of stopping at the first failure");
+  cmd->add_flag("--all-tests", all_tests,
+                "run every test instead of stopping at the first failure");
   cmd->add_flag("--json", json, "print the result as JSON");
-  cmd->add_option("--cache-dir", so.cache_dir, "compiled-program cache (default ~/.cache/r1/sandbox)");
+  cmd->add_option("--cache-dir", so.cache_dir,
+                  "compiled-program cache (default ~/.cache/r1/sandbox)");
   cmd->add_option("--bwrap", so.bwrap, "bubblewrap executable")->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -91,7 +95,8 @@ int run(int argc, char** argv) {
   if (json) {
     std::printf("%s\n", sb::judge_result_to_json(res).c_str());
   } else {
-    if (!program_output.empty()) std::fwrite(program_output.data(), 1, program_output.size(), stdout);
+    if (!program_output.empty())
+      std::fwrite(program_output.data(), 1, program_output.size(), stdout);
     std::printf("%s", sb::verdict_name(res.verdict));
     if (!tests.empty()) std::printf("  %d/%zu tests passed", res.passed, tests.size());
     std::printf("\n");

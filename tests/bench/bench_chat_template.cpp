@@ -23,7 +23,8 @@ double seconds(std::chrono::steady_clock::time_point t0) {
 
 int main(int argc, char** argv) {
   CLI::App app{"bench_chat_template"};
-  std::string goldens = "tests/data/goldens/jinja_templates.json", corpus = "tests/data/chat_templates/corpus";
+  std::string goldens = "tests/data/goldens/jinja_templates.json",
+              corpus = "tests/data/chat_templates/corpus";
   int repeats = 5;
   app.add_option("--goldens", goldens);
   app.add_option("--corpus", corpus);
@@ -39,7 +40,8 @@ int main(int argc, char** argv) {
   std::map<std::string, r1::ChatTemplate> templates;
   for (int r = 0; r < repeats; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
-    for (const auto& [name, src] : sources) templates[name] = r1::chat_template_from_source(src, name);
+    for (const auto& [name, src] : sources)
+      templates[name] = r1::chat_template_from_source(src, name);
     parse_s = std::min(parse_s, seconds(t0));
   }
   struct Case {
@@ -51,7 +53,10 @@ int main(int argc, char** argv) {
   std::vector<Case> cases;
   for (const auto& g : doc["cases"]) {
     if (!g.contains("rendered")) continue;
-    Case c{templates[g["template"].get<std::string>()], g["messages"], g["add_generation_prompt"].get<bool>(), {}};
+    Case c{templates[g["template"].get<std::string>()],
+           g["messages"],
+           g["add_generation_prompt"].get<bool>(),
+           {}};
     c.t.special_tokens = g["special_tokens"];
     c.in.kwargs = g["kwargs"];
     c.in.tools = g.value("tools", nlohmann::ordered_json());
@@ -70,7 +75,8 @@ int main(int argc, char** argv) {
     for (const auto& c : cases) bytes += r1::render_chat_json(c.t, c.messages, c.gen, c.in).size();
     render_s = std::min(render_s, seconds(t0));
   }
-  const nlohmann::json j = {{"templates", sources.size()}, {"cases", cases.size()}, {"parse_s", parse_s},
-                            {"render_s", render_s},        {"bytes", bytes},        {"repeats", repeats}};
+  const nlohmann::json j = {
+      {"templates", sources.size()}, {"cases", cases.size()}, {"parse_s", parse_s},
+      {"render_s", render_s},        {"bytes", bytes},        {"repeats", repeats}};
   std::cout << j.dump() << "\n";
 }

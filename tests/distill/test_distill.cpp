@@ -21,12 +21,12 @@
 #include <thread>      // std::this_thread
 #include <vector>      // std::vector
 
-#include "distill/distill.h"  // r1::resolve_model, r1::run_distill
-#include "rl/zero_task.h"     // r1::write_zero_assets
+#include "distill/distill.h"    // r1::resolve_model, r1::run_distill
+#include "rl/zero_task.h"       // r1::write_zero_assets
 #include "rl/zero_tokenizer.h"  // r1::zero_chat_template
-#include "tests/test_util.h"  // r1::test::TempDir, bin, read_jsonl, error_of, R1serve
-#include "toolkit/fs.h"       // r1::read_file
-#include "toolkit/http.h"     // r1::HttpServer
+#include "tests/test_util.h"    // r1::test::TempDir, bin, read_jsonl, error_of, R1serve
+#include "toolkit/fs.h"         // r1::read_file
+#include "toolkit/http.h"       // r1::HttpServer
 
 namespace {
 
@@ -143,7 +143,8 @@ struct ScriptedTeacher {
         if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
         ++completions;
         const auto body = json::parse(req.body);
-        if (body.contains("chat_template_kwargs") && body["chat_template_kwargs"] == json{{"effort", "high"}})
+        if (body.contains("chat_template_kwargs") &&
+            body["chat_template_kwargs"] == json{{"effort", "high"}})
           ++with_kwargs;
         const auto [content, reasoning] = answer(body["messages"].back()["content"]);
         const json message = {
@@ -252,7 +253,8 @@ TEST(Distill, TemplateKwargsReachTheTeacherAndTheStudent) {
   const fs::path student = dir / "strict-student";
   fs::copy(a.model, student, fs::copy_options::recursive);
   std::ofstream(student / "chat_template.jinja")
-      << "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}" + r1::zero_chat_template();
+      << "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}" +
+             r1::zero_chat_template();
   ScriptedTeacher teacher;
   auto c = small_run(a, teacher.url(), dir / "run");
   c.student = student.string();
@@ -279,10 +281,10 @@ TEST(Distill, NoThinkDistilsPlainReplies) {
   const auto a = assets(dir / "assets");
   ScriptedTeacher teacher;
   teacher.answer = [](const std::string& q) {
-    return std::pair<std::string, std::string>{
-        "It is " + std::to_string(arithmetic(q)) + ", so \\boxed{" +
-            std::to_string(arithmetic(q)) + "}",
-        ""};
+    return std::pair<std::string, std::string>{"It is " + std::to_string(arithmetic(q)) +
+                                                   ", so \\boxed{" + std::to_string(arithmetic(q)) +
+                                                   "}",
+                                               ""};
   };
   auto c = small_run(a, teacher.url(), dir / "r1-format");
   c.eval_data = "";
@@ -336,8 +338,9 @@ TEST(Distill, BadInputNamesTheFlag) {
   fs::create_directories(dir / "mine");
   std::ofstream(dir / "mine/report.md") << "my notes\n";
   c = small_run(a, a.model, dir / "mine");
-  EXPECT_NE(error_of([&] { r1::run_distill(c); }).find("mine: not empty and not a run of r1distill"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { r1::run_distill(c); }).find("mine: not empty and not a run of r1distill"),
+      std::string::npos);
   EXPECT_EQ(r1::read_file(dir / "mine/report.md"), "my notes\n");
   // A teacher whose traces are all wrong leaves nothing to train on: said, with the card's path.
   c = small_run(a, a.model, dir / "random-teacher");
@@ -366,7 +369,8 @@ TEST(Distill, CodePromptTracesAreJudgedInTheSandbox) {
     if (q.find("in Python 3 (```python), in one fenced") != std::string::npos) ++asked_python;
     std::string code = "print(input())";  // right for the echo problem only
     if (q.find("sum") != std::string::npos) code = "a, b = map(int, input().split())\nprint(a + b)";
-    if (q.find("product") != std::string::npos) code = "a, b = map(int, input().split())\nprint(a + b)";
+    if (q.find("product") != std::string::npos)
+      code = "a, b = map(int, input().split())\nprint(a + b)";
     return {"```python\n" + code + "\n```", "I read the input and write the answer."};
   };
   auto c = small_run(a, teacher.url(), dir / "run");
@@ -391,12 +395,14 @@ TEST(Distill, CodePromptTracesAreJudgedInTheSandbox) {
   EXPECT_EQ(card["dropped"]["incorrect"].get<int>(), 2);
   // A row naming an unknown language is refused with its line.
   std::ofstream(dir / "bad.jsonl")
-      << R"({"prompt": "x", "tests": [{"input": "", "output": ""}], "language": "cobol"})" << "\n";
+      << R"({"prompt": "x", "tests": [{"input": "", "output": ""}], "language": "cobol"})"
+      << "\n";
   c.prompts = dir / "bad.jsonl";
   c.out = dir / "run-bad";
   const auto e = error_of([&] { r1::run_distill(c); });
   EXPECT_NE(e.find("bad.jsonl:1: field 'language' is 'cobol' (known: python, cpp)"),
-            std::string::npos) << e;
+            std::string::npos)
+      << e;
 }
 
 // Issue 20: registry benchmarks by name in the report stage (--eval-benchmarks), beside the
@@ -438,8 +444,12 @@ TEST(Distill, KdAcrossTokenizersIsRefusedUpFront) {
   const fs::path other = dir / "other-teacher";
   fs::copy(a.model, other, fs::copy_options::recursive);
   auto tok = json::parse(r1::read_file(other / "tokenizer.json"));
-  tok["added_tokens"].push_back({{"id", 100000}, {"content", "<extra>"}, {"special", true},
-                                 {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+  tok["added_tokens"].push_back({{"id", 100000},
+                                 {"content", "<extra>"},
+                                 {"special", true},
+                                 {"single_word", false},
+                                 {"lstrip", false},
+                                 {"rstrip", false},
                                  {"normalized", false}});
   std::ofstream(other / "tokenizer.json") << tok.dump();
   auto c = small_run(a, other.string(), dir / "run");

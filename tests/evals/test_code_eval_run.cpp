@@ -68,9 +68,9 @@ TEST_F(CodeEvalRun, HumanEvalRunRegradeAndResume) {
   // Hand-made responses: sample 0 the canonical solution, sample 1 a broken one.
   std::map<std::string, std::pair<std::string, std::string>> rows;  // id -> (prompt, solution)
   r1::for_each_jsonl_object(kData + "/humaneval.jsonl",
-                         [&](const nlohmann::json& j, const std::string&) {
-                           rows[j["task_id"]] = {j["prompt"], j["canonical_solution"]};
-                         });
+                            [&](const nlohmann::json& j, const std::string&) {
+                              rows[j["task_id"]] = {j["prompt"], j["canonical_solution"]};
+                            });
   {
     r1::SampleStore store(out + "/samples.jsonl");
     auto samples = store.samples();

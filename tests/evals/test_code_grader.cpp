@@ -12,9 +12,9 @@
 
 #include "evals/benchmarks.h"       // r1::find_benchmark, r1::load_dataset
 #include "evals/code_benchmarks.h"  // r1::CodeTask
-#include "toolkit/json.h"            // r1::for_each_jsonl_object
 #include "evals/code_grader.h"      // r1::grade_code_samples
 #include "tests/test_util.h"        // r1::test::TempDir, r1::test::bin
+#include "toolkit/json.h"           // r1::for_each_jsonl_object
 
 namespace {
 

@@ -41,8 +41,9 @@ TEST(LatexExpr, DifferentValues) {
 // Issue 17, D7: infinity was an ordinary symbol, so indeterminate forms simplified to numbers and
 // graded equal to them; \sqrt{x^2} equalled x because every sample point of x was positive.
 TEST(LatexExpr, IndeterminateFormsAndSignAssumptionsAreNotEqual) {
-  for (const char* form : {"\\infty-\\infty", "\\frac{\\infty}{\\infty}", "0\\cdot\\infty", "1^\\infty",
-                           "\\infty^0", "\\infty+1", "2\\infty", "\\mathrm{\\infty}-\\infty"})
+  for (const char* form :
+       {"\\infty-\\infty", "\\frac{\\infty}{\\infty}", "0\\cdot\\infty", "1^\\infty", "\\infty^0",
+        "\\infty+1", "2\\infty", "\\mathrm{\\infty}-\\infty"})
     EXPECT_FALSE(parse_latex_expr(form).has_value()) << form;
   EXPECT_TRUE(same("\\infty", "+\\infty"));
   EXPECT_TRUE(same("-\\infty", "-\\infty"));

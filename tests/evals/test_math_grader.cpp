@@ -23,7 +23,8 @@ TEST(MathGrader, AnswersAndResponses) {
   EXPECT_FALSE(grade_answer("x + y = 5", "5").correct);  // not a one-variable prefix
   // An answer in another base is its digits (issue 20: a real SmolLM2 response answered 42, the
   // decimal value of 6_8 * 7_8, where the question asked for base 8, and r1 credited it).
-  for (const char* pred : {"52", "52_8", "52_{8}"}) EXPECT_TRUE(grade_answer("52_8", pred).correct) << pred;
+  for (const char* pred : {"52", "52_8", "52_{8}"})
+    EXPECT_TRUE(grade_answer("52_8", pred).correct) << pred;
   EXPECT_FALSE(grade_answer("52_8", "42").correct);
   EXPECT_TRUE(grade_answer("4210_{5}", "4210").correct);
   EXPECT_FALSE(grade_answer("4210_{5}", "555").correct);

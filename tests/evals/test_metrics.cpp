@@ -345,7 +345,8 @@ TEST(Speed, ThroughputPercentilesAndFill) {
   EXPECT_NEAR(speed["ttft_s"]["p90"].get<double>(), 0.37, 1e-12);  // 0.3 + 0.7 * (0.4 - 0.3)
   EXPECT_TRUE(speed["tpot_s"].is_null());
   const std::string line = speed_line(speed);
-  EXPECT_NE(line.find("20.0 prompt tok/s, 10.0 generated tok/s over 40 s"), std::string::npos) << line;
+  EXPECT_NE(line.find("20.0 prompt tok/s, 10.0 generated tok/s over 40 s"), std::string::npos)
+      << line;
   EXPECT_NE(line.find("batch fill 62%"), std::string::npos) << line;
   EXPECT_EQ(speed_line(speed_json(nlohmann::json::object(), {})), "");
 }

@@ -3,16 +3,16 @@
 // native engine), kill -9 and resume, a faulty HTTP server (resets, 500, 429, stalls, malformed
 // JSON) with no sample lost or duplicated, regrade of a hand-made store against the closed-form
 // pass@k, and clear errors for bad input.
+#include <arpa/inet.h>  // inet_pton
+#include <fcntl.h>      // open
 #include <gtest/gtest.h>
-#include <signal.h>    // kill
+#include <netinet/in.h>    // sockaddr_in
+#include <signal.h>        // kill
 #include <sys/resource.h>  // rusage
-#include <sys/wait.h>  // waitpid, wait4
-#include <arpa/inet.h>   // inet_pton
-#include <fcntl.h>     // open
-#include <netinet/in.h>  // sockaddr_in
-#include <sys/socket.h>  // socket, connect, send
-#include <sys/stat.h>    // mkfifo
-#include <unistd.h>    // fork, execl, dup2
+#include <sys/socket.h>    // socket, connect, send
+#include <sys/stat.h>      // mkfifo
+#include <sys/wait.h>      // waitpid, wait4
+#include <unistd.h>        // fork, execl, dup2
 
 #include <algorithm>   // std::any_of
 #include <atomic>      // std::atomic
@@ -23,16 +23,16 @@
 #include <set>         // std::set
 #include <thread>      // std::this_thread
 
-#include "evals/metrics.h"       // r1::pass_at_k
-#include "evals/protocol.h"      // r1::sample_seed
-#include "evals/runner.h"        // r1::run_eval
-#include "evals/sample_store.h"  // r1::SampleStore
-#include "tests/test_util.h"     // r1::test::TempDir
-#include "toolkit/error.h"       // r1::Error
-#include "toolkit/fs.h"          // r1::read_file
-#include "toolkit/http.h"        // r1::HttpServer
-#include "toolkit/json.h"        // r1::read_json_file
-#include "toolkit/sse.h"         // r1::SseReader
+#include "evals/metrics.h"        // r1::pass_at_k
+#include "evals/protocol.h"       // r1::sample_seed
+#include "evals/runner.h"         // r1::run_eval
+#include "evals/sample_store.h"   // r1::SampleStore
+#include "tests/test_util.h"      // r1::test::TempDir
+#include "toolkit/error.h"        // r1::Error
+#include "toolkit/fs.h"           // r1::read_file
+#include "toolkit/http.h"         // r1::HttpServer
+#include "toolkit/json.h"         // r1::read_json_file
+#include "toolkit/sse.h"          // r1::SseReader
 #include "toolkit/transformer.h"  // r1::load_transformer
 
 namespace {
@@ -76,8 +76,8 @@ void expect_same_samples(const std::string& a, const std::string& b) {
 TEST(R1evalRun, NativeBackendStoresGradesAndResumes) {
   r1::test::TempDir dir;
   const std::string out = dir / "run";
-  auto r = run_command(eval_cmd(out, "--model " + kModel +
-                                         " --limit 3 --samples 4 --max-new-tokens 24"));
+  auto r = run_command(
+      eval_cmd(out, "--model " + kModel + " --limit 3 --samples 4 --max-new-tokens 24"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("3 problems x 4 samples; 0 stored, 12 to generate"), std::string::npos);
   EXPECT_NE(r.out.find("| aime2024 | 3 | 4 |"), std::string::npos) << r.out;
@@ -110,28 +110,31 @@ TEST(R1evalRun, NativeBackendStoresGradesAndResumes) {
 
   // Resume: nothing to do, nothing rewritten.
   const std::string before = r1::read_file(out + "/samples.jsonl");
-  r = run_command(eval_cmd(out, "--model " + kModel + " --limit 3 --samples 4 --max-new-tokens 24"));
+  r = run_command(
+      eval_cmd(out, "--model " + kModel + " --limit 3 --samples 4 --max-new-tokens 24"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("12 stored, 0 to generate"), std::string::npos) << r.out;
   EXPECT_EQ(r1::read_file(out + "/samples.jsonl"), before);
   // More samples extend the run; the first four stay as they were.
-  r = run_command(eval_cmd(out, "--model " + kModel + " --limit 3 --samples 6 --max-new-tokens 24"));
+  r = run_command(
+      eval_cmd(out, "--model " + kModel + " --limit 3 --samples 6 --max-new-tokens 24"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("12 stored, 6 to generate"), std::string::npos) << r.out;
   EXPECT_EQ(r1::read_file(out + "/samples.jsonl").substr(0, before.size()), before);
-  EXPECT_EQ(r1::read_json_file(out + "/run.json")["generations"].size(), 2u);  // the resume generated nothing
+  EXPECT_EQ(r1::read_json_file(out + "/run.json")["generations"].size(),
+            2u);  // the resume generated nothing
   EXPECT_EQ(r1::read_json_file(out + "/results.json")["speed"]["samples"], 18);
   // Another temperature is another run: refused, store untouched.
-  r = run_command(eval_cmd(out, "--model " + kModel +
-                                    " --limit 3 --samples 6 --max-new-tokens 24 --temperature 1"));
+  r = run_command(eval_cmd(
+      out, "--model " + kModel + " --limit 3 --samples 6 --max-new-tokens 24 --temperature 1"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("another temperature"), std::string::npos) << r.out;
   EXPECT_EQ(stored(out).size(), 18u);
 
   // Samples do not depend on batching: one sequence at a time gives the same text.
   const std::string solo = dir / "solo";
-  r = run_command(eval_cmd(solo, "--model " + kModel +
-                                     " --limit 3 --samples 6 --max-new-tokens 24 --max-batch 1"));
+  r = run_command(eval_cmd(
+      solo, "--model " + kModel + " --limit 3 --samples 6 --max-new-tokens 24 --max-batch 1"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   expect_same_samples(out, solo);
 }
@@ -201,17 +204,24 @@ TEST(R1serve, StreamsOneSampleAsServerSentEvents) {
     std::string type;
     r1::SseReader reader([&](const std::string& data) { events.push_back(data); });
     const auto start = std::chrono::steady_clock::now();
-    const auto head = client.stream("POST", path, {}, [&](const r1::HttpResponse& h, std::string_view piece) {
-      type = h.header("Content-Type");
-      arrived.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      reader.feed(piece);
-    }, body.dump());
+    const auto head = client.stream(
+        "POST", path, {},
+        [&](const r1::HttpResponse& h, std::string_view piece) {
+          type = h.header("Content-Type");
+          arrived.push_back(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+          reader.feed(piece);
+        },
+        body.dump());
     EXPECT_EQ(head.status, 200);
     EXPECT_EQ(type, "text/event-stream");
     return std::make_pair(events, arrived);
   };
-  const nlohmann::json req = {{"prompt", {997, 10, 20, 30}}, {"max_tokens", 40}, {"temperature", 0.7},
-                              {"seed", 11}, {"ignore_eos", true}};
+  const nlohmann::json req = {{"prompt", {997, 10, 20, 30}},
+                              {"max_tokens", 40},
+                              {"temperature", 0.7},
+                              {"seed", 11},
+                              {"ignore_eos", true}};
   const auto plain = nlohmann::json::parse(client.request("POST", "/completions", req.dump()).body);
   const std::string want = plain["choices"][0]["text"];
   ASSERT_GT(want.size(), 4u);
@@ -248,19 +258,23 @@ TEST(R1serve, StreamsOneSampleAsServerSentEvents) {
   ASSERT_LT(at + 2, want.size()) << want;
   const std::string stop = want.substr(at, 2);
   stop_req["stop"] = {stop};
-  const std::string cut = nlohmann::json::parse(client.request("POST", "/completions", stop_req.dump()).body)
-                              ["choices"][0]["text"];
+  const std::string cut = nlohmann::json::parse(
+      client.request("POST", "/completions", stop_req.dump()).body)["choices"][0]["text"];
   const auto [stop_events, stop_arrived] = stream("/completions", stop_req);
   std::string stop_text;
   for (const auto& e : stop_events)
-    if (e != "[DONE]") stop_text += nlohmann::json::parse(e)["choices"][0]["text"].get<std::string>();
+    if (e != "[DONE]")
+      stop_text += nlohmann::json::parse(e)["choices"][0]["text"].get<std::string>();
   EXPECT_EQ(stop_text, cut);
-  EXPECT_EQ(nlohmann::json::parse(stop_events[stop_events.size() - 2])["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(
+      nlohmann::json::parse(stop_events[stop_events.size() - 2])["choices"][0]["finish_reason"],
+      "stop");
 
   // Chat: the first chunk names the role, the deltas join into the message.
-  const nlohmann::json chat_req = {{"messages", {{{"role", "user"}, {"content", "1+1?"}}}},
-                                   {"max_tokens", 12}, {"seed", 1}};
-  const auto chat_plain = nlohmann::json::parse(client.request("POST", "/chat/completions", chat_req.dump()).body);
+  const nlohmann::json chat_req = {
+      {"messages", {{{"role", "user"}, {"content", "1+1?"}}}}, {"max_tokens", 12}, {"seed", 1}};
+  const auto chat_plain =
+      nlohmann::json::parse(client.request("POST", "/chat/completions", chat_req.dump()).body);
   const auto [chat_events, chat_arrived] = stream("/chat/completions", chat_req);
   ASSERT_GE(chat_events.size(), 3u);
   const auto first = nlohmann::json::parse(chat_events.front());
@@ -281,10 +295,11 @@ TEST(R1serve, StreamsOneSampleAsServerSentEvents) {
 TEST(R1evalRun, TemplateKwargsReachTheTemplateInEveryBackend) {
   r1::test::TempDir dir;
   const std::string tpl = dir / "strict.jinja";
-  r1::write_file_atomic(tpl,
-                        "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}{{ bos_token }}"
-                        "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
-                        "{% if add_generation_prompt %}<|assistant|><think>\n{% endif %}");
+  r1::write_file_atomic(
+      tpl,
+      "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}{{ bos_token }}"
+      "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
+      "{% if add_generation_prompt %}<|assistant|><think>\n{% endif %}");
   const std::string args = " --limit 1 --samples 1 --max-new-tokens 4";
   const std::string kwargs = " --template-kwargs '{\"flag\": true}'";
   R1serve server(dir / "port", kModel, {"--chat-template", tpl});
@@ -299,15 +314,19 @@ TEST(R1evalRun, TemplateKwargsReachTheTemplateInEveryBackend) {
     ASSERT_EQ(r.exit_code, 0) << name << ": " << r.out;
     EXPECT_EQ(stored(dir / (name + "-ok")).size(), 1u) << name;
     const auto run = r1::read_json_file(dir / (name + "-ok/run.json"));
-    EXPECT_EQ(run["backend"]["template_kwargs"], nlohmann::json({{"flag", true}})) << name << run.dump();
+    EXPECT_EQ(run["backend"]["template_kwargs"], nlohmann::json({{"flag", true}}))
+        << name << run.dump();
     r = run_command(eval_cmd(dir / (name + "-bare"), backend + args));
     EXPECT_EQ(r.exit_code, 1) << name << ": " << r.out;
     EXPECT_NE(r.out.find("flag missing"), std::string::npos) << name << ": " << r.out;
   }
-  // With the chat API the server renders: a local --chat-template would be ignored, so it is refused.
-  const auto r = run_command(eval_cmd(dir / "refused", "--endpoint " + server.url() + args + " --chat-template " + tpl));
+  // With the chat API the server renders: a local --chat-template would be ignored, so it is
+  // refused.
+  const auto r = run_command(
+      eval_cmd(dir / "refused", "--endpoint " + server.url() + args + " --chat-template " + tpl));
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("the chat API renders the server's own template"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the chat API renders the server's own template"), std::string::npos)
+      << r.out;
 }
 
 // The checkpoint as a GGUF file (r1convert to-gguf, F32): r1eval from the file and through r1serve
@@ -347,8 +366,8 @@ TEST(R1serve, ServesTheOpenAiEndpoints) {
   EXPECT_EQ(models["data"][0]["id"], "tiny-r1");
 
   // Token ids in, n samples with log-probs out; the same seed gives the same samples.
-  const nlohmann::json req = {{"prompt", {997, 10, 20, 30}}, {"n", 3}, {"max_tokens", 5},
-                              {"temperature", 0.7}, {"seed", 11}, {"logprobs", 1},
+  const nlohmann::json req = {{"prompt", {997, 10, 20, 30}}, {"n", 3},     {"max_tokens", 5},
+                              {"temperature", 0.7},          {"seed", 11}, {"logprobs", 1},
                               {"ignore_eos", true}};
   auto [status, out] = post("/completions", req);
   ASSERT_EQ(status, 200) << out.dump();
@@ -375,9 +394,9 @@ TEST(R1serve, ServesTheOpenAiEndpoints) {
   EXPECT_EQ(stopped["text"], one.substr(0, one.find(one.substr(1, 1))));
 
   // Chat: the checkpoint's template (R1: the reply continues after "<think>\n").
-  auto [chat_status, chat] = post("/chat/completions",
-                                  {{"messages", {{{"role", "user"}, {"content", "1+1?"}}}},
-                                   {"max_tokens", 4}, {"seed", 1}});
+  auto [chat_status, chat] = post(
+      "/chat/completions",
+      {{"messages", {{{"role", "user"}, {"content", "1+1?"}}}}, {"max_tokens", 4}, {"seed", 1}});
   ASSERT_EQ(chat_status, 200) << chat.dump();
   EXPECT_EQ(chat["choices"][0]["message"]["role"], "assistant");
   EXPECT_TRUE(chat["choices"][0]["message"]["content"].is_string());
@@ -392,9 +411,9 @@ TEST(R1serve, ServesTheOpenAiEndpoints) {
   EXPECT_EQ(n_status, 400);
   EXPECT_NE(n_err["error"]["message"].get<std::string>().find("'n'"), std::string::npos);
   EXPECT_EQ(post("/completions", {{"prompt", "x"}, {"stream", true}, {"n", 2}}).first, 400);
-  EXPECT_EQ(post("/completions", {{"prompt", "x"}, {"stream_options", {{"include_usage", true}}}})
-                .first,
-            400);
+  EXPECT_EQ(
+      post("/completions", {{"prompt", "x"}, {"stream_options", {{"include_usage", true}}}}).first,
+      400);
   EXPECT_EQ(post("/chat/completions", {{"messages", "hi"}}).first, 400);
   EXPECT_EQ(get("/nope").status, 404);
   // Issue 17, D16: what vLLM refuses is refused: a method a path does not take (405 with Allow),
@@ -417,8 +436,8 @@ TEST(R1serve, ServesTheOpenAiEndpoints) {
     EXPECT_NE(err.dump().find(message), std::string::npos) << body.dump() << " " << err.dump();
   }
   EXPECT_EQ(post("/completions", {{"prompt", "x"}, {"model", "gpt-4"}}).first, 404);
-  EXPECT_EQ(post("/completions", {{"prompt", "x"}, {"model", "tiny-r1"}, {"max_tokens", 2.0},
-                                  {"top_k", -1}})
+  EXPECT_EQ(post("/completions",
+                 {{"prompt", "x"}, {"model", "tiny-r1"}, {"max_tokens", 2.0}, {"top_k", -1}})
                 .first,
             200);
   const auto metrics = nlohmann::json::parse(root.request("GET", "/metrics", "").body);
@@ -432,7 +451,8 @@ TEST(R1serve, ChatTemplateInputsAndAModelWithoutOne) {
   r1::test::TempDir dir;
   const std::filesystem::path bare = dir / "bare";
   std::filesystem::create_directories(bare);
-  for (const char* f : {"config.json", "generation_config.json", "model.safetensors", "tokenizer.json"})
+  for (const char* f :
+       {"config.json", "generation_config.json", "model.safetensors", "tokenizer.json"})
     std::filesystem::create_symlink(std::filesystem::absolute(kModel + "/" + f), bare / f);
   r1::write_file_atomic((bare / "tokenizer_config.json").string(), R"({"bos_token": "<s>"})");
   auto post = [](r1::HttpClient& c, const std::string& path, const nlohmann::json& body) {
@@ -445,23 +465,27 @@ TEST(R1serve, ChatTemplateInputsAndAModelWithoutOne) {
     ASSERT_GT(server.port(), 0) << "r1serve did not start without a chat template";
     r1::HttpClient client(r1::parse_url(server.url()), 30);
     EXPECT_EQ(post(client, "/completions", {{"prompt", "x"}, {"max_tokens", 2}}).first, 200);
-    const auto [status, body] = post(client, "/chat/completions", {{"messages", {user}}, {"max_tokens", 2}});
+    const auto [status, body] =
+        post(client, "/chat/completions", {{"messages", {user}}, {"max_tokens", 2}});
     EXPECT_EQ(status, 400);
     EXPECT_NE(body.find("no chat template"), std::string::npos) << body;
   }
   const std::string tpl = dir / "strict.jinja";
-  r1::write_file_atomic(tpl,
-                        "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}"
-                        "{% if tools is none %}{{ raise_exception('no tools') }}{% endif %}"
-                        "{% if messages[1].tool_calls[0].function.name != 'f' or messages[1].content is defined %}"
-                        "{{ raise_exception('tool call lost') }}{% endif %}"
-                        "{{ bos_token }}{% for m in messages %}{{ m.role }}{% endfor %}");
-  R1serve server(dir / "port2", bare.string(), {"--chat-template", tpl, "--template-kwargs", R"({"flag": false})"});
+  r1::write_file_atomic(
+      tpl,
+      "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}"
+      "{% if tools is none %}{{ raise_exception('no tools') }}{% endif %}"
+      "{% if messages[1].tool_calls[0].function.name != 'f' or messages[1].content is defined %}"
+      "{{ raise_exception('tool call lost') }}{% endif %}"
+      "{{ bos_token }}{% for m in messages %}{{ m.role }}{% endfor %}");
+  R1serve server(dir / "port2", bare.string(),
+                 {"--chat-template", tpl, "--template-kwargs", R"({"flag": false})"});
   ASSERT_GT(server.port(), 0);
   r1::HttpClient client(r1::parse_url(server.url()), 30);
-  const nlohmann::json call = {{"role", "assistant"},
-                               {"content", nullptr},
-                               {"tool_calls", {{{"type", "function"}, {"function", {{"name", "f"}, {"arguments", "{}"}}}}}}};
+  const nlohmann::json call = {
+      {"role", "assistant"},
+      {"content", nullptr},
+      {"tool_calls", {{{"type", "function"}, {"function", {{"name", "f"}, {"arguments", "{}"}}}}}}};
   const nlohmann::json tools = {{{"type", "function"}, {"function", {{"name", "f"}}}}};
   nlohmann::json req = {{"messages", {user, call}}, {"max_tokens", 2}, {"tools", tools}};
   auto [s1, b1] = post(client, "/chat/completions", req);
@@ -474,7 +498,9 @@ TEST(R1serve, ChatTemplateInputsAndAModelWithoutOne) {
   auto [s3, b3] = post(client, "/chat/completions", req);
   EXPECT_EQ(s3, 400);
   EXPECT_NE(b3.find("no tools"), std::string::npos) << b3;
-  EXPECT_EQ(post(client, "/chat/completions", {{"messages", {user}}, {"chat_template_kwargs", "x"}}).first, 400);
+  EXPECT_EQ(post(client, "/chat/completions", {{"messages", {user}}, {"chat_template_kwargs", "x"}})
+                .first,
+            400);
 }
 
 // Issue 17, D2: a client that disconnected did not cancel its generation, so ten abandoned
@@ -487,9 +513,10 @@ TEST(R1serve, AClientThatDisconnectsCancelsItsGeneration) {
   // 64 samples of up to 4000 tokens with the end token ignored: minutes of decoding.
   const std::string body =
       R"({"prompt": "hello", "n": 64, "max_tokens": 4000, "ignore_eos": true, "seed": 1})";
-  const std::string request = "POST /v1/completions HTTP/1.1\r\nHost: h\r\nContent-Type: "
-                              "application/json\r\nContent-Length: " +
-                              std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string request =
+      "POST /v1/completions HTTP/1.1\r\nHost: h\r\nContent-Type: "
+      "application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -535,8 +562,9 @@ TEST(R1serve, PromptsAreBoundedByBytesBeforeTokenizing) {
   }
   R1serve server(dir / "port2", kModel, {"--max-bytes-in-flight", "4096"});
   r1::HttpClient client(r1::parse_url(server.url()), 30);
-  auto r = client.request("POST", "/completions",
-                          nlohmann::json{{"prompt", std::string(5000, 'x')}, {"max_tokens", 1}}.dump());
+  auto r =
+      client.request("POST", "/completions",
+                     nlohmann::json{{"prompt", std::string(5000, 'x')}, {"max_tokens", 1}}.dump());
   EXPECT_EQ(r.status, 413) << r.body;
   EXPECT_NE(r.body.find("--max-bytes-in-flight"), std::string::npos) << r.body;
   r = client.request("POST", "/completions",
@@ -546,7 +574,8 @@ TEST(R1serve, PromptsAreBoundedByBytesBeforeTokenizing) {
 
 TEST(R1evalRun, KillNineAndResumeLosesNothingAndDuplicatesNothing) {
   r1::test::TempDir dir;
-  const std::string args = " --model " + kModel + " --limit 6 --samples 4 --max-new-tokens 48 --max-batch 2";
+  const std::string args =
+      " --model " + kModel + " --limit 6 --samples 4 --max-new-tokens 48 --max-batch 2";
   const std::string out = dir / "killed";
   for (int round = 0; round < 3; ++round) {
     const pid_t pid = fork();
@@ -562,8 +591,7 @@ TEST(R1evalRun, KillNineAndResumeLosesNothingAndDuplicatesNothing) {
       _exit(127);
     }
     // Kill it once a few more samples are stored (or after a while).
-    const size_t before =
-        std::filesystem::exists(out + "/samples.jsonl") ? stored(out).size() : 0;
+    const size_t before = std::filesystem::exists(out + "/samples.jsonl") ? stored(out).size() : 0;
     for (int i = 0; i < 400; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
       if (std::filesystem::exists(out + "/samples.jsonl") &&
@@ -606,16 +634,26 @@ TEST(R1evalRun, FaultyServerLosesAndDuplicatesNoSample) {
     }
     const int k = calls++;
     switch (k % 7) {
-      case 1: reply.reset = true; return reply;
-      case 2: reply.status = 500; reply.body = R"({"error":{"message":"boom"}})"; return reply;
+      case 1:
+        reply.reset = true;
+        return reply;
+      case 2:
+        reply.status = 500;
+        reply.body = R"({"error":{"message":"boom"}})";
+        return reply;
       case 3:
         reply.status = 429;
         reply.headers = {{"Retry-After", "0"}};
         reply.body = R"({"error":{"message":"slow down"}})";
         return reply;
-      case 4: reply.body = "{\"choices\": [{\"message\""; return reply;  // malformed JSON
-      case 5: std::this_thread::sleep_for(std::chrono::milliseconds(600)); break;  // stall past 0.5 s
-      default: break;
+      case 4:
+        reply.body = "{\"choices\": [{\"message\"";
+        return reply;  // malformed JSON
+      case 5:
+        std::this_thread::sleep_for(std::chrono::milliseconds(600));
+        break;  // stall past 0.5 s
+      default:
+        break;
     }
     const auto body = nlohmann::json::parse(req.body);
     const uint64_t seed = body["seed"].get<uint64_t>();
@@ -626,14 +664,15 @@ TEST(R1evalRun, FaultyServerLosesAndDuplicatesNoSample) {
       std::lock_guard<std::mutex> lock(mu);
       answered[seed] += 1;
     }
-    reply.body = nlohmann::json({{"choices",
-                                  {{{"message", {{"role", "assistant"},
-                                                 {"content", "</think>\nSo \\boxed{" +
-                                                                 std::to_string(answer) + "}"},
-                                                 {"reasoning_content", "adding"}}},
-                                    {"finish_reason", "stop"}}}},
-                                 {"usage", {{"prompt_tokens", 11}, {"completion_tokens", 7}}}})
-                     .dump();
+    reply.body =
+        nlohmann::json({{"choices",
+                         {{{"message",
+                            {{"role", "assistant"},
+                             {"content", "</think>\nSo \\boxed{" + std::to_string(answer) + "}"},
+                             {"reasoning_content", "adding"}}},
+                           {"finish_reason", "stop"}}}},
+                        {"usage", {{"prompt_tokens", 11}, {"completion_tokens", 7}}}})
+            .dump();
     return reply;
   });
   server.start();
@@ -673,8 +712,8 @@ TEST(R1evalRun, FaultyServerLosesAndDuplicatesNoSample) {
   EXPECT_NEAR(m["pass@1"].get<double>(), expected, 1e-12);
   // Stalled requests were answered after the client gave up and asked again: those samples
   // were answered twice by the server and are stored once (checked by stored() above).
-  EXPECT_TRUE(std::any_of(answered.begin(), answered.end(),
-                          [](const auto& a) { return a.second >= 2; }));
+  EXPECT_TRUE(
+      std::any_of(answered.begin(), answered.end(), [](const auto& a) { return a.second >= 2; }));
   EXPECT_EQ(answered.size(), 40u);
 }
 
@@ -733,7 +772,8 @@ TEST(R1evalRun, APromptLongerThanTheContextIsAnOutcomeNotTheRunsEnd) {
   ASSERT_EQ(samples.size(), 6u);
   for (const auto& [key, s] : samples) {
     const bool long_one = key.first == "2";
-    EXPECT_EQ(s.finish_reason == "prompt_too_long", long_one) << key.first << " " << s.finish_reason;
+    EXPECT_EQ(s.finish_reason == "prompt_too_long", long_one)
+        << key.first << " " << s.finish_reason;
     EXPECT_EQ(s.reason == "prompt_too_long", long_one) << key.first << " " << s.reason;
     EXPECT_FALSE(long_one && s.correct);
     EXPECT_EQ(s.completion_tokens > 0, !long_one) << key.first;
@@ -813,7 +853,9 @@ TEST(R1evalRun, AnEndlessStreamIsCutAndCountedTruncated) {
     reply.content_type = "text/event-stream";
     reply.stream = [&](const r1::HttpReply::ChunkWriter& write) {
       const std::string event =
-          "data: " + nlohmann::json({{"choices", {{{"delta", {{"content", std::string(4096, 'a')}}}}}}}).dump() +
+          "data: " +
+          nlohmann::json({{"choices", {{{"delta", {{"content", std::string(4096, 'a')}}}}}}})
+              .dump() +
           "\n\n";
       while (write(event)) {
       }
@@ -825,7 +867,8 @@ TEST(R1evalRun, AnEndlessStreamIsCutAndCountedTruncated) {
   const auto [r, s] = one_sample_run(dir, server.port());
   EXPECT_EQ(s.response.size(), size_t{1} << 20);
   EXPECT_EQ(s.finish_reason, "length");
-  for (int i = 0; i < 100 && !stopped; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 100 && !stopped; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_TRUE(stopped);
 }
 
@@ -858,13 +901,17 @@ TEST(R1evalRun, RegradeAHandMadeStoreGivesTheClosedFormPassAtK) {
   }
   auto protocol = r1::protocol_to_json(r1::protocol_preset("r1"));
   protocol["samples"] = 8;
-  const nlohmann::json run = {
-      {"backend", {{"kind", "native"}, {"model", "hand-made"}}},
-      {"protocol", protocol},
-      {"benchmarks",
-       {{"mine",
-         {{"file", data}, {"path", data}, {"id_field", ""}, {"question_field", "problem"},
-          {"answer_field", "answer"}, {"tag_fields", nlohmann::json::array()}, {"problems", 3}}}}}};
+  const nlohmann::json run = {{"backend", {{"kind", "native"}, {"model", "hand-made"}}},
+                              {"protocol", protocol},
+                              {"benchmarks",
+                               {{"mine",
+                                 {{"file", data},
+                                  {"path", data},
+                                  {"id_field", ""},
+                                  {"question_field", "problem"},
+                                  {"answer_field", "answer"},
+                                  {"tag_fields", nlohmann::json::array()},
+                                  {"problems", 3}}}}}};
   std::ofstream(out + "/run.json") << run.dump();
   const auto r = run_command(bin("r1eval") + " regrade " + out);
   ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -913,13 +960,15 @@ std::pair<int, long> run_measured(const std::string& program, std::vector<std::s
 TEST(R1evalRun, AStoreOfLongSamplesIsStreamedNotHeld) {
   r1::test::TempDir dir;
   const std::string out = dir / "run";
-  const std::vector<std::string> run_args = {"run", "aime2024", "--data-dir", kData, "--out", out,
-                                             "--no-progress", "--model", kModel, "--limit", "30",
-                                             "--samples", "4", "--max-new-tokens", "2"};
+  const std::vector<std::string> run_args = {
+      "run",     "aime2024", "--data-dir", kData, "--out",     out, "--no-progress",
+      "--model", kModel,     "--limit",    "30",  "--samples", "4", "--max-new-tokens",
+      "2"};
   ASSERT_EQ(run_measured("r1eval", run_args).first, 0);
   const auto [resume_code, small_resume_mb] = run_measured("r1eval", run_args);
   ASSERT_EQ(resume_code, 0);
-  const auto [regrade_code, small_regrade_mb] = run_measured("r1eval", {"regrade", out, "--no-progress"});
+  const auto [regrade_code, small_regrade_mb] =
+      run_measured("r1eval", {"regrade", out, "--no-progress"});
   ASSERT_EQ(regrade_code, 0);
   const auto before = r1::read_json_file(out + "/results.json")["benchmarks"]["aime2024"];
   {  // Each response becomes 1 MB of thinking that never closes (the same verdict: no answer).
@@ -939,8 +988,10 @@ TEST(R1evalRun, AStoreOfLongSamplesIsStreamedNotHeld) {
   ASSERT_EQ(code1, 0);
   const auto [code2, regrade_mb] = run_measured("r1eval", {"regrade", out, "--no-progress"});
   ASSERT_EQ(code2, 0);
-  EXPECT_LT(resume_mb, small_resume_mb + 60) << "resume held the text: " << small_resume_mb << " MB before";
-  EXPECT_LT(regrade_mb, small_regrade_mb + 60) << "regrade held the text: " << small_regrade_mb << " MB before";
+  EXPECT_LT(resume_mb, small_resume_mb + 60)
+      << "resume held the text: " << small_resume_mb << " MB before";
+  EXPECT_LT(regrade_mb, small_regrade_mb + 60)
+      << "regrade held the text: " << small_regrade_mb << " MB before";
   auto after = r1::read_json_file(out + "/results.json")["benchmarks"]["aime2024"];
   EXPECT_EQ(after["samples"], 120);
   EXPECT_EQ(after["pass@1"], before["pass@1"]);
@@ -951,10 +1002,13 @@ TEST(R1evalRun, AStoreOfLongSamplesIsStreamedNotHeld) {
 // allocated (here an address-space limit: 500 problems x 30000 samples need about 7.2 GB).
 TEST(R1evalRun, MoreSamplesThanMemoryHoldsAreRefusedFirst) {
   r1::test::TempDir dir;
-  const auto r = run_command("ulimit -v 4000000 && " + bin("r1eval") + " run math500 --data-dir " + kData +
-                             " --no-progress --out " + dir / "run" + " --model " + kModel + " --samples 30000");
+  const auto r = run_command("ulimit -v 4000000 && " + bin("r1eval") + " run math500 --data-dir " +
+                             kData + " --no-progress --out " + dir / "run" + " --model " + kModel +
+                             " --samples 30000");
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("500 problems x 30000 samples need about 7.2 GB of memory and "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("500 problems x 30000 samples need about 7.2 GB of memory and "),
+            std::string::npos)
+      << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir / "run/samples.jsonl"));
 }
 
@@ -975,7 +1029,8 @@ TEST(R1evalRun, BadInputGivesOneClearLine) {
       {"run aime2023 --model " + kModel, "unknown benchmark 'aime2023' (known: aime2024"},
       {"run aime2024 --data-dir " + dir.path() + " --model " + kModel,
        "aime24.jsonl not found in " + dir.path()},
-      {"run --dataset " + (dir / "bad.jsonl") + " --model " + kModel, "bad.jsonl:2: not valid JSON"},
+      {"run --dataset " + (dir / "bad.jsonl") + " --model " + kModel,
+       "bad.jsonl:2: not valid JSON"},
       {"run --dataset " + dir.path() + " --model " + kModel,
        dir.path() + ": is a directory, not a JSONL dataset file"},
       // Refused at once (it read /dev/zero for 52 s, and a FIFO would wait for a writer).
@@ -986,7 +1041,8 @@ TEST(R1evalRun, BadInputGivesOneClearLine) {
            (dir / "dead"),
        "endpoint http://127.0.0.1:9/v1 is unreachable"},
       {"run aime2024 --data-dir " + kData + " --endpoint ftp://x/v1", "endpoint URL 'ftp://x/v1'"},
-      {"run aime2024 --data-dir " + kData + " --model /nonexistent", "--model /nonexistent does not exist"},
+      {"run aime2024 --data-dir " + kData + " --model /nonexistent",
+       "--model /nonexistent does not exist"},
       {"run aime2024 --data-dir " + kData + " --model " + kModel + " --extract nope", "nope"},
       {"regrade " + dir.path(), "not an r1eval run directory"},
       // Issue 17, D5: more samples than a run holds are refused before anything is allocated.

@@ -152,8 +152,9 @@ TEST(SampleStore, UpdateEditsOneSampleAtATime) {
   store.for_each([&](r1::SampleRecord&& s) { correct.push_back(s.correct); });
   EXPECT_EQ(correct, (std::vector<bool>{false, true, false, true, false}));
   const std::string before = r1::read_file(path);
-  EXPECT_NE(error_of([&] { store.update([](r1::SampleRecord& s) { s.sample_index += 10; }); })
-                .find("changed the sample's key"),
+  EXPECT_NE(error_of([&] {
+              store.update([](r1::SampleRecord& s) { s.sample_index += 10; });
+            }).find("changed the sample's key"),
             std::string::npos);
   EXPECT_EQ(r1::read_file(path), before);
   EXPECT_TRUE(store.contains("aime2024", "7", 4));

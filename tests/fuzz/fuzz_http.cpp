@@ -10,7 +10,7 @@
 #include <cstdlib>  // std::abort
 #include <string>   // std::string
 
-#include "evals/openai_request.h"           // r1::parse_completion_request
+#include "evals/openai_request.h"         // r1::parse_completion_request
 #include "toolkit/http_request_reader.h"  // r1::read_http_requests
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -349,7 +349,8 @@ TEST(Recipe, CheckAndRunRefuseWhatOnlyTrainingWouldHaveShown) {
                           "aime2024.pass@1 >= 0\"]\n  - name: rs"),
        "mini.yaml: stages[1].gates: 'aime2024.pass@1 >= 0' is on benchmark aime2024, which the "
        "stage's evaluation does not run (it runs heldout)"},
-      {std::regex_replace(good, std::regex("prompts: \"\\$\\{assets\\}/grpo.jsonl\", question_field"),
+      {std::regex_replace(good,
+                          std::regex("prompts: \"\\$\\{assets\\}/grpo.jsonl\", question_field"),
                           "prompts: \"" + dir.path() + "\", question_field"),
        "stages[2].config.prompts: " + dir.path() + " is not a regular file"},
   };
@@ -392,14 +393,16 @@ TEST(Recipe, CheckAndRunRefuseWhatOnlyTrainingWouldHaveShown) {
 TEST(Pipeline, RunsFromAGgufModel) {
   TempDir dir;
   const std::string gguf = dir / "tiny-r1.gguf";
-  auto r = r1::test::run_command(r1::test::bin("r1convert") + " to-gguf tests/data/models/tiny-r1 --out " +
-                                 gguf + " --type f32");
+  auto r =
+      r1::test::run_command(r1::test::bin("r1convert") +
+                            " to-gguf tests/data/models/tiny-r1 --out " + gguf + " --type f32");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   write(dir / "sft.jsonl", "{\"prompt\": \"1+1\", \"response\": \"2\"}\n");
-  write(dir / "heldout.jsonl", "{\"id\": \"a\", \"prompt\": \"1+1\", \"answer\": \"2\"}\n"
-                               "{\"id\": \"b\", \"prompt\": \"2+2\", \"answer\": \"4\"}\n");
-  write(dir / "g.yaml", "name: g\nmodel: " + gguf + "\nthreads: 2\neval:\n  dataset: " +
-                            (dir / "heldout.jsonl") +
+  write(dir / "heldout.jsonl",
+        "{\"id\": \"a\", \"prompt\": \"1+1\", \"answer\": \"2\"}\n"
+        "{\"id\": \"b\", \"prompt\": \"2+2\", \"answer\": \"4\"}\n");
+  write(dir / "g.yaml", "name: g\nmodel: " + gguf +
+                            "\nthreads: 2\neval:\n  dataset: " + (dir / "heldout.jsonl") +
                             "\n  question_field: prompt\n  answer_field: answer\n  id_field: id\n"
                             "  prompt_template: \"{problem}\"\n  samples: 1\n  max_new_tokens: 8\n"
                             "  bootstrap: 100\nstages:\n  - name: cold\n    type: sft\n"

@@ -6,7 +6,7 @@
 #include <fstream>     // std::ofstream
 #include <string>      // std::string
 
-#include "evals/metrics.h"  // r1::compute_metrics, r1::metrics_to_json
+#include "evals/metrics.h"     // r1::compute_metrics, r1::metrics_to_json
 #include "reports/baseline.h"  // r1::write_baseline, r1::baseline_without_training_logs
 #include "reports/compare.h"
 #include "tests/test_util.h"  // r1::test::TempDir, bin, run_command, error_of
@@ -211,12 +211,14 @@ TEST(Compare, BaselineKeepsNoTrainingLogsAndWarnsOfNone) {
 
   // Rewriting a baseline replaces it; any other non-empty folder is refused, naming it.
   EXPECT_EQ(r1::write_baseline(dir / "run", dir / "base"), 5);
-  EXPECT_NE(r1::test::error_of([&] { r1::write_baseline(dir / "run", dir / "copy"); })
-                .find("copy: not empty and not an r1 baseline"),
+  EXPECT_NE(r1::test::error_of([&] {
+              r1::write_baseline(dir / "run", dir / "copy");
+            }).find("copy: not empty and not an r1 baseline"),
             std::string::npos);
   EXPECT_TRUE(fs::exists(dir / "copy/pipeline.json"));  // left as it was
-  EXPECT_NE(r1::test::error_of([&] { r1::write_baseline(dir / "nope", dir / "b2"); })
-                .find("nope: not a run directory"),
+  EXPECT_NE(r1::test::error_of([&] {
+              r1::write_baseline(dir / "nope", dir / "b2");
+            }).find("nope: not a run directory"),
             std::string::npos);
   const auto r = r1::test::run_command(r1::test::bin("r1report") + " baseline " + (dir / "run") +
                                        " --out " + (dir / "b3"));

@@ -534,9 +534,11 @@ TEST(R1train, GrpoTemplateKwargsAndAForeignFolder) {
              "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}"
              "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
              "{% if add_generation_prompt %}<|assistant|><think>\n{% endif %}");
-  const std::string base = test::bin("r1train") + " grpo --model " + kModel + " --prompts " + write_prompts(dir) +
+  const std::string base = test::bin("r1train") + " grpo --model " + kModel + " --prompts " +
+                           write_prompts(dir) +
                            " --steps 1 --num-generations 2 --prompts-per-step 1 --micro-batch 2"
-                           " --max-new-tokens 4 --rewards accuracy:1.0 --chat-template " + tpl;
+                           " --max-new-tokens 4 --rewards accuracy:1.0 --chat-template " +
+                           tpl;
   auto r = test::run_command(base + " --out " + dir / "bare");
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("flag missing"), std::string::npos) << r.out;
@@ -547,7 +549,8 @@ TEST(R1train, GrpoTemplateKwargsAndAForeignFolder) {
   write_text(dir / "mine/metrics.jsonl", "my numbers\n");
   r = test::run_command(base + " --out " + dir / "mine --template-kwargs '{\"flag\": true}'");
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("mine: not empty and not a run of r1train grpo"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mine: not empty and not a run of r1train grpo"), std::string::npos)
+      << r.out;
   EXPECT_EQ(read_file(dir / "mine/metrics.jsonl"), "my numbers\n");
 }
 

@@ -130,7 +130,8 @@ TEST(SftData, ToolCallsAndReasoningInTheContextReachTheTemplate) {
   auto& f = fixture();
   SftEncoder enc = f.enc;
   enc.chat = chat_template_from_source(
-      "{% for m in messages %}<{{ m.role }}|{{ m.reasoning_content }}|{{ m.tool_calls|tojson if m.tool_calls is "
+      "{% for m in messages %}<{{ m.role }}|{{ m.reasoning_content }}|{{ m.tool_calls|tojson if "
+      "m.tool_calls is "
       "defined }}|{{ m.content }}>{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}",
       "t.jinja");
   auto row = nlohmann::ordered_json::parse(R"({"messages": [
@@ -141,7 +142,8 @@ TEST(SftData, ToolCallsAndReasoningInTheContextReachTheTemplate) {
       {"role": "assistant", "content": "Sunny."}]})");
   const auto ex = encode_sft_row(row, enc, "x:1");
   EXPECT_EQ(f.tok.decode({ex.ids.begin(), ex.ids.begin() + ex.prompt_tokens}),
-            "<user|||Weather?><assistant|need a tool|[{\"type\": \"function\", \"function\": {\"name\": \"w\", "
+            "<user|||Weather?><assistant|need a tool|[{\"type\": \"function\", \"function\": "
+            "{\"name\": \"w\", "
             "\"arguments\": {\"z\": 1, \"a\": 2}}}]|><tool|||sunny><assistant>");
   auto last_calls = nlohmann::ordered_json::parse(
       R"({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "tool_calls": []}]})");
@@ -513,8 +515,9 @@ TEST(SftTrainer, RefusesAFolderThatIsNotAnSftRun) {
   auto cfg = tiny_run(dir / "mine", write_lines(dir, "train.jsonl", arithmetic_rows()));
   std::filesystem::create_directories(dir / "mine");
   std::ofstream(dir / "mine/metrics.jsonl") << "{\"mine\": 1}\n";
-  EXPECT_NE(test::error_of([&] { run_sft(cfg); })
-                .find("mine: not empty and not a run of r1train sft (no sft_config.json)"),
+  EXPECT_NE(test::error_of([&] {
+              run_sft(cfg);
+            }).find("mine: not empty and not a run of r1train sft (no sft_config.json)"),
             std::string::npos);
   EXPECT_EQ(read_file(dir / "mine/metrics.jsonl"), "{\"mine\": 1}\n");
   EXPECT_FALSE(std::filesystem::exists(dir / "mine/sft_config.json"));
@@ -648,12 +651,14 @@ TEST(R1train, SftTemplateKwargsReachTheTemplate) {
                     "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}"
                     "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
                     "{% if add_generation_prompt %}<|assistant|>{% endif %}");
-  const std::string base = "sft --model " + kModel + " --data " + data + " --steps 1 --batch-size 2 --chat-template " +
-                           tpl + " --out " + dir / "run";
+  const std::string base = "sft --model " + kModel + " --data " + data +
+                           " --steps 1 --batch-size 2 --chat-template " + tpl + " --out " +
+                           dir / "run";
   expect_clean_error(r1train(base), "flag missing");
   auto ok = r1train(base + " --template-kwargs '{\"flag\": true}'");
   ASSERT_EQ(ok.exit_code, 0) << ok.out;
-  EXPECT_EQ(nlohmann::json::parse(read_file(dir / "run/sft_config.json"))["template_kwargs"], "{\"flag\": true}");
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir / "run/sft_config.json"))["template_kwargs"],
+            "{\"flag\": true}");
   expect_clean_error(r1train(base + " --template-kwargs '{\"flag\": 1}'"), "--template-kwargs");
 }
 

@@ -59,9 +59,11 @@ TEST(ChatTemplate, EqualsTransformersOnEveryCorpusGolden) {
       EXPECT_EQ(out, g["rendered"].get<std::string>()) << where;
       ++rendered;
     } else {
-      EXPECT_NE(error, "") << where << ": transformers raises " << g["error_type"] << ": " << g["error"];
+      EXPECT_NE(error, "") << where << ": transformers raises " << g["error_type"] << ": "
+                           << g["error"];
       if (g["error_type"] == "TemplateError") {  // raise_exception: the template's own message
-        EXPECT_NE(error.find(g["error"].get<std::string>()), std::string::npos) << where << ": " << error;
+        EXPECT_NE(error.find(g["error"].get<std::string>()), std::string::npos)
+            << where << ": " << error;
       }
       ++raised;
     }
@@ -73,7 +75,8 @@ TEST(ChatTemplate, EqualsTransformersOnEveryCorpusGolden) {
 
 TEST(ChatTemplate, BuiltinsAreTheRealTemplatesByteForByte) {
   for (const auto& b : builtin_chat_templates())
-    EXPECT_EQ(std::string(b.source), read_file(std::string("tests/data/chat_templates/") + b.file + ".jinja"))
+    EXPECT_EQ(std::string(b.source),
+              read_file(std::string("tests/data/chat_templates/") + b.file + ".jinja"))
         << b.name;
   EXPECT_EQ(builtin_chat_templates().size(), 5u);
 }
@@ -104,19 +107,23 @@ TEST(ChatTemplate, FindsTemplatesWhereTransformersDoes) {
   test::TempDir dir;
   const std::string d = dir.path();
   auto cfg = [&](const ojson& j) { write_file_atomic(d + "/tokenizer_config.json", j.dump()); };
-  cfg({{"chat_template", "cfg {{ bos_token }}"}, {"bos_token", {{"content", "<B>"}, {"__type", "AddedToken"}}}});
+  cfg({{"chat_template", "cfg {{ bos_token }}"},
+       {"bos_token", {{"content", "<B>"}, {"__type", "AddedToken"}}}});
   EXPECT_EQ(render_chat(load_chat_template(d), {{"user", "x"}}, true), "cfg <B>");
   write_file_atomic(d + "/chat_template.json", R"({"chat_template": "json"})");
-  EXPECT_EQ(render_chat(load_chat_template(d), {{"user", "x"}}, true), "cfg <B>");  // the config wins over .json
+  EXPECT_EQ(render_chat(load_chat_template(d), {{"user", "x"}}, true),
+            "cfg <B>");  // the config wins over .json
   write_file_atomic(d + "/chat_template.jinja", "file {{ messages[0].content }}\n");
-  EXPECT_EQ(render_chat(load_chat_template(d), {{"user", "x"}}, true), "file x");  // the .jinja file wins
+  EXPECT_EQ(render_chat(load_chat_template(d), {{"user", "x"}}, true),
+            "file x");  // the .jinja file wins
   std::filesystem::create_directories(d + "/additional_chat_templates");
   write_file_atomic(d + "/additional_chat_templates/tool_use.jinja", "tools {{ tools|tojson }}");
   const ChatTemplate t = load_chat_template(d);
   EXPECT_EQ(render_chat(t, {{"user", "x"}}, true), "file x");
   ChatInput with_tools;
   with_tools.tools = ojson::array({{{"type", "function"}}});
-  EXPECT_EQ(render_chat(t, {{"user", "x"}}, true, with_tools), "tools [{\"type\": \"function\"}]");  // picked as transformers does
+  EXPECT_EQ(render_chat(t, {{"user", "x"}}, true, with_tools),
+            "tools [{\"type\": \"function\"}]");  // picked as transformers does
   EXPECT_EQ(render_chat(load_chat_template(d, "tool_use"), {{"user", "x"}}, true), "tools null");
   EXPECT_EQ(render_chat(load_chat_template(d, "llama3"), {{"user", "x"}}, false),
             "<B><|start_header_id|>user<|end_header_id|>\n\nx<|eot_id|>");
@@ -124,8 +131,9 @@ TEST(ChatTemplate, FindsTemplatesWhereTransformersDoes) {
 
 TEST(ChatTemplate, NamedTemplateListsInTheConfig) {
   test::TempDir dir;
-  write_file_atomic(dir.path() + "/tokenizer_config.json",
-             R"({"chat_template": [{"name": "default", "template": "D"}, {"name": "rag", "template": "R"}]})");
+  write_file_atomic(
+      dir.path() + "/tokenizer_config.json",
+      R"({"chat_template": [{"name": "default", "template": "D"}, {"name": "rag", "template": "R"}]})");
   EXPECT_EQ(render_chat(load_chat_template(dir.path()), {{"user", "x"}}, true), "D");
   EXPECT_EQ(render_chat(load_chat_template(dir.path(), "rag"), {{"user", "x"}}, true), "R");
 }
@@ -133,21 +141,35 @@ TEST(ChatTemplate, NamedTemplateListsInTheConfig) {
 TEST(ChatTemplate, ClearErrors) {
   test::TempDir dir;
   write_file_atomic(dir.path() + "/tokenizer_config.json", "{}");
-  EXPECT_NE(test::error_of([&] { load_chat_template(dir.path()); }).find("no chat_template"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { load_chat_template(dir.path()); }).find("no chat_template"),
+            std::string::npos);
   const ChatTemplate none = load_chat_template(dir.path(), "", /*required=*/false);
   EXPECT_TRUE(none.empty());
-  EXPECT_NE(test::error_of([&] { render_chat(none, {{"user", "x"}}, true); }).find("has no chat template"),
+  EXPECT_NE(test::error_of([&] {
+              render_chat(none, {{"user", "x"}}, true);
+            }).find("has no chat template"),
             std::string::npos);
-  EXPECT_NE(test::error_of([&] { builtin_chat_template("vicuna"); }).find("built in: deepseek-r1"), std::string::npos);
-  EXPECT_NE(test::error_of([&] { load_chat_template(dir.path(), "/nonexistent.jinja"); }).find("no such file"),
+  EXPECT_NE(test::error_of([&] { builtin_chat_template("vicuna"); }).find("built in: deepseek-r1"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([&] {
+              load_chat_template(dir.path(), "/nonexistent.jinja");
+            }).find("no such file"),
             std::string::npos);
   const ChatTemplate mistral = chat_template_from_source(
-      "{% if messages[0].role != 'user' %}{{ raise_exception('Only user turns first') }}{% endif %}", "m.jinja");
-  EXPECT_EQ(test::error_of([&] { render_chat(mistral, {{"assistant", "x"}}, true); }),
+      "{% if messages[0].role != 'user' %}{{ raise_exception('Only user turns first') }}{% endif "
+      "%}",
+      "m.jinja");
+  EXPECT_EQ(test::error_of([&] {
+              render_chat(mistral, {{"assistant", "x"}}, true);
+            }),
             "chat template m.jinja refused the conversation: Only user turns first");
-  EXPECT_NE(test::error_of([] { chat_template_from_source("a\n{% for %}", "bad.jinja"); }).find("bad.jinja line 2"),
+  EXPECT_NE(test::error_of([] {
+              chat_template_from_source("a\n{% for %}", "bad.jinja");
+            }).find("bad.jinja line 2"),
             std::string::npos);
-  EXPECT_NE(test::error_of([] { parse_template_kwargs("[1]"); }).find("--template-kwargs must be a JSON object"),
+  EXPECT_NE(test::error_of([] {
+              parse_template_kwargs("[1]");
+            }).find("--template-kwargs must be a JSON object"),
             std::string::npos);
   EXPECT_EQ(parse_template_kwargs(R"({"enable_thinking": false})")["enable_thinking"], false);
 }
@@ -155,8 +177,10 @@ TEST(ChatTemplate, ClearErrors) {
 TEST(ChatTemplate, MessagesCarryReasoningAndToolCalls) {
   const ChatTemplate t = chat_template_from_source(
       "{% for m in messages %}{{ m|tojson }}\n{% endfor %}{{ enable_thinking }}", "t");
-  ChatMessage a{"assistant", "", ojson{{"content", nullptr}, {"reasoning_content", "why"},
-                                       {"tool_calls", ojson::array({{{"type", "function"}}})}}};
+  ChatMessage a{"assistant", "",
+                ojson{{"content", nullptr},
+                      {"reasoning_content", "why"},
+                      {"tool_calls", ojson::array({{{"type", "function"}}})}}};
   ChatInput in;
   in.kwargs = {{"enable_thinking", false}};
   EXPECT_EQ(render_chat(t, {{"user", "q"}, a}, false, in),

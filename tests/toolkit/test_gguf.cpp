@@ -57,8 +57,9 @@ TEST(Gguf, WrittenFileReadsBack) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->dims, (std::vector<int64_t>{3, 2}));  // ggml order: innermost first
   EXPECT_TRUE(torch::equal(f.tensor(*t), torch::arange(6, torch::kFloat).reshape({2, 3})));
-  EXPECT_TRUE(torch::equal(f.tensor(*f.find("f16")),
-                           torch::tensor({0.5f, -2.0f, 65504.0f, 1e-8f}).to(torch::kHalf).to(torch::kFloat)));
+  EXPECT_TRUE(torch::equal(
+      f.tensor(*f.find("f16")),
+      torch::tensor({0.5f, -2.0f, 65504.0f, 1e-8f}).to(torch::kHalf).to(torch::kFloat)));
   EXPECT_TRUE(torch::equal(f.tensor(*f.find("bf16")), torch::tensor({1.0f, 3.0f})));
   const auto q8 = f.tensor(*f.find("q8"));
   EXPECT_EQ(q8.sizes(), (std::vector<int64_t>{2, 32}));
@@ -108,8 +109,9 @@ TEST(Gguf, CheckpointRoundTripsThroughGguf) {
   EXPECT_EQ(cg.num_hidden_layers, ca.num_hidden_layers);
   EXPECT_EQ(cg.tie_word_embeddings, ca.tie_word_embeddings);
   EXPECT_DOUBLE_EQ(cg.rope_theta, ca.rope_theta);
-  EXPECT_EQ(read_file(dir / "back/tokenizer_config.json").find("chat_template") != std::string::npos,
-            true);
+  EXPECT_EQ(
+      read_file(dir / "back/tokenizer_config.json").find("chat_template") != std::string::npos,
+      true);
   EXPECT_THROW(gguf_to_hf(dir / "m.gguf", dir / "back", at::kFloat), Error);  // not empty
 }
 
@@ -182,15 +184,17 @@ TEST(Gguf, LyingHeadersAreRefusedByName) {
   // A string whose length runs past the end, an array of 2^40 strings, an unknown value type.
   expect_refused(dir, header(3, 0, 1) + str("k") + le<uint32_t>(8) + le<uint64_t>(1ull << 50),
                  "k runs past the end");
-  expect_refused(dir,
-                 header(3, 0, 1) + str("big") + le<uint32_t>(9) + le<uint32_t>(8) +
-                     le<uint64_t>(1ull << 40),
-                 "big: array length");
+  expect_refused(
+      dir,
+      header(3, 0, 1) + str("big") + le<uint32_t>(9) + le<uint32_t>(8) + le<uint64_t>(1ull << 40),
+      "big: array length");
   expect_refused(dir, header(3, 0, 1) + str("t") + le<uint32_t>(13), "t: unknown value type 13");
-  expect_refused(dir, header(3, 0, 2) + str("a") + le<uint32_t>(4) + le<uint32_t>(1) + str("a") +
-                          le<uint32_t>(4) + le<uint32_t>(1),
+  expect_refused(dir,
+                 header(3, 0, 2) + str("a") + le<uint32_t>(4) + le<uint32_t>(1) + str("a") +
+                     le<uint32_t>(4) + le<uint32_t>(1),
                  "\"a\" appears twice");
-  expect_refused(dir, header(3, 0, 1) + str("general.alignment") + le<uint32_t>(4) + le<uint32_t>(3),
+  expect_refused(dir,
+                 header(3, 0, 1) + str("general.alignment") + le<uint32_t>(4) + le<uint32_t>(3),
                  "not a power of two");
   // Tensors: an IQ type, a row that is not whole blocks, data past the end, misaligned data.
   auto tensor = [](uint32_t type, uint64_t d0, uint64_t offset) {
@@ -203,9 +207,9 @@ TEST(Gguf, LyingHeadersAreRefusedByName) {
   expect_refused(dir, tensor(0, 4, 4) + std::string(100, '\0'), "not a multiple of the alignment");
   expect_refused(dir, header(3, 1, 0) + str("w") + le<uint32_t>(5) + std::string(64, '\0'),
                  "5 dimensions");
-  expect_refused(dir, header(3, 1, 0) + str("w") + le<uint32_t>(1) + le<uint64_t>(0) +
-                          std::string(64, '\0'),
-                 "implausible dimension 0");
+  expect_refused(
+      dir, header(3, 1, 0) + str("w") + le<uint32_t>(1) + le<uint64_t>(0) + std::string(64, '\0'),
+      "implausible dimension 0");
 }
 
 TEST(Gguf, UnsupportedArchitectureIsNamed) {

@@ -97,7 +97,7 @@ class FakeHub {
   std::map<std::string, Repo> repos;                    // set up before the first request
   std::atomic<size_t> cut_next_cdn{std::string::npos};  // the next CDN GET breaks off after N bytes
   std::atomic<bool> corrupt_cdn{false};                 // the CDN flips a byte of every file
-  std::atomic<int> cdn_busy{0};                         // the next N CDN GETs get 503 (Retry-After: 0)
+  std::atomic<int> cdn_busy{0};  // the next N CDN GETs get 503 (Retry-After: 0)
 
   // One line per request: "METHOD TARGET auth=AUTHORIZATION range=RANGE".
   std::vector<std::string> log() const {
@@ -435,15 +435,15 @@ TEST(Download, A503IsRetriedAfterRetryAfterAndAServerThatStaysDownIsOneClearErro
   FetchOptions o;
   o.attempts = 3;
   o.progress = false;
-  const DownloadTarget t{url, dir / "model.safetensors", static_cast<int64_t>(bytes.size()), sha256_hex(bytes),
-                         "model.safetensors"};
+  const DownloadTarget t{url, dir / "model.safetensors", static_cast<int64_t>(bytes.size()),
+                         sha256_hex(bytes), "model.safetensors"};
   hub.cdn_busy = 2;
   Fetcher(o).download(t);
   EXPECT_EQ(read_file(t.path), bytes);
   EXPECT_EQ(hub.requests(), 3u);
   hub.cdn_busy = 100;
-  const DownloadTarget t2{url, dir / "again.safetensors", static_cast<int64_t>(bytes.size()), sha256_hex(bytes),
-                          "again.safetensors"};
+  const DownloadTarget t2{url, dir / "again.safetensors", static_cast<int64_t>(bytes.size()),
+                          sha256_hex(bytes), "again.safetensors"};
   const std::string e = error_of([&] { Fetcher(o).download(t2); });
   EXPECT_HAS(e, "HTTP 503");
   EXPECT_HAS(e, "3 tries; the server is busy or failing");
@@ -692,12 +692,14 @@ TEST(HubCli, R1genTakesAHubIdAndSaysOfflineWhatIsMissing) {
 
 TEST(HubCli, R1tokAndR1convertTakeHubIdsAndATokenizerBringsNoWeights) {
   FakeHub hub;
-  hub.repos["org/tiny-r1"].files["additional_chat_templates/plain.jinja"] = "{{ messages[0].content }}!";
+  hub.repos["org/tiny-r1"].files["additional_chat_templates/plain.jinja"] =
+      "{{ messages[0].content }}!";
   test::TempDir cache, out;
   const std::string env = "env -u HF_TOKEN HF_HUB_OFFLINE=0 HF_ENDPOINT=" + hub.endpoint() +
                           " HF_HUB_CACHE=" + cache.path() + " ";
-  const auto chat = test::run_command("echo '[{\"role\": \"user\", \"content\": \"hi\"}]' | " + env +
-                                      test::bin("r1tok") + " chat --tokenizer org/tiny-r1 --chat-template plain");
+  const auto chat =
+      test::run_command("echo '[{\"role\": \"user\", \"content\": \"hi\"}]' | " + env +
+                        test::bin("r1tok") + " chat --tokenizer org/tiny-r1 --chat-template plain");
   ASSERT_EQ(chat.exit_code, 0) << chat.out;
   EXPECT_EQ(chat.out, "hi!");
   int weights = 0;

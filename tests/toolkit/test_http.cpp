@@ -180,10 +180,13 @@ TEST(Http, StreamedRepliesArriveAsTheyAreWritten) {
   HttpClient client(local(s.server.port()), 5);
   std::vector<std::pair<std::string, double>> pieces;
   const auto start = Clock::now();
-  const HttpResponse head = client.stream("POST", "/events", {}, [&](const HttpResponse& h, std::string_view p) {
-    EXPECT_EQ(h.header("content-type"), "text/event-stream");
-    pieces.emplace_back(std::string(p), seconds_since(start));
-  }, "ab");
+  const HttpResponse head = client.stream(
+      "POST", "/events", {},
+      [&](const HttpResponse& h, std::string_view p) {
+        EXPECT_EQ(h.header("content-type"), "text/event-stream");
+        pieces.emplace_back(std::string(p), seconds_since(start));
+      },
+      "ab");
   EXPECT_EQ(head.status, 200);
   std::string all;
   for (const auto& [p, t] : pieces) all += p;
@@ -195,13 +198,16 @@ TEST(Http, StreamedRepliesArriveAsTheyAreWritten) {
   EXPECT_EQ(client.request("POST", "/again", "c").body, "c0;c1;c2;");
   EXPECT_EQ(s.server.connections_accepted(), 1u);
   // HTTP/1.0 has no chunked encoding: one body with a Content-Length.
-  const std::string old = raw_exchange(s.server.port(), "POST /x HTTP/1.0\r\nContent-Length: 1\r\n\r\nz");
+  const std::string old =
+      raw_exchange(s.server.port(), "POST /x HTTP/1.0\r\nContent-Length: 1\r\n\r\nz");
   EXPECT_NE(old.find("Content-Length: 9"), std::string::npos) << old;
   EXPECT_NE(old.find("z0;z1;z2;"), std::string::npos) << old;
   // A producer that fails after its first piece: the client sees a broken transfer, not a body.
   std::string got;
   EXPECT_NE(http_error([&] {
-              client.stream("POST", "/fail", {}, [&](const HttpResponse&, std::string_view p) { got += p; }, "f");
+              client.stream(
+                  "POST", "/fail", {}, [&](const HttpResponse&, std::string_view p) { got += p; },
+                  "f");
             }),
             "");
   EXPECT_EQ(got, "f0;");
@@ -212,12 +218,14 @@ TEST(Http, StreamedRepliesArriveAsTheyAreWritten) {
 // an event that never ends is refused at the size bound.
 TEST(SseReader, ParsesEventsFromPiecesCutAnywhere) {
   const std::string body =
-      ": keep-alive\n\ndata: {\"a\":1}\n\nevent: x\r\ndata:b\r\ndata:  c\r\n\r\nid: 7\n\ndata: [DONE]\n\n";
+      ": keep-alive\n\ndata: {\"a\":1}\n\nevent: x\r\ndata:b\r\ndata:  c\r\n\r\nid: 7\n\ndata: "
+      "[DONE]\n\n";
   const std::vector<std::string> want = {"{\"a\":1}", "b\n c", "[DONE]"};
   for (size_t cut = 1; cut <= body.size(); ++cut) {
     std::vector<std::string> got;
     SseReader reader([&](const std::string& d) { got.push_back(d); });
-    for (size_t i = 0; i < body.size(); i += cut) reader.feed(std::string_view(body).substr(i, cut));
+    for (size_t i = 0; i < body.size(); i += cut)
+      reader.feed(std::string_view(body).substr(i, cut));
     EXPECT_EQ(got, want) << "pieces of " << cut;
     EXPECT_EQ(reader.pending(), 0u);
   }
@@ -453,7 +461,8 @@ TEST(HttpRequestReader, FramesRequestsAsTheServerDoes) {
   auto reqs = read_all(
       "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
       "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
-      "POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+      "POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
       "FOO /health HTTP/1.1\r\n\r\n",
       &status);
   EXPECT_EQ(status, 0);

@@ -15,12 +15,14 @@
 namespace r1::jinja {
 namespace {
 
-std::string render(const std::string& src, const nlohmann::ordered_json& vars = nlohmann::ordered_json::object()) {
+std::string render(const std::string& src,
+                   const nlohmann::ordered_json& vars = nlohmann::ordered_json::object()) {
   return Template(src, "test").render(Value::from_json(vars));
 }
 
 TEST(Jinja, EqualsJinja2OnEveryUnitGolden) {
-  const auto goldens = nlohmann::ordered_json::parse(read_file("tests/data/goldens/jinja_unit.json"));
+  const auto goldens =
+      nlohmann::ordered_json::parse(read_file("tests/data/goldens/jinja_unit.json"));
   int rendered = 0, raised = 0;
   for (const auto& g : goldens) {
     const std::string name = g["name"].get<std::string>();
@@ -43,7 +45,8 @@ TEST(Jinja, EqualsJinja2OnEveryUnitGolden) {
       EXPECT_EQ(std::string(e.what()), g["error"].get<std::string>()) << name;
     } catch (const Error& e) {
       threw = true;
-      EXPECT_NE(std::string(e.what()).find("chat template test"), std::string::npos) << name << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find("chat template test"), std::string::npos)
+          << name << ": " << e.what();
     }
     EXPECT_TRUE(threw) << name << ": Jinja2 raises " << g["error_type"] << ": " << g["error"];
     ++raised;
@@ -54,20 +57,26 @@ TEST(Jinja, EqualsJinja2OnEveryUnitGolden) {
 
 TEST(Jinja, ErrorsNameTheConstructAndLine) {
   auto err = [](const std::string& src) { return test::error_of([&] { render(src); }); };
-  EXPECT_NE(err("a\n{% for x in [1] recursive %}{% endfor %}").find("line 2: recursive for loops are not supported"),
+  EXPECT_NE(err("a\n{% for x in [1] recursive %}{% endfor %}")
+                .find("line 2: recursive for loops are not supported"),
             std::string::npos);
-  EXPECT_NE(err("a\nb\n{{ x|nosuch }}").find("line 3: No filter named 'nosuch'."), std::string::npos);
-  EXPECT_NE(err("{% if true %}\n\nx").find("missing {% endif %} for the block opened at line 1"), std::string::npos);
+  EXPECT_NE(err("a\nb\n{{ x|nosuch }}").find("line 3: No filter named 'nosuch'."),
+            std::string::npos);
+  EXPECT_NE(err("{% if true %}\n\nx").find("missing {% endif %} for the block opened at line 1"),
+            std::string::npos);
   EXPECT_NE(err("{% include 'x' %}").find("{% include %} is not supported"), std::string::npos);
   EXPECT_NE(err("{{ 'abc }}").find("line 1: unclosed string literal"), std::string::npos);
-  EXPECT_NE(err("\n{{ messages[0].content }}").find("line 2: 'messages' is undefined"), std::string::npos);
+  EXPECT_NE(err("\n{{ messages[0].content }}").find("line 2: 'messages' is undefined"),
+            std::string::npos);
 }
 
 TEST(Jinja, StopsRunawayTemplates) {
-  const std::string e = test::error_of(
-      [] { render("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"); });
+  const std::string e = test::error_of([] {
+    render("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}");
+  });
   EXPECT_NE(e.find("more than 10000000 loop iterations"), std::string::npos) << e;
-  const std::string d = test::error_of([] { render("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"); });
+  const std::string d =
+      test::error_of([] { render("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"); });
   EXPECT_NE(d.find("nested more than 200 deep"), std::string::npos) << d;
   const std::string r = test::error_of([] { render("{{ range(1000000) }}"); });
   EXPECT_NE(r.find("range too big"), std::string::npos) << r;
@@ -80,21 +89,25 @@ TEST(Jinja, StrftimeNowUsesTheGivenClock) {
   t.tm_mday = 5;
   t.tm_hour = 9;
   t.tm_wday = 1;
-  const Template tpl("{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%B %-d') if false else strftime_now('%H:%M') }}",
-                     "test");
+  const Template tpl(
+      "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%B %-d') if false else "
+      "strftime_now('%H:%M') }}",
+      "test");
   EXPECT_EQ(tpl.render(Value::dict(), &t), "05 Jan 2026|09:00");
 }
 
 TEST(Jinja, OneParsedTemplateRendersFromManyThreads) {
   const Template tpl(
-      "{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{{ m.content }}{% endfor %}{{ ns.n }}",
+      "{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{{ m.content "
+      "}}{% endfor %}{{ ns.n }}",
       "test");
   std::vector<std::thread> threads;
   std::vector<std::string> outs(8);
   for (size_t i = 0; i < outs.size(); ++i)
     threads.emplace_back([&, i] {
       auto vars = nlohmann::ordered_json::object();
-      vars["messages"] = nlohmann::ordered_json::array({{{"content", std::to_string(i)}}, {{"content", "x"}}});
+      vars["messages"] =
+          nlohmann::ordered_json::array({{{"content", std::to_string(i)}}, {{"content", "x"}}});
       for (int k = 0; k < 200; ++k) outs[i] = tpl.render(Value::from_json(vars));
     });
   for (auto& t : threads) t.join();

@@ -80,7 +80,6 @@ TEST(R1gen, BadFlagsAndInputs) {
   EXPECT_NE(r.exit_code, 0);
 }
 
-
 // Issue 19: --template-kwargs reaches the chat template (this one raises unless `flag` is set),
 // and bad JSON there is one clear line before the model loads.
 TEST(R1gen, TemplateKwargsReachTheChatTemplate) {
@@ -90,12 +89,15 @@ TEST(R1gen, TemplateKwargsReachTheChatTemplate) {
                     "{% if not flag %}{{ raise_exception('flag missing') }}{% endif %}"
                     "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
                     "{% if add_generation_prompt %}<|assistant|>{% endif %}");
-  const std::string base = "--model tests/data/models/tiny-r1 --prompt hi --chat --max-new-tokens 2 --chat-template " + tpl;
+  const std::string base =
+      "--model tests/data/models/tiny-r1 --prompt hi --chat --max-new-tokens 2 --chat-template " +
+      tpl;
   auto ok = r1gen(base + " --template-kwargs '{\"flag\": true}' --json");
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
   expect_clean_error(r1gen(base), "flag missing");
   expect_clean_error(r1gen(base + " --template-kwargs '{\"flag\": false}'"), "flag missing");
-  expect_clean_error(r1gen(base + " --template-kwargs '[true]'"), "--template-kwargs must be a JSON object");
+  expect_clean_error(r1gen(base + " --template-kwargs '[true]'"),
+                     "--template-kwargs must be a JSON object");
 }
 
 // Copies a checkpoint and lets `mutate` break it.
@@ -182,11 +184,14 @@ TEST(R1gen, RunsAGgufFileAsItsCheckpoint) {
                                " --type " + type);
     ASSERT_EQ(c.exit_code, 0) << c.out;
     const std::string args =
-        " --prompt 'What is 2 + 3?' --chat --n 2 --temperature 0.7 --top-p 0.95 --max-new-tokens 12 --seed 3 --json";
+        " --prompt 'What is 2 + 3?' --chat --n 2 --temperature 0.7 --top-p 0.95 --max-new-tokens "
+        "12 --seed 3 --json";
     auto a = r1gen("--model " + tiny + args), b = r1gen("--model " + gguf + args);
     ASSERT_EQ(b.exit_code, 0) << b.out;
-    if (type == "f32") EXPECT_EQ(a.out, b.out);
-    else EXPECT_EQ(std::count(b.out.begin(), b.out.end(), '\n'), 2) << b.out;  // quantized: runs
+    if (type == "f32")
+      EXPECT_EQ(a.out, b.out);
+    else
+      EXPECT_EQ(std::count(b.out.begin(), b.out.end(), '\n'), 2) << b.out;  // quantized: runs
   }
   std::ofstream(dir / "junk.gguf") << "GGUF\x03";
   expect_clean_error(r1gen("--model " + dir / "junk.gguf" + " --prompt-ids 1"), "junk.gguf");

@@ -47,28 +47,35 @@ TEST(R1tok, EncodeDecodeChat) {
   // Issue 19: tools, template kwargs and OpenAI-style messages (tool calls, reasoning) reach the
   // model's own template; a named built-in template; flags with bad values get one clear line.
   std::ofstream(dir / "chat_template.jinja")
-      << "{% for m in messages %}[{{ m.role }}|{{ m.reasoning_content }}|{{ m.tool_calls|tojson if m.tool_calls "
+      << "{% for m in messages %}[{{ m.role }}|{{ m.reasoning_content }}|{{ m.tool_calls|tojson if "
+         "m.tool_calls "
          "is defined }}]{% endfor %}{{ tools|tojson }}{{ enable_thinking }}";
-  std::ofstream(dir / "tools.json") << R"([{"type": "function", "function": {"name": "f", "parameters": {}}}])";
+  std::ofstream(dir / "tools.json")
+      << R"([{"type": "function", "function": {"name": "f", "parameters": {}}}])";
   std::ofstream(dir / "calls.json")
       << R"([{"role":"user","content":"q"},{"role":"assistant","content":null,"reasoning_content":"why",)"
          R"("tool_calls":[{"type":"function","function":{"name":"f","arguments":{"b":1,"a":2}}}]}])";
-  auto tools = test::run_command(test::bin("r1tok") + " chat --tokenizer " + dir.path() + " --tools " +
-                                 (dir / "tools.json") + " --template-kwargs '{\"enable_thinking\": false}' < " +
-                                 (dir / "calls.json"));
+  auto tools = test::run_command(
+      test::bin("r1tok") + " chat --tokenizer " + dir.path() + " --tools " + (dir / "tools.json") +
+      " --template-kwargs '{\"enable_thinking\": false}' < " + (dir / "calls.json"));
   ASSERT_EQ(tools.exit_code, 0) << tools.out;
   EXPECT_EQ(tools.out,
-            "[user||][assistant|why|[{\"type\": \"function\", \"function\": {\"name\": \"f\", \"arguments\": "
-            "{\"b\": 1, \"a\": 2}}}]][{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": "
+            "[user||][assistant|why|[{\"type\": \"function\", \"function\": {\"name\": \"f\", "
+            "\"arguments\": "
+            "{\"b\": 1, \"a\": 2}}}]][{\"type\": \"function\", \"function\": {\"name\": \"f\", "
+            "\"parameters\": "
             "{}}}]False");
-  auto named = test::run_command(test::bin("r1tok") + " chat --tokenizer " + dir.path() +
-                                 " --chat-template qwen2.5 --no-generation-prompt < " + (dir / "msgs.json"));
+  auto named =
+      test::run_command(test::bin("r1tok") + " chat --tokenizer " + dir.path() +
+                        " --chat-template qwen2.5 --no-generation-prompt < " + (dir / "msgs.json"));
   EXPECT_EQ(named.out,
-            "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+            "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful "
+            "assistant.<|im_end|>\n"
             "<|im_start|>user\n1+1?<|im_end|>\n");
-  for (const std::string& flags : {std::string(" --template-kwargs '[1]'"), std::string(" --tools /nonexistent")}) {
-    auto r = test::run_command(test::bin("r1tok") + " chat --tokenizer " + dir.path() + flags + " < " +
-                               (dir / "msgs.json"));
+  for (const std::string& flags :
+       {std::string(" --template-kwargs '[1]'"), std::string(" --tools /nonexistent")}) {
+    auto r = test::run_command(test::bin("r1tok") + " chat --tokenizer " + dir.path() + flags +
+                               " < " + (dir / "msgs.json"));
     EXPECT_NE(r.exit_code, 0) << flags;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
   }

@@ -29,7 +29,8 @@ TEST(RunDir, RefusesOnlySomeoneElsesFolder) {
   std::ofstream(dir / "mine/run.json.tmp.1") << "";
   std::ofstream(dir / "mine/notes.txt") << "mine";
   const std::string e = test::error_of([&] { check_run_dir(dir / "mine", "run.json", "r1eval"); });
-  EXPECT_NE(e.find("mine: not empty and not a run of r1eval (no run.json)"), std::string::npos) << e;
+  EXPECT_NE(e.find("mine: not empty and not a run of r1eval (no run.json)"), std::string::npos)
+      << e;
   EXPECT_TRUE(std::filesystem::exists(dir / "mine/run.json.tmp.1"));  // nothing removed
 }
 

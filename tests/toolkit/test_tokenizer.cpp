@@ -38,9 +38,8 @@ const Tokenizer& r1_distill() {
 }
 
 TEST(Tokenizer, QwenGoldenTokens) {
-  auto cases =
-      nlohmann::json::parse(
-          read_file(r1::test::shared_data("tokenizers/qwen2_5_golden_tokens.json")));
+  auto cases = nlohmann::json::parse(
+      read_file(r1::test::shared_data("tokenizers/qwen2_5_golden_tokens.json")));
   int passed = 0;
   for (const auto& c : cases) {
     const auto want = c["ids"].get<std::vector<int64_t>>();

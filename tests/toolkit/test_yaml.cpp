@@ -68,10 +68,11 @@ TEST(Yaml, NonUtf8AndUnterminatedQuotesAreNamedWhereTheyAre) {
   for (const auto& [text, want] : std::vector<std::pair<std::string, std::string>>{
            {"name: x\nconfig: {data: \"caf\xe9.jsonl\"}\n",
             "r.yaml:2:20: not UTF-8 (byte 0xE9); save the file as UTF-8"},
-           {"a: \"\xc3\x28\"\n", "r.yaml:1:5: not UTF-8 (byte 0xC3)"},    // bad continuation
-           {"a: \"\xc0\xaf\"\n", "r.yaml:1:5: not UTF-8 (byte 0xC0)"},    // overlong form
-           {"a: \"\xe2\x82\"\n", "r.yaml:1:5: not UTF-8 (byte 0xE2)"},    // cut short
-           {"name: \"x\nmodel: {builtin: zero}\n", "r.yaml:1:7: the quote opened here is never closed"},
+           {"a: \"\xc3\x28\"\n", "r.yaml:1:5: not UTF-8 (byte 0xC3)"},  // bad continuation
+           {"a: \"\xc0\xaf\"\n", "r.yaml:1:5: not UTF-8 (byte 0xC0)"},  // overlong form
+           {"a: \"\xe2\x82\"\n", "r.yaml:1:5: not UTF-8 (byte 0xE2)"},  // cut short
+           {"name: \"x\nmodel: {builtin: zero}\n",
+            "r.yaml:1:7: the quote opened here is never closed"},
            {"a: 1\nb: 'it''s\n", "r.yaml:2:4: the quote opened here is never closed"},
            {"a: \"esc \\\"\n", "r.yaml:1:4: the quote opened here is never closed"}}) {
     expect_error(text, want);

@@ -14,7 +14,7 @@
 #include "toolkit/gguf.h"          // r1::GgufFile
 #include "toolkit/gguf_convert.h"  // r1::gguf_to_hf, r1::hf_to_gguf
 #include "toolkit/gguf_quants.h"   // r1::ggml_type_name
-#include "toolkit/hf_hub.h"       // r1::resolve_model_path
+#include "toolkit/hf_hub.h"        // r1::resolve_model_path
 #include "toolkit/model_config.h"  // r1::parse_dtype
 #include "toolkit/sha256.h"        // r1::sha256_hex
 

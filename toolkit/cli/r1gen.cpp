@@ -16,16 +16,16 @@
 #include <sstream>     // std::stringstream
 
 #include "toolkit/chat_template.h"  // r1::render_chat
-#include "toolkit/cli_flags.h"  // r1::parse_flags
+#include "toolkit/cli_flags.h"      // r1::parse_flags
 #include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/engine.h"         // r1::Engine
 #include "toolkit/error.h"          // r1::Error
 #include "toolkit/hf_hub.h"         // r1::resolve_model_path
 #include "toolkit/json.h"           // r1::dump_json
 #include "toolkit/model_config.h"   // r1::load_generation_defaults
+#include "toolkit/model_source.h"   // r1::model_has_tokenizer
 #include "toolkit/progress.h"       // r1::Progress
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
-#include "toolkit/model_source.h"   // r1::model_has_tokenizer
 
 namespace {
 
@@ -61,19 +61,21 @@ int run(int argc, char** argv) {
   uint64_t seed = 0;
   int64_t n = 1, max_batch = 64, threads = 0, max_context = 0;
   bool json = false, ignore_eos = false, timings = false;
-  app.add_option("--model", model_dir, "checkpoint directory, GGUF file or hub id ORG/NAME[@REV][:FILE]")
+  app.add_option("--model", model_dir,
+                 "checkpoint directory, GGUF file or hub id ORG/NAME[@REV][:FILE]")
       ->required();
   auto* ids_opt = app.add_option("--prompt-ids", prompt_ids, "prompt as comma-separated token ids");
   auto* text_opt = app.add_option("--prompt", prompt_text,
                                   "prompt text (tokenized with the checkpoint's tokenizer.json)");
   app.add_flag("--chat", chat,
                "render --prompt as a user turn with the checkpoint's chat template");
+  app.add_option("--chat-template", chat_template,
+                 "override: deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja "
+                 "file or the name of one "
+                 "of the model's templates");
   app.add_option(
-      "--chat-template", chat_template,
-      "override: deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file or the name of one "
-      "of the model's templates");
-  app.add_option("--template-kwargs", template_kwargs,
-                 "with --chat: JSON object of extra template variables, e.g. '{\"enable_thinking\": false}'");
+      "--template-kwargs", template_kwargs,
+      "with --chat: JSON object of extra template variables, e.g. '{\"enable_thinking\": false}'");
   app.add_option("--stop", stops, "stop string (repeatable; needs the tokenizer)");
   ids_opt->excludes(text_opt);
   app.add_option("--max-new-tokens", max_new_tokens,

@@ -12,11 +12,11 @@
 #include <iostream>  // std::cin
 #include <iterator>  // std::istreambuf_iterator
 
-#include "toolkit/hf_hub.h"  // r1::resolve_tokenizer_path
 #include "toolkit/chat_template.h"  // r1::render_chat
-#include "toolkit/cli_flags.h"  // r1::parse_flags
+#include "toolkit/cli_flags.h"      // r1::parse_flags
 #include "toolkit/cli_main.h"       // r1::guarded_main
 #include "toolkit/error.h"          // r1::Error
+#include "toolkit/hf_hub.h"         // r1::resolve_tokenizer_path
 #include "toolkit/json.h"           // r1::dump_json
 #include "toolkit/tokenizer.h"      // r1::Tokenizer
 
@@ -71,11 +71,14 @@ int run(int argc, char** argv) {
       app.add_subcommand("chat", "messages JSON (stdin) -> prompt text with the chat template");
   std::string chat_template, tools_file, template_kwargs;
   bool no_gen = false;
-  chat->add_option("--tokenizer", path, "checkpoint or tokenizer directory, or a GGUF file")->required();
-  chat->add_option("--chat-template", chat_template,
-                   "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file, or the name of "
-                   "one of the model's templates");
-  chat->add_option("--tools", tools_file, "JSON file: a list of tools (JSON-schema functions) for the template");
+  chat->add_option("--tokenizer", path, "checkpoint or tokenizer directory, or a GGUF file")
+      ->required();
+  chat->add_option(
+      "--chat-template", chat_template,
+      "deepseek-r1, deepseek-r1-nothink, qwen2.5, llama3, llama3.1, a .jinja file, or the name of "
+      "one of the model's templates");
+  chat->add_option("--tools", tools_file,
+                   "JSON file: a list of tools (JSON-schema functions) for the template");
   chat->add_option("--template-kwargs", template_kwargs,
                    "JSON object of extra template variables, e.g. '{\"enable_thinking\": false}'");
   chat->add_flag("--no-generation-prompt", no_gen, "do not open the assistant turn");
@@ -87,7 +90,8 @@ int run(int argc, char** argv) {
     if (!tools_file.empty()) in.tools = r1::read_tools_file(tools_file);
     const auto tmpl = r1::load_chat_template(path, chat_template);
     const auto j = nlohmann::ordered_json::parse(read_stdin(), nullptr, false);
-    r1::check(!j.is_discarded(), "stdin: not valid JSON (expected [{\"role\": ..., \"content\": ...}, ...])");
+    r1::check(!j.is_discarded(),
+              "stdin: not valid JSON (expected [{\"role\": ..., \"content\": ...}, ...])");
     r1::check(j.is_array(), "stdin: expected a JSON array of messages");
     for (size_t i = 0; i < j.size(); ++i)
       r1::check(j[i].is_object() && j[i].contains("role") && j[i]["role"].is_string(),

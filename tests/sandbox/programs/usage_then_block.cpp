@@ -1,6 +1,6 @@
-// Touches 64 MiB and spins until it has used 0.3 s of CPU, then does what stdin names: "sleep" forever (a wall-clock
-// TLE) or "flood" stdout (an OLE). The verdict's time and memory must be this program's, not the
-// sandbox's. Leaves out anything else.
+// Touches 64 MiB and spins until it has used 0.3 s of CPU, then does what stdin names: "sleep"
+// forever (a wall-clock TLE) or "flood" stdout (an OLE). The verdict's time and memory must be this
+// program's, not the sandbox's. Leaves out anything else.
 #include <unistd.h>
 
 #include <cstring>

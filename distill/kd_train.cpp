@@ -271,7 +271,7 @@ KdTrainResult run_kd(const KdTrainConfig& c) {
   const KdData data = load_kd_data(c, tok);
   const json config = config_json(c, sha256_file(c.data));
   TrainerRun run(kd_run_config(c, config));
-  run.write_config(config);
+  run.write_config();
 
   auto student = load_transformer(run.weights(c.student), torch::kFloat);
   auto teacher = load_transformer(c.teacher, torch::kFloat);

@@ -23,6 +23,7 @@
 #include "toolkit/hash.h"       // r1::mix64
 #include "toolkit/json.h"       // r1::dump_json, r1::for_each_jsonl_row
 #include "toolkit/text.h"       // r1::trim_space
+#include "toolkit/utf8.h"       // r1::count_code_points
 
 namespace r1 {
 namespace {
@@ -36,12 +37,6 @@ const std::vector<std::string> kReasons = {
 
 bool is_ascii_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-int64_t code_points(std::string_view s) {
-  int64_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
 }
 
 size_t count_of(std::string_view s, std::string_view what) {
@@ -351,9 +346,9 @@ std::optional<Verdict> trace_verdict(const SampleRecord& s, const std::string& r
         "bad_format",
         std::to_string(count_of(response, kOpen)) + " <think> and " +
             std::to_string(count_of(response, kClose)) + " </think> after the prompt's; " +
-            std::to_string(code_points(trim_space(response.substr(0, close)))) +
+            std::to_string(count_code_points(trim_space(response.substr(0, close)))) +
             " characters of reasoning, " +
-            std::to_string(code_points(trim_space(response.substr(close + kClose.size())))) +
+            std::to_string(count_code_points(trim_space(response.substr(close + kClose.size())))) +
             " of answer"};
   }
   if (s.finish_reason == "length") return Verdict{"truncated", "finish_reason \"length\""};
@@ -433,7 +428,7 @@ RejectionResult reject_traces(const std::vector<SampleRecord>& traces,
     }
     int64_t& kept_here = tally.kept_per_problem[s.problem_id];
     const std::string response = sft_response(s, config.no_think);
-    const int64_t chars = code_points(response);
+    const int64_t chars = count_code_points(response);
     std::string normalized;
     Verdict v = trace_verdict(s, response, chars, target, config, *format).value_or(Verdict{});
     if (v.first.empty()) {

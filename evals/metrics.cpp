@@ -1,4 +1,5 @@
-// Metrics of an evaluation run, their JSON and Markdown, paired comparisons (see metrics.h).
+// Metrics of an evaluation run and their JSON (see metrics.h); their Markdown is
+// metrics_markdown.cpp, paired comparisons paired_comparison.cpp, the statistics statistics.cpp.
 #include "evals/metrics.h"
 
 #include <algorithm>  // std::sort, std::max
@@ -10,68 +11,11 @@
 #include <set>        // std::set
 #include <tuple>      // std::tie
 
-#include "toolkit/error.h"  // r1::Error, r1::check
+#include "evals/statistics.h"  // r1::sample_mean, r1::standard_error, r1::bootstrap_ci95
+#include "toolkit/error.h"     // r1::Error, r1::check
 
 namespace r1 {
 namespace {
-
-// A uniform draw in [0, n) by rejection, so the sequence for a seed is the same under any standard
-// library (std::uniform_int_distribution's is unspecified).
-uint64_t draw_below(std::mt19937_64& rng, uint64_t n) {
-  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
-  const uint64_t limit = kMax - kMax % n;  // a multiple of n
-  for (;;) {
-    const uint64_t x = rng();
-    if (x < limit) return x % n;
-  }
-}
-
-double mean(const std::vector<double>& v) {
-  double sum = 0;
-  for (double x : v) sum += x;
-  return v.empty() ? 0 : sum / static_cast<double>(v.size());
-}
-
-// Sample standard deviation over sqrt(size): the standard error of the mean; 0 below 2 values.
-double stderr_of_mean(const std::vector<double>& v) {
-  if (v.size() < 2) return 0;
-  const double m = mean(v);
-  double ss = 0;
-  for (double x : v) ss += (x - m) * (x - m);
-  const double n = static_cast<double>(v.size());
-  return std::sqrt(ss / (n - 1)) / std::sqrt(n);
-}
-
-}  // namespace
-
-double quantile_sorted(const std::vector<double>& sorted, double q) {
-  const double pos = q * static_cast<double>(sorted.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  if (lo + 1 >= sorted.size()) return sorted.back();
-  return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[lo + 1] - sorted[lo]);
-}
-
-std::vector<double> bootstrap_means(const std::vector<double>& values, int reps, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  const uint64_t n = values.size();
-  std::vector<double> means(static_cast<size_t>(reps));
-  for (double& m : means) {
-    double sum = 0;
-    for (uint64_t i = 0; i < n; ++i) sum += values[draw_below(rng, n)];
-    m = sum / static_cast<double>(n);
-  }
-  std::sort(means.begin(), means.end());
-  return means;
-}
-
-namespace {
-
-// Percentile 95% interval of the mean of `values` over `reps` resamples with replacement.
-std::pair<double, double> bootstrap_ci95(const std::vector<double>& values, int reps,
-                                         uint64_t seed) {
-  const std::vector<double> means = bootstrap_means(values, reps, seed);
-  return {quantile_sorted(means, 0.025), quantile_sorted(means, 0.975)};
-}
 
 bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
 
@@ -148,28 +92,6 @@ void majority_vote(const std::vector<const SampleRecord*>& samples, const Metric
   }
 }
 
-// A difference of rates in percentage points, signed ("+2.7", "-0.4", "0.0").
-std::string points(double x) {
-  char buf[32];
-  const double p = 100 * x;
-  if (std::fabs(p) < 0.05) return "0.0";
-  std::snprintf(buf, sizeof buf, "%+.1f", p);
-  return buf;
-}
-
-std::string md_cell(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|') out += '\\';
-    if (c == '\n') {
-      out += ' ';
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 // --- JSON reading: each accessor names `where` and the field.
 
 const nlohmann::json& field(const nlohmann::json& j, const std::string& key,
@@ -219,19 +141,7 @@ const nlohmann::json& get_object(const nlohmann::json& j, const std::string& key
   return v;
 }
 
-void check_counts(const std::string& what, const std::string& id, int64_t n, int64_t c) {
-  check(n >= 1 && c >= 0 && c <= n, what + ": problem '" + id + "' has n = " + std::to_string(n) +
-                                        ", c = " + std::to_string(c) +
-                                        " (need n >= 1 and 0 <= c <= n)");
-}
-
 }  // namespace
-
-std::string format_percent(double rate) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * rate);
-  return buf;
-}
 
 double pass_at_k(int64_t n, int64_t c, int64_t k) {
   check(c >= 0 && c <= n && k >= 1 && k <= n,
@@ -330,15 +240,15 @@ BenchmarkMetrics compute_metrics(const std::string& benchmark,
   }
   if (!tokens.empty()) {
     std::sort(tokens.begin(), tokens.end());
-    m.tokens_mean = mean(tokens);
+    m.tokens_mean = sample_mean(tokens);
     m.tokens_median = quantile_sorted(tokens, 0.5);
   }
   if (m.problems == 0) return m;
 
   const double problems_d = static_cast<double>(m.problems);
-  m.pass1 = mean(rates);
+  m.pass1 = sample_mean(rates);
   m.maj = maj_correct / problems_d;
-  m.pass1_stderr = stderr_of_mean(rates);
+  m.pass1_stderr = standard_error(rates);
   m.pass1_sampling_stderr = std::sqrt(sampling_var) / problems_d;
   if (options.bootstrap > 0) m.ci95 = bootstrap_ci95(rates, options.bootstrap, options.seed);
 
@@ -355,7 +265,7 @@ BenchmarkMetrics compute_metrics(const std::string& benchmark,
     Breakdown b;
     b.tag = tag;
     for (const auto& [value, rs] : values) {
-      b.rows.push_back({value, static_cast<int64_t>(rs.size()), mean(rs)});
+      b.rows.push_back({value, static_cast<int64_t>(rs.size()), sample_mean(rs)});
     }
     std::sort(b.rows.begin(), b.rows.end(), [](const BreakdownRow& x, const BreakdownRow& y) {
       return natural_less(x.value, y.value);
@@ -483,205 +393,6 @@ BenchmarkMetrics metrics_from_json(const nlohmann::json& j, const std::string& w
     m.per_problem.push_back(std::move(p));
   }
   return m;
-}
-
-std::string render_summary_md(const std::string& title, const std::vector<BenchmarkMetrics>& runs,
-                              const std::string& config_lines) {
-  std::string out = "# " + title + "\n\n";
-  if (!config_lines.empty()) {
-    out += "```\n" + config_lines;
-    if (config_lines.back() != '\n') out += '\n';
-    out += "```\n\n";
-  }
-  std::set<int64_t> ks;  // pass@k columns past k = 1, over all runs
-  for (const BenchmarkMetrics& m : runs) {
-    for (const auto& [k, v] : m.pass_at_k) {
-      if (k > 1) ks.insert(k);
-    }
-  }
-  out += "| benchmark | problems | n | pass@1 ± stderr | 95% CI | maj@n |";
-  for (int64_t k : ks) out += " pass@" + std::to_string(k) + " |";
-  out += " truncated | no answer | mean tokens |\n|---|---:|---:|---:|---:|---:|";
-  for (size_t i = 0; i < ks.size(); ++i) out += "---:|";
-  out += "---:|---:|---:|\n";
-  const std::string none = "—";
-  for (const BenchmarkMetrics& m : runs) {
-    std::string problems = std::to_string(m.problems);
-    if (m.problems_missing > 0) {
-      problems += " (" + std::to_string(m.problems_missing) + " missing)";
-    }
-    out += "| " + md_cell(m.benchmark) + " | " + problems + " | ";
-    if (m.problems == 0) {
-      out += none + " | " + none + " | " + none + " | " + none + " |";
-      for (size_t i = 0; i < ks.size(); ++i) out += " " + none + " |";
-      out += " " + none + " | " + none + " | " + none + " |\n";
-      continue;
-    }
-    out += std::to_string(m.n_min);
-    if (m.n_max != m.n_min) out += "-" + std::to_string(m.n_max);
-    out += " | " + format_percent(m.pass1) + " ± " + format_percent(m.pass1_stderr) + " | ";
-    out += m.ci95
-               ? "[" + format_percent(m.ci95->first) + ", " + format_percent(m.ci95->second) + "]"
-               : none;
-    out += " | " + format_percent(m.maj) + " |";
-    for (int64_t k : ks) {
-      auto it = m.pass_at_k.find(k);
-      out += " " + (it == m.pass_at_k.end() ? none : format_percent(it->second)) + " |";
-    }
-    out +=
-        " " + format_percent(m.truncated_rate) + " | " + format_percent(m.no_answer_rate) + " | ";
-    if (m.tokens_mean) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.0f", *m.tokens_mean);
-      out += buf;
-    } else {
-      out += none;
-    }
-    out += " |\n";
-  }
-  for (const BenchmarkMetrics& m : runs) {
-    for (const Breakdown& b : m.breakdowns) {
-      out += "\n## " + md_cell(m.benchmark) + " by " + md_cell(b.tag) + "\n\n| " + md_cell(b.tag) +
-             " | problems | pass@1 |\n|---|---:|---:|\n";
-      for (const BreakdownRow& r : b.rows) {
-        out += "| " + md_cell(r.value) + " | " + std::to_string(r.problems) + " | " +
-               format_percent(r.pass1) + " |\n";
-      }
-    }
-  }
-  return out;
-}
-
-ProblemCounts problem_counts(const BenchmarkMetrics& m) {
-  ProblemCounts counts;
-  for (const ProblemMetrics& p : m.per_problem) counts[p.id] = {p.n, p.c};
-  return counts;
-}
-
-PairedComparison compare_paired(const std::string& benchmark, const ProblemCounts& a,
-                                const ProblemCounts& b, uint64_t seed, int bootstrap) {
-  const std::string what = "paired comparison of " + benchmark;
-  check(bootstrap >= 1, what + ": bootstrap must be >= 1, got " + std::to_string(bootstrap));
-  for (const auto& [id, nc] : a) check_counts(what + ", run A", id, nc.first, nc.second);
-  for (const auto& [id, nc] : b) check_counts(what + ", run B", id, nc.first, nc.second);
-  PairedComparison p;
-  p.benchmark = benchmark;
-  p.bootstrap = bootstrap;
-  p.seed = seed;
-  std::vector<double> ra, rb, d;
-  for (const auto& [id, nca] : a) {
-    auto it = b.find(id);
-    if (it == b.end()) {
-      ++p.only_a;
-      continue;
-    }
-    const auto [na, ca] = nca;
-    const auto [nb, cb] = it->second;
-    ra.push_back(static_cast<double>(ca) / static_cast<double>(na));
-    rb.push_back(static_cast<double>(cb) / static_cast<double>(nb));
-    d.push_back(rb.back() - ra.back());
-    const int64_t lhs = cb * na, rhs = ca * nb;  // rates compared exactly
-    if (lhs > rhs) {
-      ++p.better;
-    } else if (lhs < rhs) {
-      ++p.worse;
-    } else {
-      ++p.same;
-    }
-  }
-  p.problems_common = static_cast<int64_t>(d.size());
-  p.only_b = static_cast<int64_t>(b.size()) - p.problems_common;
-  check(p.problems_common > 0, what + ": the two runs share no problem id (different datasets?)");
-  p.pass1_a = mean(ra);
-  p.pass1_b = mean(rb);
-  p.diff = p.pass1_b - p.pass1_a;
-  p.stderr_diff = stderr_of_mean(d);
-  std::tie(p.ci95_lo, p.ci95_hi) = bootstrap_ci95(d, bootstrap, seed);
-
-  // Sign-flip test on the sum of the nonzero differences (zeros do not move it).
-  std::vector<double> z;
-  double observed = 0, scale = 0;
-  for (double x : d) {
-    if (x == 0) continue;
-    z.push_back(x);
-    observed += x;
-    scale += std::fabs(x);
-  }
-  observed = std::fabs(observed);
-  const double tol = 1e-9 * scale;  // sums equal up to rounding count as "as extreme"
-  if (z.size() <= 20) {
-    p.p_value_method = "exact";
-    const uint64_t patterns = uint64_t{1} << z.size();
-    uint64_t hits = 0;
-    for (uint64_t mask = 0; mask < patterns; ++mask) {
-      double s = 0;
-      for (size_t i = 0; i < z.size(); ++i) s += ((mask >> i) & 1) ? -z[i] : z[i];
-      if (std::fabs(s) >= observed - tol) ++hits;
-    }
-    p.p_value = static_cast<double>(hits) / static_cast<double>(patterns);
-  } else {
-    p.p_value_method = "monte_carlo";
-    std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);  // apart from the bootstrap's stream
-    int64_t hits = 0;
-    for (int r = 0; r < bootstrap; ++r) {
-      double s = 0;
-      uint64_t bits = 0;
-      for (size_t i = 0; i < z.size(); ++i) {
-        if (i % 64 == 0) bits = rng();
-        s += ((bits >> (i % 64)) & 1) ? -z[i] : z[i];
-      }
-      if (std::fabs(s) >= observed - tol) ++hits;
-    }
-    p.p_value = static_cast<double>(1 + hits) / static_cast<double>(1 + bootstrap);
-  }
-  return p;
-}
-
-nlohmann::json comparison_to_json(const PairedComparison& p) {
-  return {{"benchmark", p.benchmark},
-          {"problems_common", p.problems_common},
-          {"only_a", p.only_a},
-          {"only_b", p.only_b},
-          {"pass@1_a", p.pass1_a},
-          {"pass@1_b", p.pass1_b},
-          {"diff", p.diff},
-          {"stderr_diff", p.stderr_diff},
-          {"ci95", {p.ci95_lo, p.ci95_hi}},
-          {"better", p.better},
-          {"worse", p.worse},
-          {"same", p.same},
-          {"p_value", p.p_value},
-          {"p_value_method", p.p_value_method},
-          {"bootstrap", {{"reps", p.bootstrap}, {"seed", p.seed}}}};
-}
-
-std::string render_comparison_md(const PairedComparison& p) {
-  std::string out = "**" + p.benchmark + "**: pass@1 " + format_percent(p.pass1_a) +
-                    " (A) against " + format_percent(p.pass1_b) + " (B) on the " +
-                    std::to_string(p.problems_common) + " problems both runs hold";
-  if (p.only_a > 0 || p.only_b > 0) {
-    out += " (left out: " + std::to_string(p.only_a) + " only in A, " + std::to_string(p.only_b) +
-           " only in B)";
-  }
-  char se[32];
-  std::snprintf(se, sizeof se, "%.1f", 100 * p.stderr_diff);
-  out += "; B - A = " + points(p.diff) + " points (stderr " + se +
-         "), 95% paired bootstrap interval [" + points(p.ci95_lo) + ", " + points(p.ci95_hi) +
-         "] points, which ";
-  if (p.ci95_lo > 0) {
-    out += "excludes 0: B is better than A.";
-  } else if (p.ci95_hi < 0) {
-    out += "excludes 0: B is worse than A.";
-  } else {
-    out += "contains 0: no difference is shown at the 95% level.";
-  }
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3g", p.p_value);
-  out += " B is higher on " + std::to_string(p.better) + " problems, lower on " +
-         std::to_string(p.worse) + ", equal on " + std::to_string(p.same) +
-         "; sign-flip permutation test p = " + buf + " (" +
-         (p.p_value_method == "exact" ? std::string("exact") : std::string("Monte Carlo")) + ").\n";
-  return out;
 }
 
 }  // namespace r1

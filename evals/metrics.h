@@ -17,6 +17,7 @@
 
 #include "evals/math_answer.h"   // r1::CompareOptions
 #include "evals/sample_store.h"  // r1::SampleRecord
+#include "evals/statistics.h"    // r1::bootstrap_means, r1::quantile_sorted
 
 namespace r1 {
 
@@ -123,13 +124,6 @@ std::string render_summary_md(const std::string& title, const std::vector<Benchm
 
 // A rate as a percentage with one decimal: 0.283 -> "28.3%" (summaries, progress lines).
 std::string format_percent(double rate);
-
-// The means of `reps` resamples (with replacement, as many as `values`) of `values`, sorted: the
-// percentile bootstrap behind every interval here. Deterministic for a seed on any standard
-// library.
-std::vector<double> bootstrap_means(const std::vector<double>& values, int reps, uint64_t seed);
-// The q-quantile of sorted values, linear between order statistics (numpy's default).
-double quantile_sorted(const std::vector<double>& sorted, double q);
 
 // Per-problem (n, c) of a run, the input of compare_paired.
 using ProblemCounts = std::map<std::string, std::pair<int64_t, int64_t>>;  // id -> (n, c)

@@ -290,13 +290,10 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
   RewardSet rewards = make_rewards(cfg, registry);
   const int64_t total_updates = cfg.steps * cfg.num_iterations;
   TrainerRun run(grpo_run_config(cfg, data, dist));
-  json resolved = grpo_config_json(cfg);
-  resolved["total_updates"] = total_updates;
-  resolved["max_context"] = data.max_context;
-  resolved["train_prompts"] = data.prompts.size();
-  resolved["reward_names"] = rewards.names();
-  if (dist.active()) resolved["world_size"] = dist.world_size();
-  run.write_config(resolved);
+  run.write_config({{"total_updates", total_updates},
+                    {"max_context", data.max_context},
+                    {"train_prompts", data.prompts.size()},
+                    {"reward_names", rewards.names()}});
 
   // Policy (from the checkpoint when resuming), frozen reference (the base model, beta > 0 only).
   auto model = load_transformer(run.weights(cfg.model), place.dtype, place.device);
@@ -347,13 +344,8 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
     json line = step_metrics(cfg, step, rollouts, update,
                              schedule.at((step - 1) * cfg.num_iterations), sampler.epoch());
     result.reward = line["reward"].get<double>();
-    if (update.bad.empty()) {
-      if (!rollouts.kept.empty()) run.good_step();
-    } else {
-      run.bad_step(step, update.bad, update.loss_mean);
-      ++result.skipped_steps;
-      line["skipped"] = update.bad;
-    }
+    run.record_step(step, update.bad, update.loss_mean, !rollouts.kept.empty(), line);
+    result.skipped_steps += !update.bad.empty();
     result.steps = step;
     if (run.bad_in_a_row() >= cfg.max_bad_steps) {
       line["time/step"] = seconds_since(t_step);

@@ -74,11 +74,14 @@ void check_grpo_loss_config(const GrpoLossConfig& cfg) {
             " is negative (0 means gradient_accumulation_steps)");
 }
 
-GrpoLossOut grpo_loss(const torch::Tensor& logps, const torch::Tensor& old_logps,
-                      const torch::Tensor& ref_logps, const torch::Tensor& advantages,
-                      const torch::Tensor& completion_mask, const GrpoLossConfig& cfg,
-                      const GrpoLossBatch& batch) {
-  check_grpo_loss_config(cfg);
+namespace {
+
+// The inputs' shapes: logps (B, T) float; completion_mask, old_logps, ref_logps (beta != 0) and
+// entropies (B, T); advantages (B) or (B, T).
+void check_loss_inputs(const torch::Tensor& logps, const torch::Tensor& old_logps,
+                       const torch::Tensor& ref_logps, const torch::Tensor& advantages,
+                       const torch::Tensor& completion_mask, const GrpoLossConfig& cfg,
+                       const GrpoLossBatch& batch) {
   check(logps.defined() && logps.dim() == 2 && logps.is_floating_point(),
         "grpo_loss logps: expected a (B, T) float tensor, got " +
             (logps.defined() ? shape_str(logps) : std::string("none")));
@@ -101,7 +104,71 @@ GrpoLossOut grpo_loss(const torch::Tensor& logps, const torch::Tensor& old_logps
   if (batch.entropies.defined()) same_bt(batch.entropies, "entropies");
   check(batch.num_processes > 0,
         "grpo_loss num_processes: " + std::to_string(batch.num_processes) + " must be positive");
+}
 
+// The per-token losses aggregated as TRL's loss_type does (it scales for gradient accumulation
+// only in training mode).
+torch::Tensor aggregate_loss(const torch::Tensor& per_token_loss, const torch::Tensor& mask,
+                             const GrpoLossConfig& cfg, const GrpoLossBatch& batch) {
+  const double ga = batch.training ? static_cast<double>(cfg.gradient_accumulation_steps) : 1.0;
+  const auto& lt = cfg.loss_type;
+  if (lt == "grpo")
+    return ((per_token_loss * mask).sum(-1) / mask.sum(-1).clamp_min(1.0)).mean() / ga;
+  if (lt == "bnpo") return (per_token_loss * mask).sum() / mask.sum().clamp_min(1.0) / ga;
+  if (lt == "dr_grpo") {
+    const double denom = static_cast<double>(per_token_loss.size(0) * cfg.max_completion_length);
+    return (per_token_loss * mask).sum() / denom / ga;
+  }
+  double items = batch.num_items_in_batch;  // dapo
+  if (items < 0) items = mask.sum().item<double>();
+  double normalizer = std::max(items, 1.0) / static_cast<double>(batch.num_processes);
+  if (batch.training) {
+    const int64_t spg =
+        cfg.steps_per_generation > 0 ? cfg.steps_per_generation : cfg.gradient_accumulation_steps;
+    normalizer = normalizer * static_cast<double>(cfg.gradient_accumulation_steps) /
+                 static_cast<double>(spg);
+  }
+  return (per_token_loss * mask).sum() / normalizer;
+}
+
+// The metrics, as TRL logs them: a (B, 1) tensor (sequence-level ratios) counts sequences, a (B, T)
+// one counts masked tokens. TRL takes the clip fractions in float32 (`.float()`), so do we.
+void loss_metrics(const torch::Tensor& coef_1, const torch::Tensor& adv,
+                  const torch::Tensor& per_token_kl, const torch::Tensor& mask,
+                  const torch::Tensor& completion_mask, double eps_low, double eps_high,
+                  const GrpoLossConfig& cfg, const GrpoLossBatch& batch, GrpoLossOut& out) {
+  torch::NoGradGuard no_grad;
+  auto global_masked_mean = [](const torch::Tensor& x, const torch::Tensor& m) {
+    if (x.size(1) == 1) return (x.sum() / static_cast<double>(x.size(0))).item<double>();
+    return ((x * m).sum() / m.sum().clamp_min(1.0)).item<double>();
+  };
+  auto masked_seq_mean = [](const torch::Tensor& x, const torch::Tensor& m) {
+    if (x.size(1) == 1) return x.squeeze(1);
+    return (x * m).sum(-1) / m.sum(-1);  // NaN for a sequence with no tokens
+  };
+  out.kl_mean = cfg.beta != 0.0 ? global_masked_mean(per_token_kl.detach(), mask) : kNaN;
+  out.entropy_mean = batch.entropies.defined()
+                         ? global_masked_mean(batch.entropies.to(mask.scalar_type()), mask)
+                         : kNaN;
+  auto c1 = coef_1.detach();
+  auto low = (c1 < 1 - eps_low) & (adv < 0);    // (B, T) or (B, 1)
+  auto high = (c1 > 1 + eps_high) & (adv > 0);  // (B, T) or (B, 1)
+  auto mask_f = completion_mask.to(torch::kFloat);
+  out.clip_low_mean = global_masked_mean(low.to(torch::kFloat), mask_f);
+  out.clip_high_mean = global_masked_mean(high.to(torch::kFloat), mask_f);
+  out.clip_region_mean = global_masked_mean((low | high).to(torch::kFloat), mask_f);
+  out.clip_low_min = nan_extreme(masked_seq_mean(low.to(torch::kFloat), mask_f), /*max=*/false);
+  out.clip_high_max = nan_extreme(masked_seq_mean(high.to(torch::kFloat), mask_f), /*max=*/true);
+}
+
+}  // namespace
+
+GrpoLossOut grpo_loss(const torch::Tensor& logps, const torch::Tensor& old_logps,
+                      const torch::Tensor& ref_logps, const torch::Tensor& advantages,
+                      const torch::Tensor& completion_mask, const GrpoLossConfig& cfg,
+                      const GrpoLossBatch& batch) {
+  check_grpo_loss_config(cfg);
+  check_loss_inputs(logps, old_logps, ref_logps, advantages, completion_mask, cfg, batch);
   const double eps_low = cfg.epsilon;
   const double eps_high = cfg.epsilon_high.value_or(cfg.epsilon);
   const auto dtype = logps.scalar_type();
@@ -131,53 +198,10 @@ GrpoLossOut grpo_loss(const torch::Tensor& logps, const torch::Tensor& old_logps
   auto per_token_loss = -torch::min(coef_1 * adv, coef_2 * adv);
   if (cfg.beta != 0.0) per_token_loss = per_token_loss + cfg.beta * per_token_kl;
 
-  // Aggregation. TRL scales for gradient accumulation only in training mode.
-  const double ga = batch.training ? static_cast<double>(cfg.gradient_accumulation_steps) : 1.0;
   GrpoLossOut out;
-  const auto& lt = cfg.loss_type;
-  if (lt == "grpo") {
-    out.loss = ((per_token_loss * mask).sum(-1) / mask.sum(-1).clamp_min(1.0)).mean() / ga;
-  } else if (lt == "bnpo") {
-    out.loss = (per_token_loss * mask).sum() / mask.sum().clamp_min(1.0) / ga;
-  } else if (lt == "dr_grpo") {
-    const double denom = static_cast<double>(per_token_loss.size(0) * cfg.max_completion_length);
-    out.loss = (per_token_loss * mask).sum() / denom / ga;
-  } else {  // dapo
-    double items = batch.num_items_in_batch;
-    if (items < 0) items = mask.sum().item<double>();
-    double normalizer = std::max(items, 1.0) / static_cast<double>(batch.num_processes);
-    if (batch.training) {
-      const int64_t spg =
-          cfg.steps_per_generation > 0 ? cfg.steps_per_generation : cfg.gradient_accumulation_steps;
-      normalizer = normalizer * static_cast<double>(cfg.gradient_accumulation_steps) /
-                   static_cast<double>(spg);
-    }
-    out.loss = (per_token_loss * mask).sum() / normalizer;
-  }
-
-  // Metrics, as TRL logs them: a (B, 1) tensor (sequence-level ratios) counts sequences, a (B, T)
-  // one counts masked tokens. TRL takes the clip fractions in float32 (`.float()`), so do we.
-  torch::NoGradGuard no_grad;
-  auto global_masked_mean = [](const torch::Tensor& x, const torch::Tensor& m) {
-    if (x.size(1) == 1) return (x.sum() / static_cast<double>(x.size(0))).item<double>();
-    return ((x * m).sum() / m.sum().clamp_min(1.0)).item<double>();
-  };
-  auto masked_seq_mean = [](const torch::Tensor& x, const torch::Tensor& m) {
-    if (x.size(1) == 1) return x.squeeze(1);
-    return (x * m).sum(-1) / m.sum(-1);  // NaN for a sequence with no tokens
-  };
-  out.kl_mean = cfg.beta != 0.0 ? global_masked_mean(per_token_kl.detach(), mask) : kNaN;
-  out.entropy_mean =
-      batch.entropies.defined() ? global_masked_mean(batch.entropies.to(dtype), mask) : kNaN;
-  auto c1 = coef_1.detach();
-  auto low = (c1 < 1 - eps_low) & (adv < 0);    // (B, T) or (B, 1)
-  auto high = (c1 > 1 + eps_high) & (adv > 0);  // (B, T) or (B, 1)
-  auto mask_f = completion_mask.to(torch::kFloat);
-  out.clip_low_mean = global_masked_mean(low.to(torch::kFloat), mask_f);
-  out.clip_high_mean = global_masked_mean(high.to(torch::kFloat), mask_f);
-  out.clip_region_mean = global_masked_mean((low | high).to(torch::kFloat), mask_f);
-  out.clip_low_min = nan_extreme(masked_seq_mean(low.to(torch::kFloat), mask_f), /*max=*/false);
-  out.clip_high_max = nan_extreme(masked_seq_mean(high.to(torch::kFloat), mask_f), /*max=*/true);
+  out.loss = aggregate_loss(per_token_loss, mask, cfg, batch);
+  loss_metrics(coef_1, adv, per_token_kl, mask, completion_mask, eps_low, eps_high, cfg, batch,
+               out);
   return out;
 }
 

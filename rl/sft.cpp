@@ -244,12 +244,9 @@ SftResult run_sft(const SftConfig& cfg) {
   const Tokenizer tok = Tokenizer::load(cfg.model);
   const SftData data = load_sft_data(cfg, tok);
   TrainerRun run(sft_run_config(cfg, data, dist));
-  nlohmann::json resolved = sft_config_json(cfg);
-  resolved["total_steps"] = data.total_steps;
-  resolved["max_length"] = data.max_length;
-  resolved["train_rows"] = data.train.size();
-  if (dist.active()) resolved["world_size"] = dist.world_size();
-  run.write_config(resolved);
+  run.write_config({{"total_steps", data.total_steps},
+                    {"max_length", data.max_length},
+                    {"train_rows", data.train.size()}});
 
   auto model = load_transformer(run.weights(cfg.model), place.dtype, place.device);
   AdamW opt(named_params(*model),
@@ -287,15 +284,12 @@ SftResult run_sft(const SftConfig& cfg) {
     nlohmann::json line = {{"step", step}, {"loss", loss}, {"lr", lr}};
     double grad_norm = 0.0;
     const std::string bad = update_unless_bad(opt, dist, loss, lr, cfg.clip, &grad_norm);
+    run.record_step(step, bad, loss, /*trained=*/true, line);
     if (bad.empty()) {
-      run.good_step();
       result.loss = loss;
       line["grad_norm"] = grad_norm;
-    } else {
-      run.bad_step(step, bad, loss);
-      ++result.skipped_steps;
-      line["skipped"] = bad;
     }
+    result.skipped_steps += !bad.empty();
     line["tokens"] = batch.tokens;
     line["seq_tokens"] = batch.seq_tokens;
     line["epoch"] = static_cast<double>(sampler.epoch()) +

@@ -84,8 +84,11 @@ const std::string& TrainerRun::resumed_checkpoint() const {
 
 void TrainerRun::write_config(const json& resolved) const {
   if (!dist().is_main()) return;
+  json j = config_.config;
+  j.update(resolved);
+  if (dist().active()) j["world_size"] = dist().world_size();
   write_file_atomic((fs::path(config_.out) / (config_.kind + "_config.json")).string(),
-                    dump_json(resolved, 2) + "\n");
+                    dump_json(j, 2) + "\n");
 }
 
 int64_t TrainerRun::restore(AdamW& opt, SftSampler& sampler, uint64_t seed) {
@@ -115,6 +118,16 @@ void TrainerRun::bad_step(int64_t step, const std::string& why, double loss) {
         stderr, "%s: step %lld: %s (loss %g), step skipped (%lld in a row, stop at %lld)\n",
         config_.kind.c_str(), static_cast<long long>(step), why.c_str(), loss,
         static_cast<long long>(bad_in_a_row_), static_cast<long long>(config_.max_bad_steps));
+}
+
+void TrainerRun::record_step(int64_t step, const std::string& why, double loss, bool trained,
+                             json& line) {
+  if (why.empty()) {
+    if (trained) good_step();
+    return;
+  }
+  bad_step(step, why, loss);
+  line["skipped"] = why;
 }
 
 void TrainerRun::stop_if_too_many_bad(int64_t step, const std::string& why,

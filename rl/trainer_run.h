@@ -89,8 +89,9 @@ class TrainerRun {
   // Where the weights come from: the checkpoint when resuming, else `base`.
   std::string weights(const std::string& base) const { return resume_ ? resume_->second : base; }
 
-  // Writes OUT/<kind>_config.json (rank 0): the config with what the run resolved added.
-  void write_config(const nlohmann::json& resolved) const;
+  // Writes OUT/<kind>_config.json (rank 0): the config with what the run resolved added, and the
+  // world size in a data-parallel job.
+  void write_config(const nlohmann::json& resolved = nlohmann::json::object()) const;
   // Resuming: the optimiser's state, the data position, the bad-step count and torch's generators
   // from the checkpoint; fresh: torch::manual_seed(seed). Then opens the metrics log (rank 0),
   // dropping the lines past the checkpoint (every line, when fresh). Returns the step to go on
@@ -105,6 +106,10 @@ class TrainerRun {
   // (rank 0): "grpo: step 7: non-finite loss (loss nan), step skipped (1 in a row, stop at 3)".
   void good_step() { bad_in_a_row_ = 0; }
   void bad_step(int64_t step, const std::string& why, double loss);
+  // Either, for a step whose update was skipped for `why` ("" = taken; then a step that `trained`
+  // resets the count), marking the step's metrics line as skipped.
+  void record_step(int64_t step, const std::string& why, double loss, bool trained,
+                   nlohmann::json& line);
   int64_t bad_in_a_row() const { return bad_in_a_row_; }
   // Throws r1::Error once max_bad_steps steps in a row were bad, naming the newest intact
   // checkpoint and `hint` ("check the data").

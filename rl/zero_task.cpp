@@ -221,6 +221,83 @@ std::string zero_prompt(const ZeroTaskConfig& c, const ZeroProblem& p) {
   return replace_all(c.prompt_template, "{problem}", p.question());
 }
 
+namespace {
+
+// base.jsonl: pretraining documents; the kind of each is drawn from its own stream, after the
+// problems.
+std::string base_documents(const ZeroTaskConfig& c, const ChatTemplate& chat) {
+  const auto problems = zero_problems(c, ZeroSplit::kTrain, c.base_docs, kBaseStream, false);
+  SampleRng rng{derive_seed(c.seed, {kBaseStream, 1}), 0};
+  std::string text;
+  for (const auto& p : problems) {
+    const double u = rng.next_uniform();
+    const ZeroResponse kind = u < c.base_direct_fraction ? ZeroResponse::kDirect
+                              : u < c.base_direct_fraction + c.base_error_fraction
+                                  ? ZeroResponse::kOneError
+                                  : ZeroResponse::kReasoned;
+    const std::string prompt = zero_prompt(c, p);
+    const std::string response = zero_response(p, kind, &rng, c.max_value);
+    const std::string doc = render_chat(chat, {{"user", prompt}}, true) + response + kZeroEos;
+    const char* name = kind == ZeroResponse::kDirect     ? "direct"
+                       : kind == ZeroResponse::kOneError ? "one_error"
+                                                         : "reasoned";
+    text += jsonl_line({{"prompt", prompt}, {"response", response}, {"text", doc}, {"kind", name}});
+  }
+  return text;
+}
+
+// sft.jsonl: the cold start's reasoned responses.
+std::string sft_rows(const ZeroTaskConfig& c) {
+  std::string text;
+  for (const auto& p : zero_problems(c, ZeroSplit::kTrain, c.sft_rows, kSftStream, true))
+    text += jsonl_line(
+        {{"prompt", zero_prompt(c, p)}, {"response", zero_response(p, ZeroResponse::kReasoned)}});
+  return text;
+}
+
+// grpo.jsonl: prompts with their answers.
+std::string grpo_rows(const ZeroTaskConfig& c) {
+  std::string text;
+  for (const auto& p : zero_problems(c, ZeroSplit::kTrain, c.grpo_prompts, kGrpoStream, false))
+    text += jsonl_line({{"prompt", zero_prompt(c, p)}, {"answer", std::to_string(p.answer)}});
+  return text;
+}
+
+// heldout.jsonl: the evaluation's problems, from the held-out split.
+std::string heldout_rows(const ZeroTaskConfig& c) {
+  std::string text;
+  const auto problems =
+      zero_problems(c, ZeroSplit::kHeldout, c.heldout_problems, kHeldoutStream, true);
+  for (size_t i = 0; i < problems.size(); ++i) {
+    const auto& p = problems[i];
+    text += jsonl_line({{"id", "zero-" + std::to_string(i)},
+                        {"problem", p.question()},
+                        {"prompt", zero_prompt(c, p)},
+                        {"answer", std::to_string(p.answer)},
+                        {"level", p.level()}});
+  }
+  return text;
+}
+
+ojson zero_manifest(const ZeroTaskConfig& c, const ojson& files) {
+  const ModelConfig mc = zero_model_config(c.model_size);
+  return {{"config", ojson::parse(zero_task_config_to_json(c).dump())},
+          {"files", files},
+          {"model",
+           {{"dir", "model"},
+            {"size", c.model_size},
+            {"hidden_size", mc.hidden_size},
+            {"num_hidden_layers", mc.num_hidden_layers},
+            {"vocab_size", mc.vocab_size},
+            {"tokenizer_size", zero_token_ids().vocab_size}}},
+          {"r1eval",
+           "r1eval run --dataset heldout.jsonl --question-field prompt --answer-field answer "
+           "--id-field id --prompt-template '{problem}' --samples 16 --max-new-tokens 128 "
+           "--model model"}};
+}
+
+}  // namespace
+
 ZeroAssets write_zero_assets(const std::string& out_dir, const ZeroTaskConfig& c) {
   namespace fs = std::filesystem;
   check_zero_task_config(c);
@@ -242,73 +319,12 @@ ZeroAssets write_zero_assets(const std::string& out_dir, const ZeroTaskConfig& c
     write_file_atomic(path, text);
     files[fs::path(path).filename().string()] = {{"rows", rows}, {"sha256", sha256_hex(text)}};
   };
-
-  {  // base.jsonl: the kind of each document is drawn from its own stream, after the problems
-    const auto problems = zero_problems(c, ZeroSplit::kTrain, c.base_docs, kBaseStream, false);
-    SampleRng rng{derive_seed(c.seed, {kBaseStream, 1}), 0};
-    std::string text;
-    for (const auto& p : problems) {
-      const double u = rng.next_uniform();
-      const ZeroResponse kind = u < c.base_direct_fraction ? ZeroResponse::kDirect
-                                : u < c.base_direct_fraction + c.base_error_fraction
-                                    ? ZeroResponse::kOneError
-                                    : ZeroResponse::kReasoned;
-      const std::string prompt = zero_prompt(c, p);
-      const std::string response = zero_response(p, kind, &rng, c.max_value);
-      const std::string doc = render_chat(chat, {{"user", prompt}}, true) + response + kZeroEos;
-      const char* name = kind == ZeroResponse::kDirect     ? "direct"
-                         : kind == ZeroResponse::kOneError ? "one_error"
-                                                           : "reasoned";
-      text +=
-          jsonl_line({{"prompt", prompt}, {"response", response}, {"text", doc}, {"kind", name}});
-    }
-    write(a.base, text, c.base_docs);
-  }
-  {
-    std::string text;
-    for (const auto& p : zero_problems(c, ZeroSplit::kTrain, c.sft_rows, kSftStream, true))
-      text += jsonl_line(
-          {{"prompt", zero_prompt(c, p)}, {"response", zero_response(p, ZeroResponse::kReasoned)}});
-    write(a.sft, text, c.sft_rows);
-  }
-  {
-    std::string text;
-    for (const auto& p : zero_problems(c, ZeroSplit::kTrain, c.grpo_prompts, kGrpoStream, false))
-      text += jsonl_line({{"prompt", zero_prompt(c, p)}, {"answer", std::to_string(p.answer)}});
-    write(a.grpo, text, c.grpo_prompts);
-  }
-  {
-    std::string text;
-    const auto problems =
-        zero_problems(c, ZeroSplit::kHeldout, c.heldout_problems, kHeldoutStream, true);
-    for (size_t i = 0; i < problems.size(); ++i) {
-      const auto& p = problems[i];
-      text += jsonl_line({{"id", "zero-" + std::to_string(i)},
-                          {"problem", p.question()},
-                          {"prompt", zero_prompt(c, p)},
-                          {"answer", std::to_string(p.answer)},
-                          {"level", p.level()}});
-    }
-    write(a.heldout, text, c.heldout_problems);
-  }
-
+  write(a.base, base_documents(c, chat), c.base_docs);
+  write(a.sft, sft_rows(c), c.sft_rows);
+  write(a.grpo, grpo_rows(c), c.grpo_prompts);
+  write(a.heldout, heldout_rows(c), c.heldout_problems);
   make_zero_model(a.model, c.seed, c.model_size);
-  const ModelConfig mc = zero_model_config(c.model_size);
-  const ojson manifest = {
-      {"config", ojson::parse(zero_task_config_to_json(c).dump())},
-      {"files", files},
-      {"model",
-       {{"dir", "model"},
-        {"size", c.model_size},
-        {"hidden_size", mc.hidden_size},
-        {"num_hidden_layers", mc.num_hidden_layers},
-        {"vocab_size", mc.vocab_size},
-        {"tokenizer_size", zero_token_ids().vocab_size}}},
-      {"r1eval",
-       "r1eval run --dataset heldout.jsonl --question-field prompt --answer-field answer "
-       "--id-field id --prompt-template '{problem}' --samples 16 --max-new-tokens 128 "
-       "--model model"}};
-  write_file_atomic(a.manifest, manifest.dump(2, ' ', false) + "\n");
+  write_file_atomic(a.manifest, zero_manifest(c, files).dump(2, ' ', false) + "\n");
   return a;
 }
 

@@ -7,6 +7,7 @@
 #include <system_error>  // std::errc
 
 #include "toolkit/error.h"  // r1::Error
+#include "toolkit/utf8.h"   // r1::utf8_step_lenient
 
 namespace r1::jinja {
 
@@ -181,23 +182,6 @@ std::string py_float_repr(double d) {
 
 namespace {
 
-// Decodes one UTF-8 code point at s[i]; returns its length (1 for an invalid byte).
-size_t utf8_step(const std::string& s, size_t i, uint32_t* cp) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-  if (i + n > s.size()) n = 1;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) n = 1;
-  if (n == 1) {
-    *cp = c;
-  } else {
-    uint32_t v = c & (0x7F >> n);
-    for (size_t k = 1; k < n; ++k) v = (v << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    *cp = v;
-  }
-  return n;
-}
-
 void json_string(const std::string& s, std::string& out) {
   out += '"';
   for (char ch : s) {
@@ -344,7 +328,7 @@ std::string py_str_repr(const std::string& s) {
   std::string out(1, q);
   for (size_t i = 0; i < s.size();) {
     uint32_t cp;
-    const size_t n = utf8_step(s, i, &cp);
+    const size_t n = utf8_step_lenient(s, i, &cp);
     if (cp == static_cast<uint32_t>(q) || cp == '\\') {
       out += '\\';
       out += static_cast<char>(cp);
@@ -552,7 +536,7 @@ std::vector<std::string> utf8_chars(const std::string& s) {
   std::vector<std::string> out;
   for (size_t i = 0; i < s.size();) {
     uint32_t cp;
-    const size_t n = utf8_step(s, i, &cp);
+    const size_t n = utf8_step_lenient(s, i, &cp);
     out.push_back(s.substr(i, n));
     i += n;
   }
@@ -561,7 +545,7 @@ std::vector<std::string> utf8_chars(const std::string& s) {
 
 uint32_t utf8_code_point(const std::string& ch) {
   uint32_t cp = 0;
-  if (!ch.empty()) utf8_step(ch, 0, &cp);
+  if (!ch.empty()) utf8_step_lenient(ch, 0, &cp);
   return cp;
 }
 
@@ -569,7 +553,7 @@ size_t utf8_length(const std::string& s) {
   size_t n = 0;
   for (size_t i = 0; i < s.size();) {
     uint32_t cp;
-    i += utf8_step(s, i, &cp);
+    i += utf8_step_lenient(s, i, &cp);
     ++n;
   }
   return n;

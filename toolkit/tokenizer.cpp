@@ -20,58 +20,17 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include "toolkit/error.h"  // r1::Error, r1::check
-#include "toolkit/fs.h"
+#include "toolkit/error.h"           // r1::Error, r1::check
+#include "toolkit/fs.h"              // r1::read_file
 #include "toolkit/gguf.h"            // r1::is_gguf_file
 #include "toolkit/gguf_tokenizer.h"  // r1::load_gguf_tokenizer
-#include "toolkit/json.h"            // r1::parse_json     // r1::read_file
+#include "toolkit/json.h"            // r1::parse_json
+#include "toolkit/utf8.h"            // r1::utf8_sequence, r1::utf8_lossy
 
 namespace r1 {
 namespace {
 
 using nlohmann::json;
-
-// ---- UTF-8 ---------------------------------------------------------------------------------
-
-// Length of the valid UTF-8 sequence at s[i], or 0 if invalid; `maximal` gets the length of the
-// maximal invalid subpart (at least 1) when invalid.
-size_t utf8_seq(std::string_view s, size_t i, size_t* maximal) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    *maximal = 1;
-    return 0;
-  }
-  for (size_t k = 1; k < n; ++k) {
-    if (i + k >= s.size() || b(i + k) < (k == 1 ? lo : 0x80) || b(i + k) > (k == 1 ? hi : 0xBF)) {
-      *maximal = k;
-      return 0;
-    }
-  }
-  return n;
-}
-
-bool is_valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    size_t bad = 0, n = utf8_seq(s, i, &bad);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
 
 // ---- GPT-2 byte <-> unicode alphabet ---------------------------------------------------------
 
@@ -104,7 +63,7 @@ namespace {
 std::optional<std::string> unmap_bytes(const std::string& token) {
   std::string out;
   for (size_t i = 0; i < token.size();) {
-    size_t bad = 0, n = utf8_seq(token, i, &bad);
+    size_t bad = 0, n = utf8_sequence(token, i, &bad);
     if (n == 0) return std::nullopt;
     utf8proc_int32_t cp;
     utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(token.data() + i), n, &cp);
@@ -121,7 +80,7 @@ std::optional<std::string> unmap_bytes(const std::string& token) {
 std::string byte_level_decode(const std::string& token) {
   std::string out;
   for (size_t i = 0; i < token.size();) {
-    size_t bad = 0, n = utf8_seq(token, i, &bad);
+    size_t bad = 0, n = utf8_sequence(token, i, &bad);
     if (n == 0) {
       out.push_back(token[i++]);
       continue;
@@ -219,7 +178,7 @@ class Regex {
       const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
       if (ov[1] == ov[0]) {  // empty match: step one character
         if (ov[0] >= s.size()) break;
-        size_t bad = 0, n = utf8_seq(s, ov[0], &bad);
+        size_t bad = 0, n = utf8_sequence(s, ov[0], &bad);
         pos = ov[0] + (n ? n : 1);
         continue;
       }
@@ -914,7 +873,7 @@ std::string StreamDecoder::push(int64_t id) {
   size_t i = 0, cut = 0;
   std::string out;
   while (i < pending_.size()) {
-    size_t bad = 0, n = utf8_seq(pending_, i, &bad);
+    size_t bad = 0, n = utf8_sequence(pending_, i, &bad);
     if (n == 0 && i + bad >= pending_.size()) break;  // could still complete
     i += n ? n : bad;
     cut = i;
@@ -927,22 +886,6 @@ std::string StreamDecoder::push(int64_t id) {
 std::string StreamDecoder::flush() {
   std::string out = utf8_lossy(pending_);
   pending_.clear();
-  return out;
-}
-
-std::string utf8_lossy(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    size_t bad = 0, n = utf8_seq(s, i, &bad);
-    if (n) {
-      out.append(s.substr(i, n));
-      i += n;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      i += bad;
-    }
-  }
   return out;
 }
 

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>  // std::vector
 
+#include "toolkit/utf8.h"  // r1::utf8_lossy (the replacement rule of decode)
+
 namespace r1 {
 
 struct TokenizerImpl;
@@ -77,8 +79,5 @@ bool in_byte_alphabet(uint32_t cp);
 // tokenizer.json's "model" object for a plain byte-level BPE (no dropout, unk or byte fallback),
 // as HF tokenizers writes it, for the tokenizers r1 writes itself.
 nlohmann::ordered_json bpe_model_json(nlohmann::ordered_json vocab, nlohmann::ordered_json merges);
-
-// Invalid UTF-8 sequences replaced by U+FFFD with the "maximal subpart" rule (as Python and Rust).
-std::string utf8_lossy(std::string_view bytes);
 
 }  // namespace r1

@@ -278,12 +278,9 @@ KdTrainResult run_kd(const KdTrainConfig& c) {
   AdamW opt(named_params(*student), AdamWConfig{0.9, 0.999, 1e-8, 0.0});
   const LrSchedule schedule{c.lr, c.warmup_steps, data.total_steps, c.min_lr_ratio};
   SftSampler sampler(static_cast<int64_t>(data.rows.size()), c.seed);
-  KdTrainResult result;
-  result.total_steps = data.total_steps;
   int64_t step = run.restore(opt, sampler, c.seed);
-  result.resumed_from = result.steps = step;
-  result.checkpoint = run.resumed_checkpoint();
-  if (run.resuming()) result.loss = run.resumed_state().value("loss", 0.0);
+  KdTrainResult result = run.result_at<KdTrainResult>(step, data.total_steps);
+  result.loss = run.resumed_number("loss", 0.0);
   std::optional<TeacherCache> cache;
   if (c.kd.top_k > 0)
     cache.emplace((fs::path(c.out) / "teacher-cache").string(),

@@ -264,6 +264,27 @@ json evaluate_held_out(const GrpoConfig& cfg, const std::shared_ptr<Transformer>
   return fields;
 }
 
+// What is checked before the job's rendezvous, so that a bad flag fails at once on every rank;
+// then the threads.
+void check_launch(const GrpoConfig& cfg) {
+  validate(cfg);
+  if (cfg.threads > 0) at::set_num_threads(static_cast<int>(cfg.threads));
+  check_model_path(cfg.model, "--model");
+  check_model_tokenizer(cfg.model, "GRPO renders prompts and reads completions with it");
+  check_splits_over_ranks("--prompts-per-step", cfg.prompts_per_step,
+                          "each rank generates the groups of an equal share of the step's prompts");
+  check(!cfg.dump_batches || read_dist_env().world_size == 1,
+        "--dump-batches writes one process's batches; run it without RANK/WORLD_SIZE");
+}
+
+// The frozen reference of the KL term: the base model, loaded only when beta != 0.
+std::shared_ptr<Transformer> load_reference(const GrpoConfig& cfg, const TrainingPlace& place) {
+  if (cfg.beta == 0.0) return nullptr;
+  auto ref = load_transformer(cfg.model, place.dtype, place.device);
+  for (auto& p : ref->parameters()) p.set_requires_grad(false);
+  return ref;
+}
+
 // The progress line's note: reward, accuracy (when scored) and mean completion length.
 std::string progress_note(const json& line) {
   return "reward " + c10::str(line["reward"].get<double>()) +
@@ -275,14 +296,7 @@ std::string progress_note(const json& line) {
 }  // namespace
 
 GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
-  validate(cfg);
-  if (cfg.threads > 0) at::set_num_threads(static_cast<int>(cfg.threads));
-  check_model_path(cfg.model, "--model");
-  check_model_tokenizer(cfg.model, "GRPO renders prompts and reads completions with it");
-  check_splits_over_ranks("--prompts-per-step", cfg.prompts_per_step,
-                          "each rank generates the groups of an equal share of the step's prompts");
-  check(!cfg.dump_batches || read_dist_env().world_size == 1,
-        "--dump-batches writes one process's batches; run it without RANK/WORLD_SIZE");
+  check_launch(cfg);
   const TrainingPlace place = join_training(cfg.device, cfg.dtype);
   const Dist& dist = *place.dist;
   const Tokenizer tok = Tokenizer::load(cfg.model);
@@ -297,11 +311,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
 
   // Policy (from the checkpoint when resuming), frozen reference (the base model, beta > 0 only).
   auto model = load_transformer(run.weights(cfg.model), place.dtype, place.device);
-  std::shared_ptr<Transformer> ref;
-  if (cfg.beta != 0.0) {
-    ref = load_transformer(cfg.model, place.dtype, place.device);
-    for (auto& p : ref->parameters()) p.set_requires_grad(false);
-  }
+  const std::shared_ptr<Transformer> ref = load_reference(cfg, place);
   AdamW opt(named_params(*model),
             AdamWConfig{cfg.beta1, cfg.beta2, cfg.adam_eps, cfg.weight_decay});
   const LrSchedule schedule{cfg.lr, cfg.warmup_steps, total_updates, cfg.min_lr_ratio};
@@ -309,13 +319,8 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const RewardRegistry* registry) {
                      derive_seed(cfg.seed, {kGrpoStreamOrder}));
   int64_t step = run.restore(opt, sampler, cfg.seed);
   int64_t drawn = run.resuming() ? run.resumed_state().at("data").at("drawn").get<int64_t>() : 0;
-  GrpoResult result;
-  result.total_steps = cfg.steps;
-  result.resumed_from = result.steps = step;
-  result.checkpoint = run.resumed_checkpoint();
-  if (const auto& saved = run.resumed_state();
-      run.resuming() && saved.contains("reward") && saved.at("reward").is_number())
-    result.reward = saved.at("reward").get<double>();
+  GrpoResult result = run.result_at<GrpoResult>(step, cfg.steps);
+  result.reward = run.resumed_number("reward", 0.0);
   // A fresh run drops every held-out evaluation (a killed run's); a resume, those after its step.
   if (dist.is_main())
     remove_evals_after((fs::path(cfg.out) / "evals").string(), run.resuming() ? step : -1);

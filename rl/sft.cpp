@@ -254,13 +254,8 @@ SftResult run_sft(const SftConfig& cfg) {
   const LrSchedule schedule{cfg.lr, cfg.warmup_steps, data.total_steps, cfg.min_lr_ratio};
   SftSampler sampler(static_cast<int64_t>(data.train.size()), cfg.seed);
   int64_t step = run.restore(opt, sampler, cfg.seed);
-  SftResult result;
-  result.total_steps = data.total_steps;
-  result.resumed_from = result.steps = step;
-  result.checkpoint = run.resumed_checkpoint();
-  if (const auto& saved = run.resumed_state();
-      run.resuming() && saved.contains("loss") && saved.at("loss").is_number())
-    result.loss = saved.at("loss").get<double>();
+  SftResult result = run.result_at<SftResult>(step, data.total_steps);
+  result.loss = run.resumed_number("loss", 0.0);
   auto evaluate = [&](int64_t at_step) {
     if (auto line = sft_evaluate(*model, cfg, data, dist, at_step)) {
       result.eval_loss = (*line)["eval_loss"].get<double>();

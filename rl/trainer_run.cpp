@@ -82,6 +82,11 @@ const std::string& TrainerRun::resumed_checkpoint() const {
   return resume_ ? resume_->second : none;
 }
 
+double TrainerRun::resumed_number(const std::string& key, double fallback) const {
+  if (!resume_ || !state_.contains(key) || !state_.at(key).is_number()) return fallback;
+  return state_.at(key).get<double>();
+}
+
 void TrainerRun::write_config(const json& resolved) const {
   if (!dist().is_main()) return;
   json j = config_.config;

@@ -86,6 +86,18 @@ class TrainerRun {
   int64_t resumed_step() const { return resume_ ? resume_->first : 0; }
   const std::string& resumed_checkpoint() const;
   const nlohmann::json& resumed_state() const { return state_; }
+  // A number the resumed checkpoint's state holds under `key` (the last loss, reward), else
+  // `fallback` (also when fresh).
+  double resumed_number(const std::string& key, double fallback) const;
+  // A trainer's result as the run starts at `step`: resumed_from, steps, total_steps, checkpoint.
+  template <typename Result>
+  Result result_at(int64_t step, int64_t total_steps) const {
+    Result r;
+    r.total_steps = total_steps;
+    r.resumed_from = r.steps = step;
+    r.checkpoint = resumed_checkpoint();
+    return r;
+  }
   // Where the weights come from: the checkpoint when resuming, else `base`.
   std::string weights(const std::string& base) const { return resume_ ? resume_->second : base; }
 

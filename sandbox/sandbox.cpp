@@ -368,24 +368,22 @@ Sandbox::~Sandbox() {
   fs::remove_all(impl_->staging, ec);
 }
 
-ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std::string& input,
-                                const Limits& limits,
-                                const std::map<std::string, std::string>& ro_files,
-                                const std::string& rw_dir_host, const std::string& rw_dir) {
-  Impl& m = *impl_;
-  ExecResult r;
-  if (!m.setup_error.empty()) {
-    r.error = m.setup_error;
-    return r;
-  }
-  check(!argv.empty(), "sandbox: empty command");
+namespace {
+
+// --- One sandboxed command: build the argv, spawn, supervise, classify ----------------------
+
+// What bwrap is given: the namespaces, the read-only system, the tmpfs work dir, r1sandbox-init as
+// pid 1 with the rlimits as its arguments, then the command.
+std::vector<std::string> bwrap_argv(const std::string& bwrap, const std::string& init,
+                                    const std::vector<std::string>& argv, const Limits& limits,
+                                    const std::map<std::string, std::string>& ro_files,
+                                    const std::string& rw_dir_host, const std::string& rw_dir) {
   const auto tmpfs_bytes = std::to_string(std::max<int64_t>(limits.file_bytes, 1 << 20));
   const int64_t as_bytes = limits.memory_mb * (1LL << 20);
   const long long cpu_rl = static_cast<long long>(limits.cpu_s) + 1;
   // NPROC counts the uid's processes in the sandbox's user namespace: init is one of them.
   const int nproc = limits.processes + 1;
-
-  std::vector<std::string> a = {m.bwrap,
+  std::vector<std::string> a = {bwrap,
                                 "--unshare-all",
                                 "--die-with-parent",
                                 "--new-session",
@@ -433,61 +431,60 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
                                 "--tmpfs",
                                 "/tmp",
                                 "--ro-bind",
-                                m.init,
+                                init,
                                 "/.r1/init"};
-  for (const auto& [dest, host] : ro_files) {
-    a.insert(a.end(), {"--ro-bind", host, dest});
-  }
+  for (const auto& [dest, host] : ro_files) a.insert(a.end(), {"--ro-bind", host, dest});
   if (!rw_dir_host.empty()) a.insert(a.end(), {"--bind", rw_dir_host, rw_dir});
   a.insert(a.end(), {"--chdir", rw_dir.empty() ? "/tmp" : rw_dir, "--seccomp", "3", "--info-fd",
                      "5", "/.r1/init", "4", std::to_string(cpu_rl), std::to_string(as_bytes),
                      std::to_string(limits.file_bytes), std::to_string(limits.open_files),
                      std::to_string(nproc), "--"});
   a.insert(a.end(), argv.begin(), argv.end());
+  return a;
+}
+
+// The descriptors of a run: stdin (a memfd), stdout and stderr pipes, the seccomp pipe (the BPF
+// program, written before the fork: it is well under a pipe's 64 KiB), init's status pipe and
+// bwrap's --info-fd (the pid of the sandbox's pid 1). [0] is the read end, [1] the write end.
+struct Pipes {
+  int in = -1;
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, bpf[2] = {-1, -1}, st[2] = {-1, -1};
+  int info[2] = {-1, -1};
+  ~Pipes() { close_all(); }
+  void close_all() {
+    for (int* fd : {&in, &out[0], &out[1], &err[0], &err[1], &bpf[0], &bpf[1], &st[0], &st[1],
+                    &info[0], &info[1]})
+      close_fd(*fd);
+  }
+  static void close_fd(int& fd) {
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
+  // Opens them all; "" or why not.
+  std::string open(const std::string& input, const std::string& bpf_program) {
+    in = memfd_with(input);
+    if (in < 0 || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(bpf, O_CLOEXEC) ||
+        pipe2(st, O_CLOEXEC) || pipe2(info, O_CLOEXEC))
+      return errno_text("sandbox: creating pipes");
+    if (write(bpf[1], bpf_program.data(), bpf_program.size()) !=
+        static_cast<ssize_t>(bpf_program.size()))
+      return errno_text("sandbox: writing the seccomp filter");
+    close_fd(bpf[1]);
+    return "";
+  }
+};
+
+// Forks bwrap with the pipes as its fds 0-5, as `uid` when running as root. Returns its pid, or
+// -1 with errno set. The parent's copies of the child's ends are closed either way.
+pid_t spawn(std::vector<std::string>& a, Pipes& p, bool root, uid_t uid) {
   std::vector<char*> cargv;
   for (auto& s : a) cargv.push_back(s.data());
   cargv.push_back(nullptr);
-
-  // Descriptors: stdin memfd, stdout/stderr pipes, seccomp pipe, status pipe.
-  int in_fd = memfd_with(input);
-  int out[2] = {-1, -1}, err[2] = {-1, -1}, bpf[2] = {-1, -1}, st[2] = {-1, -1};
-  int info[2] = {-1, -1};  // bwrap's --info-fd: the pid of the sandbox's pid 1
-  auto close_all = [&] {
-    for (int fd :
-         {in_fd, out[0], out[1], err[0], err[1], bpf[0], bpf[1], st[0], st[1], info[0], info[1]})
-      if (fd >= 0) close(fd);
-  };
-  if (in_fd < 0 || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(bpf, O_CLOEXEC) ||
-      pipe2(st, O_CLOEXEC) || pipe2(info, O_CLOEXEC)) {
-    r.error = errno_text("sandbox: creating pipes");
-    close_all();
-    return r;
-  }
-  // The BPF program is small (well under a pipe's 64 KiB) so it is written before the fork.
-  if (write(bpf[1], m.bpf.data(), m.bpf.size()) != static_cast<ssize_t>(m.bpf.size())) {
-    r.error = errno_text("sandbox: writing the seccomp filter");
-    close_all();
-    return r;
-  }
-  close(bpf[1]);
-  bpf[1] = -1;
-
-  const int slot = m.acquire();
-  const uid_t uid = static_cast<uid_t>(options_.uid_base + slot);
-  if (m.root && !rw_dir_host.empty()) {
-    if (chown(rw_dir_host.c_str(), uid, uid) != 0) {
-      r.error = errno_text("sandbox: chown " + rw_dir_host);
-      m.release(slot);
-      close_all();
-      return r;
-    }
-  }
-  const auto t0 = std::chrono::steady_clock::now();
   const pid_t pid = fork();
   if (pid == 0) {
     // Child: only async-signal-safe calls from here to exec.
     setpgid(0, 0);
-    if (m.root) {
+    if (root) {
       if (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, uid, uid, uid) != 0 ||
           syscall(SYS_setresuid, uid, uid, uid) != 0)
         _exit(125);
@@ -497,7 +494,7 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
     // onto its number: a direct dup2 could overwrite a source still to be moved when another
     // thread's sandbox freed a low number, and dup2(fd, fd) would leave CLOEXEC set (bwrap then
     // failed with "Write to info_fd: Bad file descriptor").
-    const int sources[6] = {in_fd, out[1], err[1], bpf[0], st[1], info[1]};
+    const int sources[6] = {p.in, p.out[1], p.err[1], p.bpf[0], p.st[1], p.info[1]};
     int high[6];
     for (int k = 0; k < 6; ++k)
       if ((high[k] = fcntl(sources[k], F_DUPFD, 16)) < 0) _exit(125);
@@ -510,99 +507,157 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
     _exit(126);
   }
   const int fork_errno = errno;
-  close(in_fd);
-  in_fd = -1;
-  close(out[1]);
-  out[1] = -1;
-  close(err[1]);
-  err[1] = -1;
-  close(bpf[0]);
-  bpf[0] = -1;
-  close(st[1]);
-  st[1] = -1;
-  close(info[1]);
-  info[1] = -1;
-  if (pid < 0) {
-    m.release(slot);
-    errno = fork_errno;
-    r.error = errno_text("sandbox: fork");
-    close_all();
-    return r;
+  for (int* fd : {&p.in, &p.out[1], &p.err[1], &p.bpf[0], &p.st[1], &p.info[1]})
+    Pipes::close_fd(*fd);
+  errno = fork_errno;
+  return pid;
+}
+
+// Watches a spawned bwrap until it exits and its pipes are drained: reads stdout and stderr
+// (capped), learns the sandbox's pid 1 from --info-fd, and kills the program at the wall deadline
+// or past the output limit. Killing the sandbox's pid 1 (as a pidfd: no pid-reuse race), not bwrap,
+// is what ends a run: the kernel then kills every process of the namespace, bwrap reaps pid 1 and
+// exits, and when we have reaped bwrap nothing of the run is left. (Killing bwrap instead would
+// orphan pid 1 to the host's init, which reaps it whenever it gets round to it.)
+class Supervisor {
+ public:
+  Supervisor(pid_t pid, Pipes& p, const Limits& limits, ExecResult& r)
+      : pid_(pid), p_(p), limits_(limits), r_(r) {
+    pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    set_nonblock(p.out[0]);
+    set_nonblock(p.err[0]);
+    set_nonblock(p.info[0]);
+  }
+  ~Supervisor() {
+    if (pidfd_ >= 0) close(pidfd_);
+    if (init_pidfd_ >= 0) close(init_pidfd_);
   }
 
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  set_nonblock(out[0]);
-  set_nonblock(err[0]);
-  set_nonblock(info[0]);
-  // The sandbox's pid 1, as a pidfd (no pid-reuse race). Killing it, not bwrap, is what ends a
-  // run: the kernel then kills every process of the namespace, bwrap reaps pid 1 and exits, and
-  // when we have reaped bwrap nothing of the run is left. (Killing bwrap instead would orphan
-  // pid 1 to the host's init, which reaps it whenever it gets round to it.)
-  int init_pidfd = -1;
-  pid_t init_pid = 0;
-  std::string info_text;
-  auto read_info = [&] {
-    if (init_pidfd >= 0 || info[0] < 0) return;
+  // Runs until bwrap has exited and its output is read; then reaps it into *wstatus and *ru.
+  void run(std::chrono::steady_clock::time_point t0, int* wstatus, struct rusage* ru) {
+    const auto deadline =
+        t0 + std::chrono::microseconds(static_cast<int64_t>(limits_.effective_wall_s() * 1e6));
+    while (!exited_ || out_open_ || err_open_)
+      if (!poll_once(deadline)) break;
+    while (wait4(pid_, wstatus, 0, ru) < 0 && errno == EINTR) {
+    }
+  }
+  bool killed() const { return killed_; }
+  ExitKind kill_reason() const { return kill_reason_; }
+
+ private:
+  // One poll over the open pipes and bwrap's pidfd; false on a poll error.
+  bool poll_once(std::chrono::steady_clock::time_point deadline) {
+    pollfd pf[4];
+    int n = 0, i_out = -1, i_err = -1, i_pid = -1, i_info = -1;
+    if (init_pidfd_ == -1 && p_.info[0] >= 0) pf[i_info = n++] = {p_.info[0], POLLIN, 0};
+    if (out_open_) pf[i_out = n++] = {p_.out[0], POLLIN, 0};
+    if (err_open_) pf[i_err = n++] = {p_.err[0], POLLIN, 0};
+    if (!exited_ && pidfd_ >= 0) pf[i_pid = n++] = {pidfd_, POLLIN, 0};
+    int timeout_ms = timeout_for(deadline);
+    if (pidfd_ < 0 && !exited_) {
+      // No pidfd (old kernel): poll for the exit.
+      int wst;
+      if (waitpid(pid_, &wst, WNOHANG) == pid_) {
+        exited_ = true;
+        return true;
+      }
+      timeout_ms = std::min(timeout_ms, 5);
+    }
+    const int pr = poll(pf, static_cast<nfds_t>(n), timeout_ms);
+    if (pr < 0 && errno != EINTR) return false;
+    const auto ready = [&](int i) {
+      return i >= 0 && (pf[i].revents & (POLLIN | POLLHUP | POLLERR));
+    };
+    if (ready(i_out)) drain(p_.out[0], out_open_, r_.stdout_data, out_cap());
+    if (ready(i_err)) drain(p_.err[0], err_open_, r_.stderr_data, kStderrCap);
+    if (ready(i_info)) read_info();
+    if (i_pid >= 0 && (pf[i_pid].revents & POLLIN)) exited_ = true;
+    if (exited_) {
+      // bwrap is gone, so is the namespace: whatever is left in the pipes is all there is.
+      if (out_open_) drain(p_.out[0], out_open_, r_.stdout_data, out_cap());
+      if (err_open_) drain(p_.err[0], err_open_, r_.stderr_data, kStderrCap);
+      // A writer outside the namespace cannot exist; stop waiting for EOF.
+      out_open_ = err_open_ = false;
+    }
+    return true;
+  }
+
+  // Until the deadline (killing at it); once killed, short waits, ending init if it lingers.
+  int timeout_for(std::chrono::steady_clock::time_point deadline) {
+    const auto now = std::chrono::steady_clock::now();
+    if (killed_) {
+      // Init reaps the killed program and exits at once; if it has not within a second, end it.
+      if (now - killed_at_ > std::chrono::seconds(1)) kill_init();
+      return 50;
+    }
+    if (now >= deadline) {
+      kill_it(ExitKind::WallTimeout);
+      return 0;
+    }
+    return static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1);
+  }
+
+  size_t out_cap() const { return static_cast<size_t>(limits_.output_bytes); }
+
+  // Reads bwrap's --info-fd until it names the sandbox's pid 1, then opens a pidfd on it.
+  void read_info() {
+    if (init_pidfd_ >= 0 || p_.info[0] < 0) return;
     char ib[512];
     for (;;) {
-      const ssize_t n = read(info[0], ib, sizeof ib);
+      const ssize_t n = read(p_.info[0], ib, sizeof ib);
       if (n > 0) {
-        info_text.append(ib, static_cast<size_t>(n));
+        info_text_.append(ib, static_cast<size_t>(n));
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
-      if (n == 0) {
-        close(info[0]);
-        info[0] = -1;
-      }
+      if (n == 0) Pipes::close_fd(p_.info[0]);
       break;
     }
-    const size_t k = info_text.find("\"child-pid\"");
+    const size_t k = info_text_.find("\"child-pid\"");
     if (k == std::string::npos) return;
-    const size_t colon = info_text.find(':', k);
+    const size_t colon = info_text_.find(':', k);
     if (colon == std::string::npos) return;
     char* end = nullptr;
-    const long child = std::strtol(info_text.c_str() + colon + 1, &end, 10);
-    if (end == info_text.c_str() + colon + 1 || child <= 0) return;
-    init_pid = static_cast<pid_t>(child);
-    init_pidfd = static_cast<int>(syscall(SYS_pidfd_open, init_pid, 0));
-    if (init_pidfd < 0) init_pidfd = -2;  // already gone: nothing to kill there
-  };
-  const double wall_s = limits.effective_wall_s();
-  const auto deadline = t0 + std::chrono::microseconds(static_cast<int64_t>(wall_s * 1e6));
-  bool out_open = true, err_open = true, exited = false, killed = false, init_killed = false;
-  ExitKind kill_reason = ExitKind::Exited;
-  std::chrono::steady_clock::time_point killed_at;
-  int64_t total = 0;
-  auto kill_init = [&] {
-    if (init_killed) return;
-    init_killed = true;
-    if (init_pidfd >= 0) {
-      syscall(SYS_pidfd_send_signal, init_pidfd, SIGKILL, nullptr, 0);
-    } else if (init_pidfd == -1) {
+    const long child = std::strtol(info_text_.c_str() + colon + 1, &end, 10);
+    if (end == info_text_.c_str() + colon + 1 || child <= 0) return;
+    init_pid_ = static_cast<pid_t>(child);
+    init_pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, init_pid_, 0));
+    if (init_pidfd_ < 0) init_pidfd_ = -2;  // already gone: nothing to kill there
+  }
+
+  void kill_init() {
+    if (init_killed_) return;
+    init_killed_ = true;
+    if (init_pidfd_ >= 0) {
+      syscall(SYS_pidfd_send_signal, init_pidfd_, SIGKILL, nullptr, 0);
+    } else if (init_pidfd_ == -1) {
       // bwrap has not said yet which process is pid 1 (it is still setting up): kill bwrap,
       // whose --die-with-parent child follows it.
-      kill(pid, SIGKILL);
-      kill(-pid, SIGKILL);
+      kill(pid_, SIGKILL);
+      kill(-pid_, SIGKILL);
     }
-  };
-  auto kill_it = [&](ExitKind why) {
-    if (killed) return;
-    killed = true;
-    kill_reason = why;
-    killed_at = std::chrono::steady_clock::now();
+  }
+
+  void kill_it(ExitKind why) {
+    if (killed_) return;
+    killed_ = true;
+    kill_reason_ = why;
+    killed_at_ = std::chrono::steady_clock::now();
     read_info();
-    if (init_pid > 0 && init_pidfd >= 0 && kill_program(init_pid)) return;
+    if (init_pid_ > 0 && init_pidfd_ >= 0 && kill_program(init_pid_)) return;
     kill_init();
-  };
-  char buf[65536];
-  auto drain = [&](int fd, bool& open, std::string& sink, size_t cap) {
+  }
+
+  // Reads what `fd` holds into `sink` (up to `cap`), counting every byte against output_bytes.
+  void drain(int fd, bool& open, std::string& sink, size_t cap) {
     for (;;) {
-      const ssize_t n = read(fd, buf, sizeof buf);
+      const ssize_t n = read(fd, buf_, sizeof buf_);
       if (n > 0) {
-        total += n;
-        if (sink.size() < cap) sink.append(buf, std::min<size_t>(n, cap - sink.size()));
-        if (total > limits.output_bytes) kill_it(ExitKind::OutputLimit);
+        total_ += n;
+        if (sink.size() < cap) sink.append(buf_, std::min<size_t>(n, cap - sink.size()));
+        if (total_ > limits_.output_bytes) kill_it(ExitKind::OutputLimit);
         continue;
       }
       if (n == 0)
@@ -611,84 +666,30 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
         continue;
       return;
     }
-  };
-  const size_t out_cap = static_cast<size_t>(limits.output_bytes);
-  while (!exited || out_open || err_open) {
-    pollfd pf[4];
-    int n = 0;
-    int i_out = -1, i_err = -1, i_pid = -1, i_info = -1;
-    if (init_pidfd == -1 && info[0] >= 0) {
-      pf[n] = {info[0], POLLIN, 0};
-      i_info = n++;
-    }
-    if (out_open) {
-      pf[n] = {out[0], POLLIN, 0};
-      i_out = n++;
-    }
-    if (err_open) {
-      pf[n] = {err[0], POLLIN, 0};
-      i_err = n++;
-    }
-    if (!exited && pidfd >= 0) {
-      pf[n] = {pidfd, POLLIN, 0};
-      i_pid = n++;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    int timeout_ms = 0;
-    if (!killed) {
-      if (now >= deadline) {
-        kill_it(ExitKind::WallTimeout);
-      } else {
-        timeout_ms = static_cast<int>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1);
-      }
-    } else {
-      // Init reaps the killed program and exits at once; if it has not within a second, end it.
-      if (now - killed_at > std::chrono::seconds(1)) kill_init();
-      timeout_ms = 50;
-    }
-    if (pidfd < 0 && !exited) {
-      // No pidfd (old kernel): poll for the exit.
-      int wst;
-      if (waitpid(pid, &wst, WNOHANG) == pid) {
-        exited = true;
-        continue;
-      }
-      timeout_ms = std::min(timeout_ms, 5);
-    }
-    const int pr = poll(pf, static_cast<nfds_t>(n), timeout_ms);
-    if (pr < 0 && errno != EINTR) break;
-    if (i_out >= 0 && (pf[i_out].revents & (POLLIN | POLLHUP | POLLERR)))
-      drain(out[0], out_open, r.stdout_data, out_cap);
-    if (i_err >= 0 && (pf[i_err].revents & (POLLIN | POLLHUP | POLLERR)))
-      drain(err[0], err_open, r.stderr_data, kStderrCap);
-    if (i_info >= 0 && (pf[i_info].revents & (POLLIN | POLLHUP | POLLERR))) read_info();
-    if (i_pid >= 0 && (pf[i_pid].revents & POLLIN)) exited = true;
-    if (exited) {
-      // bwrap is gone, so is the namespace: whatever is left in the pipes is all there is.
-      if (out_open) drain(out[0], out_open, r.stdout_data, out_cap);
-      if (err_open) drain(err[0], err_open, r.stderr_data, kStderrCap);
-      if (out_open || err_open) {
-        // A writer outside the namespace cannot exist; stop waiting for EOF.
-        out_open = err_open = false;
-      }
-    }
   }
-  int wstatus = 0;
-  struct rusage ru {};
-  while (wait4(pid, &wstatus, 0, &ru) < 0 && errno == EINTR) {
-  }
-  if (pidfd >= 0) close(pidfd);
-  if (init_pidfd >= 0) close(init_pidfd);
-  r.wall_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  m.release(slot);
 
-  // The status line from init.
+  const pid_t pid_;
+  Pipes& p_;
+  const Limits& limits_;
+  ExecResult& r_;
+  int pidfd_ = -1;
+  int init_pidfd_ = -1;  // -1: not known yet; -2: pid 1 was already gone
+  pid_t init_pid_ = 0;
+  std::string info_text_;
+  bool out_open_ = true, err_open_ = true, exited_ = false, killed_ = false, init_killed_ = false;
+  ExitKind kill_reason_ = ExitKind::Exited;
+  std::chrono::steady_clock::time_point killed_at_;
+  int64_t total_ = 0;
+  char buf_[65536];
+};
+
+// init's status line: "exit CODE UTIME_US STIME_US MAXRSS_KB", "signal ...", or "error WHY".
+std::string read_status(int fd) {
   std::string status;
-  set_nonblock(st[0]);
+  char buf[4096];
+  set_nonblock(fd);
   for (;;) {
-    const ssize_t k = read(st[0], buf, sizeof buf);
+    const ssize_t k = read(fd, buf, sizeof buf);
     if (k > 0)
       status.append(buf, static_cast<size_t>(k));
     else if (k < 0 && errno == EINTR)
@@ -696,16 +697,21 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
     else
       break;
   }
-  close_all();
+  return status;
+}
 
+// The run's outcome from init's status line, bwrap's exit and usage, and whether (and why) the
+// supervisor killed it: the limit that was hit, else how the program ended.
+void classify(ExecResult& r, const std::string& status, const Supervisor& sup, int wstatus,
+              const struct rusage& ru, const Limits& limits) {
   char kind[16] = {0};
   int code = 0;
   long long ut = 0, stt = 0, rss = 0;
   const bool have_status =
       std::sscanf(status.c_str(), "%15s %d %lld %lld %lld", kind, &code, &ut, &stt, &rss) == 5;
-  if (killed) {
-    r.kind = kill_reason;
-    if (kill_reason == ExitKind::WallTimeout) r.signal = SIGKILL;
+  if (sup.killed()) {
+    r.kind = sup.kill_reason();
+    if (r.kind == ExitKind::WallTimeout) r.signal = SIGKILL;
     if (have_status) {
       // The program was killed and init reaped it: its own usage.
       r.time_ms = (ut + stt) / 1e3;
@@ -716,11 +722,11 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
                   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
       r.memory_kb = ru.ru_maxrss;
     }
-    return r;
+    return;
   }
   if (status.rfind("error ", 0) == 0) {
     r.error = "sandbox: " + status.substr(6, status.find('\n') - 6);
-    return r;
+    return;
   }
   if (!have_status) {
     // bwrap failed before init ran: its own message is on stderr.
@@ -730,7 +736,7 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
                                : "bwrap killed by signal " + std::to_string(WTERMSIG(wstatus));
     }
     r.error = "sandbox: " + why;
-    return r;
+    return;
   }
   r.time_ms = (ut + stt) / 1e3;
   r.memory_kb = rss;
@@ -755,6 +761,50 @@ ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std:
   } else {
     r.kind = signaled ? ExitKind::Signaled : ExitKind::Exited;
   }
+}
+
+}  // namespace
+
+ExecResult Sandbox::run_command(const std::vector<std::string>& argv, const std::string& input,
+                                const Limits& limits,
+                                const std::map<std::string, std::string>& ro_files,
+                                const std::string& rw_dir_host, const std::string& rw_dir) {
+  Impl& m = *impl_;
+  ExecResult r;
+  if (!m.setup_error.empty()) {
+    r.error = m.setup_error;
+    return r;
+  }
+  check(!argv.empty(), "sandbox: empty command");
+  std::vector<std::string> a =
+      bwrap_argv(m.bwrap, m.init, argv, limits, ro_files, rw_dir_host, rw_dir);
+  Pipes p;
+  if (std::string why = p.open(input, m.bpf); !why.empty()) {
+    r.error = why;
+    return r;
+  }
+  const int slot = m.acquire();
+  const uid_t uid = static_cast<uid_t>(options_.uid_base + slot);
+  if (m.root && !rw_dir_host.empty() && chown(rw_dir_host.c_str(), uid, uid) != 0) {
+    r.error = errno_text("sandbox: chown " + rw_dir_host);
+    m.release(slot);
+    return r;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const pid_t pid = spawn(a, p, m.root, uid);
+  if (pid < 0) {
+    r.error = errno_text("sandbox: fork");
+    m.release(slot);
+    return r;
+  }
+  int wstatus = 0;
+  struct rusage ru {};
+  Supervisor sup(pid, p, limits, r);
+  sup.run(t0, &wstatus, &ru);
+  r.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  m.release(slot);
+  classify(r, read_status(p.st[0]), sup, wstatus, ru, limits);
   return r;
 }
 

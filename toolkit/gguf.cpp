@@ -19,21 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-enum ValueType : uint32_t {
-  kU8 = 0,
-  kI8 = 1,
-  kU16 = 2,
-  kI16 = 3,
-  kU32 = 4,
-  kI32 = 5,
-  kF32 = 6,
-  kBool = 7,
-  kString = 8,
-  kArray = 9,
-  kU64 = 10,
-  kI64 = 11,
-  kF64 = 12,
-};
+using namespace gguf_value;          // kU8 ... kF64
 constexpr int kMaxDims = 4;          // GGML_MAX_DIMS
 constexpr int kMaxArrayNesting = 4;  // arrays of arrays, as far as anyone writes them
 constexpr uint64_t kDefaultAlignment = 32;

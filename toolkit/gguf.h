@@ -17,6 +17,26 @@
 
 namespace r1 {
 
+// The type codes of GGUF metadata values (gguf_type in ggml's gguf.h), for the reader and the
+// writer.
+namespace gguf_value {
+enum ValueType : uint32_t {
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
+};
+}  // namespace gguf_value
+
 // One entry of the tensor table.
 struct GgufTensorInfo {
   std::string name;

@@ -5,20 +5,13 @@
 
 #include "toolkit/error.h"  // r1::Error, r1::check
 #include "toolkit/fs.h"     // r1::write_file_atomic
+#include "toolkit/gguf.h"   // r1::gguf_value
 
 namespace r1 {
 namespace {
 
 constexpr uint64_t kAlignment = 32;
-enum ValueType : uint32_t {
-  kU32 = 4,
-  kI32 = 5,
-  kF32 = 6,
-  kBool = 7,
-  kString = 8,
-  kArray = 9,
-  kU64 = 10
-};
+using namespace gguf_value;  // kU32 ... kU64
 
 template <typename T>
 void put(std::string& out, T v) {

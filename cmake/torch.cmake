@@ -1,6 +1,6 @@
 # Finds LibTorch in the project's .venv (or $R1_PYTHON) and defines:
 #   r1_torch       an interface target to link for LibTorch (CPU, plus CUDA when enabled)
-#   R1_WITH_CUDA   ON when CUDA sources are compiled
+#   R1_WITH_CUDA   ON for a CUDA build (LibTorch's CUDA libraries, NCCL; r1 has no .cu source yet)
 # The CPU build never needs a GPU or the CUDA toolkit: without CUDA it links torch_cpu and c10
 # directly from the wheel instead of going through TorchConfig's CUDA discovery.
 if(NOT R1_PYTHON)
@@ -71,5 +71,5 @@ endif()
 target_compile_definitions(r1_torch INTERFACE _GLIBCXX_USE_CXX11_ABI=${R1_TORCH_CXX11_ABI})
 # Binaries find the wheel's shared libraries without LD_LIBRARY_PATH.
 set(CMAKE_BUILD_RPATH ${R1_TORCH_DIR}/lib)
-message(STATUS "r1: torch at ${R1_TORCH_DIR} (cuda ${R1_TORCH_CUDA_VERSION}), CUDA kernels: ${R1_WITH_CUDA}")
+message(STATUS "r1: torch at ${R1_TORCH_DIR} (cuda ${R1_TORCH_CUDA_VERSION}), CUDA build: ${R1_WITH_CUDA}")
 set(R1_CUDA_ACTIVE ${R1_WITH_CUDA} CACHE INTERNAL "whether this build compiles CUDA (read by scripts/test.sh)")

@@ -6,11 +6,11 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include "toolkit/error.h"  // r1::Error, r1::check
-#include "toolkit/fs.h"
+#include "toolkit/error.h"       // r1::Error, r1::check
+#include "toolkit/fs.h"          // r1::read_file
 #include "toolkit/gguf.h"        // r1::GgufFile, r1::is_gguf_file
 #include "toolkit/gguf_model.h"  // r1::gguf_model_config
-#include "toolkit/json.h"        // r1::parse_json     // r1::read_file
+#include "toolkit/json.h"        // r1::parse_json
 
 namespace r1 {
 namespace {

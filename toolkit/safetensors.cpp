@@ -16,8 +16,8 @@
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include "toolkit/error.h"  // r1::Error, r1::check
-#include "toolkit/fs.h"
-#include "toolkit/json.h"  // r1::parse_json     // r1::write_file_atomic, r1::read_file
+#include "toolkit/fs.h"     // r1::write_file_atomic, r1::read_file
+#include "toolkit/json.h"   // r1::parse_json
 
 namespace r1 {
 namespace {

@@ -1,7 +1,8 @@
 // Tests of the tiny R1-Zero run (rl/zero.h) at toy size: every stage runs and hands its checkpoint
 // to the next, results.json agrees with the GRPO run's metrics.jsonl, the Markdown and the SVG plot
 // are written, a rerun resumes without training again, `--until` stops early, and bad flags give a
-// one-line error. The full-size run (learning, timing) is scripts/zero.sh's, not a test's.
+// one-line error. The full-size run (learning, timing) is `r1train zero`'s (docs/results/zero/),
+// not a test's.
 #include <gtest/gtest.h>  // TEST, EXPECT_*
 
 #include <filesystem>  // std::filesystem

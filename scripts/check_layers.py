@@ -63,7 +63,7 @@ FOLDER_DEFAULT = {
 }
 FILES = {
     **{f"toolkit/{s}": "r1_base"
-       for s in ("fs", "json", "yaml", "sha256", "progress", "run_dir", "host_memory", "hash",
+       for s in ("fs", "json", "yaml", "sha256", "progress", "run_dir", "host_memory", "hash", "utf8",
                  "text")},
     **{f"toolkit/{s}": "r1_http" for s in ("http", "http_request_reader", "sse")},
     **{f"toolkit/{s}": "r1_jinja"

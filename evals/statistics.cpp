@@ -28,6 +28,14 @@ double sample_mean(const std::vector<double>& v) {
   return v.empty() ? 0 : sum / static_cast<double>(v.size());
 }
 
+double population_stddev(const std::vector<double>& v) {
+  if (v.size() < 2) return 0.0;
+  const double m = sample_mean(v);
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / static_cast<double>(v.size()));
+}
+
 double standard_error(const std::vector<double>& v) {
   if (v.size() < 2) return 0;
   const double m = sample_mean(v);

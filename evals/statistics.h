@@ -11,6 +11,8 @@ namespace r1 {
 
 // The mean of `v` (0 when empty).
 double sample_mean(const std::vector<double>& v);
+// The population standard deviation (TRL's reward_std); 0 below 2 values.
+double population_stddev(const std::vector<double>& v);
 // The standard error of the mean: the sample standard deviation over sqrt(size); 0 below 2 values.
 double standard_error(const std::vector<double>& v);
 

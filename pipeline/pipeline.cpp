@@ -396,13 +396,22 @@ class PipelineRunner {
     }
   }
 
-  std::string train_sft(const StageSpec& spec, const std::string& start, const fs::path& train_dir,
-                        json& cur) {
-    SftConfig c;
+  // A trainer's config for stage `spec`: the recipe's threads, the stage's config, then the model
+  // it starts from and its train folder.
+  template <typename Config>
+  Config trainer_config(const StageSpec& spec, const std::string& start,
+                        const fs::path& train_dir) const {
+    Config c;
     c.threads = recipe_.threads;
     apply_stage_config(spec, c);
     c.model = start;
     c.out = train_dir.string();
+    return c;
+  }
+
+  std::string train_sft(const StageSpec& spec, const std::string& start, const fs::path& train_dir,
+                        json& cur) {
+    SftConfig c = trainer_config<SftConfig>(spec, start, train_dir);
     if (c.data.empty()) {
       check(!last_sft_data_.empty(),
             spec.where +
@@ -416,12 +425,8 @@ class PipelineRunner {
 
   std::string train_grpo(const StageSpec& spec, const std::string& start, const fs::path& train_dir,
                          json& cur) {
-    GrpoConfig c;
-    c.threads = recipe_.threads;
-    apply_stage_config(spec, c);
-    c.model = start;
-    c.out = train_dir.string();
-    const std::string ckpt = run_grpo(c).checkpoint;
+    const std::string ckpt =
+        run_grpo(trainer_config<GrpoConfig>(spec, start, train_dir)).checkpoint;
     cur["metrics"] = run_.rel((train_dir / "metrics.jsonl").string());
     return ckpt;
   }

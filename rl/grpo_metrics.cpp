@@ -6,9 +6,10 @@
 #include <cstdio>      // std::snprintf
 #include <filesystem>  // std::filesystem
 
-#include "rl/grpo.h"       // r1::GrpoConfig
-#include "rl/grpo_data.h"  // r1::GrpoPrompt
-#include "toolkit/fs.h"    // r1::write_file_atomic
+#include "evals/statistics.h"  // r1::sample_mean, r1::population_stddev
+#include "rl/grpo.h"           // r1::GrpoConfig
+#include "rl/grpo_data.h"      // r1::GrpoPrompt
+#include "toolkit/fs.h"        // r1::write_file_atomic
 
 namespace r1 {
 namespace {
@@ -23,19 +24,19 @@ void reward_fields(const StepRollouts& s, json& line) {
   std::vector<double> totals;
   for (size_t k = 0; k < scores.total.size(); ++k)
     totals.push_back(scores.total[k] + (s.overlong.empty() ? 0.0 : s.overlong[k]));
-  line["reward"] = mean_of(totals);
-  line["reward_std"] = std_of(totals);
+  line["reward"] = sample_mean(totals);
+  line["reward_std"] = population_stddev(totals);
   for (size_t r = 0; r < scores.names.size(); ++r)
-    line["reward/" + scores.names[r] + "/std"] = std_of(scores.values[r]);
-  if (!s.overlong.empty()) line["reward/overlong"] = mean_of(s.overlong);
+    line["reward/" + scores.names[r] + "/std"] = population_stddev(scores.values[r]);
+  if (!s.overlong.empty()) line["reward/overlong"] = sample_mean(s.overlong);
   for (size_t r = 0; r < scores.names.size(); ++r)
-    if (scores.names[r] == "accuracy") line["accuracy"] = mean_of(scores.values[r]);
+    if (scores.names[r] == "accuracy") line["accuracy"] = sample_mean(scores.values[r]);
 }
 
 void completion_fields(const StepRollouts& s, int64_t G, json& line) {
   const auto& lengths = s.lengths;
   const auto n = static_cast<int64_t>(lengths.size());
-  line["completions/mean_length"] = mean_of(lengths);
+  line["completions/mean_length"] = sample_mean(lengths);
   line["completions/max_length"] =
       lengths.empty() ? 0.0 : *std::max_element(lengths.begin(), lengths.end());
   line["completions/min_length"] =
@@ -63,21 +64,6 @@ void loss_fields(const GrpoConfig& cfg, const StepUpdate& u, json& line) {
 }
 
 }  // namespace
-
-double mean_of(const std::vector<double>& v) {
-  if (v.empty()) return 0.0;
-  double s = 0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
-
-double std_of(const std::vector<double>& v) {
-  if (v.size() < 2) return 0.0;
-  const double m = mean_of(v);
-  double s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return std::sqrt(s / static_cast<double>(v.size()));
-}
 
 json step_metrics(const GrpoConfig& cfg, int64_t step, const StepRollouts& rollouts,
                   const StepUpdate& update, double lr, int64_t epoch) {

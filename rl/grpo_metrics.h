@@ -15,10 +15,6 @@ namespace r1 {
 
 struct GrpoConfig;
 
-// Mean and population standard deviation (0 for none, or for fewer than two values).
-double mean_of(const std::vector<double>& v);
-double std_of(const std::vector<double>& v);
-
 // The step's line without its held-out evaluation and total time: rewards (with the overlong
 // penalty), completion lengths, groups, tokens, the loss and its statistics (or why nothing was
 // trained), the learning rate `lr` of its first update, the data `epoch` and the phases' times.
